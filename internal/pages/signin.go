@@ -1,0 +1,89 @@
+package pages
+
+import "io"
+
+// Field is one input of a credentials form.
+type Field struct {
+	Name, Label, Type, Placeholder string // Type default "text"
+}
+
+// Provider is one sign-in option.
+type Provider struct {
+	ID, Name    string
+	Type        string  // "oauth", "email" or "credentials"
+	SigninURL   string  // absolute URL of POST <base>/signin/<id>
+	CallbackURL string  // absolute URL of <base>/callback/<id>
+	Fields      []Field // credentials only
+}
+
+// SignIn is the data of the sign-in page.
+type SignIn struct {
+	Theme       Theme
+	Providers   []Provider
+	CSRFToken   string
+	CallbackURL string // may be empty
+	Error       string // NextAuth error code from ?error=, may be empty
+	Email       string // pre-fills the email input
+}
+
+// signInMessages maps the error codes of the sign-in page to their text.
+var signInMessages = map[string]string{
+	"Signin":                "Try signing in with a different account.",
+	"OAuthSignin":           "Try signing in with a different account.",
+	"OAuthCallback":         "Try signing in with a different account.",
+	"OAuthCreateAccount":    "Try signing in with a different account.",
+	"EmailCreateAccount":    "Try signing in with a different account.",
+	"Callback":              "Try signing in with a different account.",
+	"OAuthAccountNotLinked": "To confirm your identity, sign in with the same account you used originally.",
+	"EmailSignin":           "The e-mail could not be sent.",
+	"CredentialsSignin":     "Sign in failed. Check the details you provided are correct.",
+	"SessionRequired":       "Please sign in to access this page.",
+	"TooManyRequests":       "Too many attempts. Please wait a moment and try again.",
+}
+
+// SignInMessage returns the human message the sign-in page shows for an
+// error code ("" for "").
+func SignInMessage(code string) string {
+	if code == "" {
+		return ""
+	}
+	if m, ok := signInMessages[code]; ok {
+		return m
+	}
+	return "Unable to sign in."
+}
+
+// signInView is the data of templates/signin.html.
+type signInView struct {
+	SignIn
+	Message   string
+	Providers []Provider // only the types the page can render
+}
+
+// RenderSignIn writes the sign-in page: an error message if d.Error is set,
+// then one form per provider, in order. Providers of an unknown type are
+// skipped.
+func RenderSignIn(w io.Writer, d SignIn) error {
+	v := signInView{SignIn: d, Message: SignInMessage(d.Error)}
+	for _, p := range d.Providers {
+		switch p.Type {
+		case "oauth", "email", "credentials":
+			for i := range p.Fields {
+				if p.Fields[i].Type == "" {
+					p.Fields = append([]Field(nil), p.Fields...)
+					break
+				}
+			}
+			for i := range p.Fields {
+				if p.Fields[i].Type == "" {
+					p.Fields[i].Type = "text"
+				}
+				if p.Fields[i].Label == "" {
+					p.Fields[i].Label = p.Fields[i].Name
+				}
+			}
+			v.Providers = append(v.Providers, p)
+		}
+	}
+	return render(w, signInTemplate, "Sign In", d.Theme, v)
+}

@@ -1,0 +1,242 @@
+// Package jwt encodes and decodes the encrypted session tokens of NextAuth.js
+// v4 and Auth.js v5, so Go services can read the session cookies a NextAuth
+// app or Latch wrote, and write ones they accept.
+//
+// Tokens are compact JWEs with direct key agreement ("alg":"dir"). The key is
+// derived from a secret string with HKDF-SHA256:
+//
+//   - [V4] (next-auth 4.x): A256GCM; session tokens use an empty salt and the
+//     info "NextAuth.js Generated Encryption Key"; other cookies (OAuth state,
+//     PKCE verifier, nonce) use the cookie name as salt and the info
+//     "NextAuth.js Generated Encryption Key (<salt>)".
+//   - [V5] (Auth.js / @auth/core): A256CBC-HS512 with a 64-byte key, the cookie
+//     name as salt, the info "Auth.js Generated Encryption Key (<salt>)", and a
+//     "kid" header holding the key's SHA-512 JWK thumbprint. V5 decoding also
+//     accepts A256GCM tokens.
+//
+// A [Codec] holds a key ring: the first secret encrypts, every secret
+// decrypts, so secrets can be rotated without signing users out. Keys are
+// derived once, in [New].
+package jwt
+
+import (
+	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
+)
+
+// Generation selects the token format.
+type Generation int
+
+const (
+	// V4 is the next-auth 4.x format: dir + A256GCM.
+	V4 Generation = iota
+	// V5 is the Auth.js v5 (@auth/core) format: dir + A256CBC-HS512 with kid.
+	V5
+)
+
+// ClockTolerance is how long after its "exp" a token is still accepted,
+// as in NextAuth.
+const ClockTolerance = 15 * time.Second
+
+// ErrInvalidToken is returned by [Codec.Decode] for a token that is malformed,
+// was not encrypted with any key of the ring, or carries unusable claims. The
+// detail is wrapped; no unverified claim appears in the message.
+var ErrInvalidToken = errors.New("jwt: invalid token")
+
+// ErrExpired is returned (wrapped in [ErrInvalidToken]) for a token whose
+// "exp" lies more than [ClockTolerance] in the past.
+var ErrExpired = errors.New("jwt: token expired")
+
+// Claims is the payload of a token. Numbers decode as [json.Number].
+type Claims map[string]any
+
+// Codec encrypts and decrypts tokens for one generation and salt.
+// It is safe for concurrent use.
+type Codec struct {
+	gen  Generation
+	enc  jose.Encrypter
+	keys []ringKey
+}
+
+type ringKey struct {
+	kid string // V5 only
+	gcm []byte // 32 bytes, A256GCM
+	cbc []byte // 64 bytes, A256CBC-HS512 (V5 only)
+}
+
+// New returns a codec for gen whose keys are derived from secrets with the
+// given salt: "" for next-auth v4 session tokens, the cookie name otherwise.
+// The first secret encrypts; every secret decrypts.
+func New(gen Generation, salt string, secrets ...string) (*Codec, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("jwt: at least one secret is required")
+	}
+	c := &Codec{gen: gen}
+	for i, s := range secrets {
+		if s == "" {
+			return nil, fmt.Errorf("jwt: secret %d is empty", i+1)
+		}
+		k, err := deriveKeys(gen, s, salt)
+		if err != nil {
+			return nil, err
+		}
+		c.keys = append(c.keys, k)
+	}
+	first := c.keys[0]
+	var err error
+	switch gen {
+	case V4:
+		c.enc, err = jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.DIRECT, Key: first.gcm}, nil)
+	case V5:
+		c.enc, err = jose.NewEncrypter(jose.A256CBC_HS512, jose.Recipient{Algorithm: jose.DIRECT, Key: first.cbc, KeyID: first.kid}, nil)
+	default:
+		return nil, fmt.Errorf("jwt: unknown generation %d", gen)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jwt: %w", err)
+	}
+	return c, nil
+}
+
+// DeriveKey returns the key of length n that gen derives from secret and
+// salt. It is exported for tests against published vectors.
+func DeriveKey(gen Generation, secret, salt string, n int) ([]byte, error) {
+	return hkdf.Key(sha256.New, []byte(secret), []byte(salt), info(gen, salt), n)
+}
+
+func info(gen Generation, salt string) string {
+	if gen == V5 {
+		return "Auth.js Generated Encryption Key (" + salt + ")"
+	}
+	if salt == "" {
+		return "NextAuth.js Generated Encryption Key"
+	}
+	return "NextAuth.js Generated Encryption Key (" + salt + ")"
+}
+
+func deriveKeys(gen Generation, secret, salt string) (ringKey, error) {
+	var k ringKey
+	var err error
+	if k.gcm, err = DeriveKey(gen, secret, salt, 32); err != nil {
+		return k, fmt.Errorf("jwt: derive key: %w", err)
+	}
+	if gen == V5 {
+		if k.cbc, err = DeriveKey(gen, secret, salt, 64); err != nil {
+			return k, fmt.Errorf("jwt: derive key: %w", err)
+		}
+		k.kid = thumbprint(k.cbc)
+	}
+	return k, nil
+}
+
+// thumbprint is the RFC 7638 SHA-512 thumbprint of a symmetric JWK.
+func thumbprint(key []byte) string {
+	sum := sha512.Sum512([]byte(`{"k":"` + base64.RawURLEncoding.EncodeToString(key) + `","kty":"oct"}`))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// Encode encrypts claims into a compact JWE. It sets "iat" to now, "exp" to
+// now+maxAge and "jti" to a new random UUID, replacing any values claims had;
+// claims itself is not modified.
+func (c *Codec) Encode(claims Claims, now time.Time, maxAge time.Duration) (string, error) {
+	payload := make(map[string]any, len(claims)+3)
+	for k, v := range claims {
+		payload[k] = v
+	}
+	iat := now.Unix()
+	payload["iat"] = iat
+	payload["exp"] = iat + int64(maxAge/time.Second)
+	payload["jti"] = uuid.NewString()
+	plain, err := json.Marshal(payload)
+	if err != nil {
+		return "", fmt.Errorf("jwt: encode claims: %w", err)
+	}
+	obj, err := c.enc.Encrypt(plain)
+	if err != nil {
+		return "", fmt.Errorf("jwt: encrypt: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
+// Decode decrypts token with any key of the ring and returns its claims. It
+// rejects tokens whose "exp" is more than [ClockTolerance] before now. Every
+// failure wraps [ErrInvalidToken].
+func (c *Codec) Decode(token string, now time.Time) (Claims, error) {
+	plain, err := c.decrypt(token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	d := json.NewDecoder(bytes.NewReader(plain))
+	d.UseNumber()
+	var claims Claims
+	if err := d.Decode(&claims); err != nil || claims == nil {
+		return nil, fmt.Errorf("%w: payload is not a JSON object", ErrInvalidToken)
+	}
+	if err := checkTimes(claims, now); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return claims, nil
+}
+
+func (c *Codec) decrypt(token string) ([]byte, error) {
+	encs := []jose.ContentEncryption{jose.A256GCM}
+	if c.gen == V5 {
+		encs = append(encs, jose.A256CBC_HS512)
+	}
+	obj, err := jose.ParseEncryptedCompact(token, []jose.KeyAlgorithm{jose.DIRECT}, encs)
+	if err != nil {
+		return nil, err
+	}
+	kid := obj.Header.KeyID
+	var lastErr error
+	for _, k := range c.keys {
+		if kid != "" && k.kid != "" && kid != k.kid {
+			continue
+		}
+		// A key of the wrong size for the token's "enc" fails at once,
+		// so trying both sizes costs nothing for valid tokens.
+		for _, key := range [][]byte{k.cbc, k.gcm} {
+			if key == nil {
+				continue
+			}
+			plain, err := obj.Decrypt(key)
+			if err == nil {
+				return plain, nil
+			}
+			lastErr = err
+		}
+	}
+	if lastErr == nil {
+		lastErr = errors.New("no key matches the token's kid")
+	}
+	return nil, lastErr
+}
+
+func checkTimes(claims Claims, now time.Time) error {
+	exp, ok := claims["exp"]
+	if !ok {
+		return nil
+	}
+	n, ok := exp.(json.Number)
+	if !ok {
+		return errors.New(`"exp" claim must be a number`)
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return errors.New(`"exp" claim must be a number`)
+	}
+	if float64(now.Add(-ClockTolerance).Unix()) > f {
+		return ErrExpired
+	}
+	return nil
+}
