@@ -55,33 +55,24 @@ func SignInMessage(code string) string {
 
 // signInView is the data of templates/signin.html.
 type signInView struct {
-	SignIn
-	Message   string
-	Providers []Provider // only the types the page can render
+	CSRFToken, CallbackURL, Email string
+	Message                       string
+	Providers                     []Provider // only the types the page renders
 }
 
 // RenderSignIn writes the sign-in page: an error message if d.Error is set,
 // then one form per provider, in order. Providers of an unknown type are
 // skipped.
 func RenderSignIn(w io.Writer, d SignIn) error {
-	v := signInView{SignIn: d, Message: SignInMessage(d.Error)}
+	v := signInView{
+		CSRFToken:   d.CSRFToken,
+		CallbackURL: d.CallbackURL,
+		Email:       d.Email,
+		Message:     SignInMessage(d.Error),
+	}
 	for _, p := range d.Providers {
 		switch p.Type {
 		case "oauth", "email", "credentials":
-			for i := range p.Fields {
-				if p.Fields[i].Type == "" {
-					p.Fields = append([]Field(nil), p.Fields...)
-					break
-				}
-			}
-			for i := range p.Fields {
-				if p.Fields[i].Type == "" {
-					p.Fields[i].Type = "text"
-				}
-				if p.Fields[i].Label == "" {
-					p.Fields[i].Label = p.Fields[i].Name
-				}
-			}
 			v.Providers = append(v.Providers, p)
 		}
 	}

@@ -1,0 +1,78 @@
+package latch
+
+import (
+	"net/http"
+)
+
+// serveCallback answers GET/POST <base>/callback/<provider>.
+func (a *Auth) serveCallback(x *exchange) {
+	p := a.byID[x.provider]
+	if p == nil {
+		unsupported(x.w, x.r)
+		return
+	}
+	switch p := p.(type) {
+	case *Credentials:
+		a.credentialsCallback(x, p)
+	default:
+		unsupported(x.w, x.r)
+	}
+}
+
+// credentialsCallback signs a user in with submitted credentials.
+func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
+	if x.r.Method != http.MethodPost {
+		x.w.Header().Set("Allow", http.MethodPost)
+		x.plainError(http.StatusMethodNotAllowed, "Error: credentials are submitted with POST")
+		return
+	}
+	if !x.csrfVerified {
+		x.redirect(x.base+"/signin?csrf=true", http.StatusOK)
+		return
+	}
+	ctx := x.r.Context()
+	info := p.Info()
+	user, err := p.Authorize(ctx, x.body.Values, x.r)
+	switch {
+	case err != nil && codeOf(err, "") == "":
+		a.log.Error("latch: credentials authorize failed", "provider", info.ID, "err", err)
+		x.redirect(x.errorURL(CodeCallback, ""), http.StatusInternalServerError)
+		return
+	case err != nil && codeOf(err, "") != CodeCredentialsSignin:
+		x.redirect(x.errorURL(codeOf(err, ""), ""), http.StatusUnauthorized)
+		return
+	case err != nil || user == nil:
+		x.redirect(x.errorURL(CodeCredentialsSignin, info.ID), http.StatusUnauthorized)
+		return
+	}
+	account := &Account{Provider: info.ID, Type: TypeCredentials, ProviderAccountID: user.ID}
+	if to, status := a.checkSignIn(ctx, x, &SignInParams{User: user, Account: account, Credentials: x.body.Values}); to != "" {
+		x.redirect(to, status)
+		return
+	}
+	if !a.startSession(x, user, account) {
+		return
+	}
+	x.redirect(x.callbackURL, http.StatusOK)
+}
+
+// startSession writes the session cookie for a user who just signed in and
+// fires the SignIn event. It reports whether it succeeded (false: an error
+// has been answered).
+func (a *Auth) startSession(x *exchange, user *User, account *Account) bool {
+	ctx := x.r.Context()
+	token, err := a.runJWT(ctx, &JWTParams{Token: tokenFor(user), User: user, Account: account, Trigger: "signIn"})
+	if err == nil {
+		_, names := joinNames(x)
+		err = x.writeSession(token, names, a.now().Add(a.cfg.MaxAge))
+	}
+	if err != nil {
+		a.log.Error("latch: start session", "provider", account.Provider, "err", err)
+		x.redirect(x.errorURL(CodeCallback, ""), http.StatusInternalServerError)
+		return false
+	}
+	if f := a.cfg.Events.SignIn; f != nil {
+		f(ctx, SignInEvent{User: user, Account: account, Request: x.r})
+	}
+	return true
+}

@@ -1,0 +1,92 @@
+package latch
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// Callbacks customise sign-in and sessions. Every field is optional; the
+// defaults behave like NextAuth's.
+type Callbacks struct {
+	// SignIn decides whether a user may sign in. Return nil to allow,
+	// ErrAccessDenied (or any error that is not an *Error) to refuse with
+	// AccessDenied, an *Error to refuse with its code, or RedirectTo(url) to
+	// send the user elsewhere. Default: allow.
+	SignIn func(ctx context.Context, p *SignInParams) error
+
+	// Redirect returns where a callbackUrl may send the user; baseURL is the
+	// site origin. The result must be an absolute URL. Default: relative
+	// URLs and URLs of the site's own origin or a trusted origin are
+	// allowed, anything else becomes baseURL.
+	Redirect func(url, baseURL string) string
+
+	// JWT returns the token to store in the session cookie. It runs at
+	// sign-in (Trigger "signIn", User and Account set), on every session
+	// read (Trigger ""), and on a session update (Trigger "update",
+	// UpdateData set). Returning a nil Token ends the session. Default:
+	// the token unchanged.
+	JWT func(ctx context.Context, p *JWTParams) (Token, error)
+
+	// Session returns what GET <base>/session answers. Default: the session
+	// unchanged ({user: {name, email, image}, expires}).
+	Session func(ctx context.Context, p *SessionParams) (*Session, error)
+}
+
+// SignInParams are the arguments of the SignIn callback.
+type SignInParams struct {
+	User    *User
+	Account *Account
+	// Credentials are the submitted fields of a credentials sign-in.
+	Credentials map[string]string
+}
+
+// JWTParams are the arguments of the JWT callback.
+type JWTParams struct {
+	Token   Token
+	User    *User    // sign-in only
+	Account *Account // sign-in only
+	// Trigger is "signIn" at sign-in, "update" for a session update and ""
+	// for a plain session read.
+	Trigger string
+	// UpdateData is the "data" member the client sent with a session
+	// update (POST <base>/session).
+	UpdateData json.RawMessage
+}
+
+// SessionParams are the arguments of the Session callback.
+type SessionParams struct {
+	Session *Session
+	Token   Token
+	Trigger string // "update" for a session update, else ""
+	// UpdateData is the "data" of a session update.
+	UpdateData json.RawMessage
+}
+
+// Events are told what happened. They run synchronously, after the fact,
+// and cannot change the outcome; keep them quick.
+type Events struct {
+	SignIn  func(ctx context.Context, e SignInEvent)
+	SignOut func(ctx context.Context, e SignOutEvent)
+	Session func(ctx context.Context, e SessionEvent)
+}
+
+// SignInEvent describes a successful sign-in.
+type SignInEvent struct {
+	User    *User
+	Account *Account
+	Request *http.Request
+}
+
+// SignOutEvent describes a sign-out. Token is nil when the session cookie
+// was unreadable.
+type SignOutEvent struct {
+	Token   Token
+	Request *http.Request
+}
+
+// SessionEvent describes a session read.
+type SessionEvent struct {
+	Session *Session
+	Token   Token
+}

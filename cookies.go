@@ -1,0 +1,49 @@
+package latch
+
+import (
+	"net/http"
+
+	"github.com/latchauth/latch/internal/cookie"
+	"github.com/latchauth/latch/jwt"
+)
+
+// cookieNames are the names of Latch's cookies for one scheme. On https
+// they carry the __Secure- prefix, the CSRF cookie __Host-.
+type cookieNames struct {
+	session, callbackURL, csrf, pkce, state, nonce string
+	opts                                           cookie.Options
+	csrfOpts                                       cookie.Options // no Domain: __Host- forbids it
+}
+
+func newCookieNames(format jwt.Generation, secure bool, co CookieOptions) *cookieNames {
+	family := "next-auth"
+	if format == jwt.V5 {
+		family = "authjs"
+	}
+	p, host := "", ""
+	if secure {
+		p, host = "__Secure-", "__Host-"
+	}
+	sameSite := "Lax"
+	switch co.SameSite {
+	case http.SameSiteStrictMode:
+		sameSite = "Strict"
+	case http.SameSiteNoneMode:
+		sameSite = "None"
+	}
+	opts := cookie.Options{Path: "/", Domain: co.Domain, HTTPOnly: true, Secure: secure, SameSite: sameSite}
+	csrfOpts := opts
+	if secure {
+		csrfOpts.Domain = ""
+	}
+	return &cookieNames{
+		session:     p + family + ".session-token",
+		callbackURL: p + family + ".callback-url",
+		csrf:        host + family + ".csrf-token",
+		pkce:        p + family + ".pkce.code_verifier",
+		state:       p + family + ".state",
+		nonce:       p + family + ".nonce",
+		opts:        opts,
+		csrfOpts:    csrfOpts,
+	}
+}

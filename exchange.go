@@ -1,0 +1,224 @@
+package latch
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch/internal/cookie"
+	"github.com/latchauth/latch/internal/csrf"
+	"github.com/latchauth/latch/internal/form"
+	"github.com/latchauth/latch/internal/redirect"
+)
+
+// exchange is one request to the auth API and the response being built.
+type exchange struct {
+	a                *Auth
+	w                http.ResponseWriter
+	r                *http.Request
+	action, provider string
+	origin           string // e.g. "https://example.com"
+	base             string // origin + base path
+	names            *cookieNames
+	cookies          []cookie.Pair
+	body             form.Body
+
+	csrfToken    string // the token of the (valid or new) CSRF cookie
+	csrfVerified bool   // a POST whose body carried that token
+	callbackURL  string // where the flow ends, after the redirect rule
+
+	setCookies []setCookie
+}
+
+type setCookie struct{ name, header string }
+
+func (a *Auth) newExchange(w http.ResponseWriter, r *http.Request, action, provider string) *exchange {
+	x := &exchange{a: a, w: w, r: r, action: action, provider: provider, origin: a.requestOrigin(r)}
+	x.base = x.origin + a.basePath
+	x.names = a.namesFor(x.origin)
+	x.cookies = cookie.Read(r)
+	return x
+}
+
+// requestOrigin is the configured origin, or the one a trusted proxy
+// reports for r.
+func (a *Auth) requestOrigin(r *http.Request) string {
+	if a.origin != "" {
+		return a.origin
+	}
+	return forwardedOrigin(r)
+}
+
+// namesFor returns the cookie names for a site origin.
+func (a *Auth) namesFor(origin string) *cookieNames {
+	if strings.HasPrefix(origin, "https://") {
+		return a.secureNames
+	}
+	return a.plainNames
+}
+
+// forwardedOrigin is the origin a trusted proxy reports.
+func forwardedOrigin(r *http.Request) string {
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+		proto = "https"
+		if strings.EqualFold(strings.TrimSpace(strings.Split(p, ",")[0]), "http") {
+			proto = "http"
+		}
+	}
+	host := r.Host
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		host = strings.TrimSpace(strings.Split(h, ",")[0])
+	}
+	u, err := url.Parse(proto + "://" + host)
+	if err != nil || u.Host != host || u.Path != "" || u.User != nil {
+		return proto + "://localhost"
+	}
+	return redirect.Origin(u)
+}
+
+// init does what NextAuth does before every action: read the body, check
+// or mint the CSRF token and resolve the callbackUrl. It reports whether
+// the request may go on (false: an error has been answered).
+func (x *exchange) init() bool {
+	if x.r.Method == http.MethodPost {
+		var err error
+		x.body, err = form.Parse(x.r, x.a.cfg.MaxBodyBytes)
+		switch {
+		case errors.Is(err, form.ErrTooLarge):
+			x.plainError(http.StatusRequestEntityTooLarge, "Error: request body too large")
+			return false
+		case err != nil:
+			x.plainError(http.StatusBadRequest, "Error: "+err.Error())
+			return false
+		}
+	} else {
+		x.body = form.Body{Values: map[string]string{}}
+	}
+	x.initCSRF()
+	x.initCallbackURL()
+	return true
+}
+
+func (x *exchange) initCSRF() {
+	if v, ok := cookie.Get(x.cookies, x.names.csrf); ok {
+		if token, ok := csrf.Verify(v, x.a.cfg.Secrets); ok {
+			x.csrfToken = token
+			x.csrfVerified = x.r.Method == http.MethodPost && csrf.Match(token, x.body.Get("csrfToken"))
+			return
+		}
+	}
+	token, value := csrf.New(x.a.cfg.Secrets[0])
+	x.csrfToken = token
+	x.setCookie(x.names.csrf, cookie.Serialize(x.names.csrf, value, -1, time.Time{}, x.names.csrfOpts))
+}
+
+func (x *exchange) initCallbackURL() {
+	current, hasCookie := cookie.Get(x.cookies, x.names.callbackURL)
+	param := x.body.Get("callbackUrl")
+	if param == "" {
+		param = x.r.URL.Query().Get("callbackUrl")
+	}
+	switch {
+	case param != "":
+		x.callbackURL = x.a.redirectTo(param, x.origin)
+	case hasCookie:
+		x.callbackURL = x.a.redirectTo(current, x.origin)
+	default:
+		x.callbackURL = x.origin
+	}
+	if x.callbackURL != current {
+		x.setCookie(x.names.callbackURL, cookie.Serialize(x.names.callbackURL, x.callbackURL, -1, time.Time{}, x.names.opts))
+	}
+}
+
+// redirectTo applies the Redirect callback, or the default same-origin rule.
+func (a *Auth) redirectTo(url, origin string) string {
+	if a.cfg.Callbacks.Redirect != nil {
+		return a.cfg.Callbacks.Redirect(url, origin)
+	}
+	if u, ok := redirect.SameOrigin(url, origin); ok {
+		return u
+	}
+	for o := range a.trusted {
+		if u, ok := redirect.SameOrigin(url, o); ok && !strings.HasPrefix(url, "/") {
+			return u
+		}
+	}
+	return origin
+}
+
+// setCookie queues a Set-Cookie header; a later one for the same name
+// replaces an earlier one.
+func (x *exchange) setCookie(name, header string) {
+	for i := range x.setCookies {
+		if x.setCookies[i].name == name {
+			x.setCookies[i].header = header
+			return
+		}
+	}
+	x.setCookies = append(x.setCookies, setCookie{name, header})
+}
+
+func (x *exchange) writeCookies() {
+	h := x.w.Header()
+	for _, c := range x.setCookies {
+		h.Add("Set-Cookie", c.header)
+	}
+}
+
+// redirect ends the request at url: 302 + Location, or, when the body has
+// json=true, {"url": url} with status.
+func (x *exchange) redirect(url string, status int) {
+	x.writeCookies()
+	if x.body.Get("json") == "true" {
+		x.writeJSON(status, map[string]string{"url": url})
+		return
+	}
+	x.w.Header().Set("Location", url)
+	x.w.WriteHeader(http.StatusFound)
+}
+
+// json answers v as JSON with the queued cookies.
+func (x *exchange) json(status int, v any) {
+	x.writeCookies()
+	x.writeJSON(status, v)
+}
+
+func (x *exchange) writeJSON(status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		x.a.log.Error("latch: encode response", "action", x.action, "err", err)
+		b, status = []byte(`{}`), http.StatusInternalServerError
+	}
+	x.w.Header().Set("Content-Type", "application/json")
+	x.w.WriteHeader(status)
+	x.w.Write(b)
+}
+
+func (x *exchange) plainError(status int, msg string) {
+	x.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	x.w.WriteHeader(status)
+	x.w.Write([]byte(msg))
+}
+
+func noCache(h http.Header) {
+	h.Set("Cache-Control", "private, no-cache, no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", "0")
+}
+
+// errorURL is <base>/error?error=CODE[&provider=ID].
+func (x *exchange) errorURL(code string, provider string) string {
+	q := "error=" + cookie.Encode(code)
+	if provider != "" {
+		q += "&provider=" + cookie.Encode(provider)
+	}
+	return x.base + "/error?" + q
+}

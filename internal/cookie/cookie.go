@@ -1,0 +1,216 @@
+// Package cookie reads and writes cookies the way NextAuth.js does: values
+// escaped like JavaScript's encodeURIComponent, attributes in the order of
+// the npm "cookie" package, and session values split into chunks when they
+// exceed what a browser keeps in one cookie.
+package cookie
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ChunkSize is the longest value written into one cookie: 4096 bytes
+// minus NextAuth's estimate of 163 bytes for the name and attributes.
+const ChunkSize = 4096 - 163
+
+// MaxChunks bounds how many chunks are reassembled; more means the cookie
+// header is hostile or corrupt and the value is ignored.
+const MaxChunks = 16
+
+// Options are a cookie's attributes.
+type Options struct {
+	Path     string // default "/"
+	Domain   string
+	HTTPOnly bool
+	Secure   bool
+	SameSite string // "Lax", "Strict", "None" or ""
+}
+
+// Pair is one cookie of a request: its name and its decoded value.
+type Pair struct {
+	Name, Value string
+}
+
+// Serialize returns a Set-Cookie header value. maxAge < 0 omits Max-Age;
+// a zero expires omits Expires.
+func Serialize(name, value string, maxAge int, expires time.Time, o Options) string {
+	var b strings.Builder
+	b.Grow(len(name) + len(value) + 96)
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(Encode(value))
+	if maxAge >= 0 {
+		b.WriteString("; Max-Age=")
+		b.WriteString(strconv.Itoa(maxAge))
+	}
+	if o.Domain != "" {
+		b.WriteString("; Domain=")
+		b.WriteString(o.Domain)
+	}
+	b.WriteString("; Path=")
+	if o.Path == "" {
+		b.WriteString("/")
+	} else {
+		b.WriteString(o.Path)
+	}
+	if !expires.IsZero() {
+		b.WriteString("; Expires=")
+		b.WriteString(expires.UTC().Format(http.TimeFormat))
+	}
+	if o.HTTPOnly {
+		b.WriteString("; HttpOnly")
+	}
+	if o.Secure {
+		b.WriteString("; Secure")
+	}
+	if o.SameSite != "" {
+		b.WriteString("; SameSite=")
+		b.WriteString(o.SameSite)
+	}
+	return b.String()
+}
+
+// Clear returns the Set-Cookie header value that deletes a cookie.
+func Clear(name string, o Options) string {
+	return Serialize(name, "", 0, time.Time{}, o)
+}
+
+const upperhex = "0123456789ABCDEF"
+
+// unreserved reports whether encodeURIComponent leaves c as it is.
+func unreserved(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '_', '.', '!', '~', '*', '\'', '(', ')':
+		return true
+	}
+	return false
+}
+
+// Encode escapes v like JavaScript's encodeURIComponent.
+func Encode(v string) string {
+	n := 0
+	for i := 0; i < len(v); i++ {
+		if !unreserved(v[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return v
+	}
+	b := make([]byte, 0, len(v)+2*n)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if unreserved(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', upperhex[c>>4], upperhex[c&15])
+		}
+	}
+	return string(b)
+}
+
+// Decode reverses [Encode] like the npm "cookie" package: a value with a
+// '%' is percent-decoded ('+' stays '+'); one that does not decode is kept
+// as it is.
+func Decode(v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	d, err := url.PathUnescape(v)
+	if err != nil {
+		return v
+	}
+	return d
+}
+
+// Read returns the request's cookies in header order with decoded values.
+func Read(r *http.Request) []Pair {
+	cs := r.Cookies()
+	out := make([]Pair, len(cs))
+	for i, c := range cs {
+		out[i] = Pair{c.Name, Decode(c.Value)}
+	}
+	return out
+}
+
+// Get returns the value of the first cookie called name.
+func Get(cookies []Pair, name string) (string, bool) {
+	for _, c := range cookies {
+		if c.Name == name {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
+// Split cuts value into the cookies that carry it: one cookie called name
+// when it fits in [ChunkSize], else name.0, name.1, ...
+func Split(name, value string) []Pair {
+	if len(value) <= ChunkSize {
+		return []Pair{{name, value}}
+	}
+	out := make([]Pair, 0, len(value)/ChunkSize+1)
+	for i := 0; len(value) > 0; i++ {
+		n := min(ChunkSize, len(value))
+		out = append(out, Pair{name + "." + strconv.Itoa(i), value[:n]})
+		value = value[n:]
+	}
+	return out
+}
+
+// Join reassembles a value written by [Split]. It returns the value and the
+// names of every cookie that belongs to name (so they can be cleared). When
+// numbered chunks are present they win over an unnumbered cookie; chunks are
+// ordered by number and must run 0..n-1 without gaps, else the value is "".
+func Join(name string, cookies []Pair) (value string, names []string) {
+	type chunk struct {
+		n int
+		v string
+	}
+	var chunks []chunk
+	plain, hasPlain := "", false
+	for _, c := range cookies {
+		if c.Name == name {
+			if !hasPlain {
+				plain, hasPlain = c.Value, true
+				names = append(names, c.Name)
+			}
+			continue
+		}
+		suffix, ok := strings.CutPrefix(c.Name, name+".")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(suffix)
+		if err != nil || n < 0 || strconv.Itoa(n) != suffix {
+			continue
+		}
+		if !slices.Contains(names, c.Name) {
+			names = append(names, c.Name)
+			chunks = append(chunks, chunk{n, c.Value})
+		}
+	}
+	if len(chunks) == 0 {
+		return plain, names
+	}
+	if len(chunks) > MaxChunks {
+		return "", names
+	}
+	slices.SortFunc(chunks, func(a, b chunk) int { return a.n - b.n })
+	var b strings.Builder
+	for i, c := range chunks {
+		if c.n != i {
+			return "", names
+		}
+		b.WriteString(c.v)
+	}
+	return b.String(), names
+}

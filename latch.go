@@ -1,0 +1,195 @@
+// Package latch is an authentication and session handler for Go web apps
+// that speaks the NextAuth.js v4 REST API, so the next-auth/react and
+// @sidebase/nuxt-auth clients work against it unchanged and session cookies
+// minted by a NextAuth app stay valid.
+//
+// Mount the [Auth] handler under its base path (default /api/auth), read the
+// session of a request with [Auth.Session], and protect routes with
+// [Auth.Require].
+package latch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch/internal/pages"
+	"github.com/latchauth/latch/jwt"
+)
+
+// Auth serves the auth API under its base path and answers who is signed
+// in. Create one with [New]; it is safe for concurrent use.
+type Auth struct {
+	cfg       Config
+	origin    string // "" when taken from each request
+	basePath  string
+	providers []Provider
+	byID      map[string]Provider
+	sessions  *jwt.Codec
+	// secureNames and plainNames are the cookie names for https and http.
+	secureNames, plainNames *cookieNames
+	trusted                 map[string]bool
+	theme                   pages.Theme
+	log                     *slog.Logger
+	ctxKey                  *int // per-instance context key
+}
+
+// New checks cfg and returns the handler it describes. Every problem is
+// reported at once, in words that say what to change.
+func New(cfg Config) (*Auth, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.withDefaults()
+	cfg.Secrets = slices.Clone(cfg.Secrets)
+	cfg.Providers = slices.Clone(cfg.Providers)
+	origin, base, _ := parseBaseURL(cfg.URL, cfg.TrustForwardedHeaders)
+	a := &Auth{
+		cfg:       cfg,
+		origin:    origin,
+		basePath:  base,
+		providers: cfg.Providers,
+		byID:      map[string]Provider{},
+		trusted:   map[string]bool{},
+		log:       cfg.Logger,
+		ctxKey:    new(int),
+		theme:     pages.Theme{BrandColor: cfg.Theme.BrandColor, LogoURL: cfg.Theme.LogoURL, AppName: cfg.Theme.AppName},
+	}
+	for _, p := range cfg.Providers {
+		a.byID[p.Info().ID] = p
+	}
+	for _, o := range cfg.TrustedOrigins {
+		a.trusted[strings.TrimSuffix(strings.ToLower(o), "/")] = true
+	}
+	a.secureNames = newCookieNames(cfg.TokenFormat, true, cfg.Cookies)
+	a.plainNames = newCookieNames(cfg.TokenFormat, false, cfg.Cookies)
+	// V4 session keys use an empty salt; V5 salts with the cookie name,
+	// which differs between http and https. A V5 deployment lives on one
+	// scheme, so the name is the one the configured URL implies.
+	salt := ""
+	if cfg.TokenFormat == jwt.V5 {
+		salt = a.plainNames.session
+		if strings.HasPrefix(origin, "https://") {
+			salt = a.secureNames.session
+		}
+	}
+	var err error
+	if a.sessions, err = jwt.New(cfg.TokenFormat, salt, cfg.Secrets...); err != nil {
+		return nil, fmt.Errorf("latch: %w", err)
+	}
+	return a, nil
+}
+
+// BasePath returns the path the handler serves, e.g. "/api/auth".
+func (a *Auth) BasePath() string { return a.basePath }
+
+func (a *Auth) now() time.Time { return a.cfg.Now() }
+
+// ServeHTTP serves the NextAuth REST API: session, csrf, providers, signin,
+// callback, signout, error, verify-request and _log under the base path.
+func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, a.basePath+"/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	action, provider, _ := strings.Cut(rest, "/")
+	if strings.Contains(provider, "/") {
+		unsupported(w, r)
+		return
+	}
+	if a.cors(w, r) {
+		return
+	}
+	x := a.newExchange(w, r, action, provider)
+	switch {
+	case action == "providers" && r.Method == http.MethodGet:
+		a.serveProviders(x)
+		return
+	case action == "_log" && r.Method == http.MethodPost:
+		a.serveLog(x)
+		return
+	}
+	handler := a.route(action, r.Method)
+	if handler == nil {
+		unsupported(w, r)
+		return
+	}
+	if !x.init() {
+		return
+	}
+	handler(x)
+}
+
+func (a *Auth) route(action, method string) func(*exchange) {
+	get, post := method == http.MethodGet, method == http.MethodPost
+	switch {
+	case action == "session" && (get || post):
+		return a.serveSession
+	case action == "csrf" && get:
+		return a.serveCSRF
+	case action == "signin" && get:
+		return a.serveSignInPage
+	case action == "signin" && post:
+		return a.serveSignIn
+	case action == "callback" && (get || post):
+		return a.serveCallback
+	case action == "signout" && get:
+		return a.serveSignOutPage
+	case action == "signout" && post:
+		return a.serveSignOut
+	case action == "error" && get:
+		return a.serveError
+	case action == "verify-request" && get:
+		return a.serveVerifyRequest
+	}
+	return nil
+}
+
+// unsupported is NextAuth's answer to an unknown action or method.
+func unsupported(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusBadRequest)
+	fmt.Fprintf(w, "Error: This action with HTTP %s is not supported by NextAuth.js", sanitizeMethod(r.Method))
+}
+
+func sanitizeMethod(m string) string {
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c < 'A' || c > 'Z' {
+			return "UNKNOWN"
+		}
+	}
+	return m
+}
+
+// cors answers browser pages of trusted origins. It reports whether the
+// request was a preflight that has been answered.
+func (a *Auth) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !a.trusted[strings.ToLower(origin)] {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Add("Vary", "Origin")
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST")
+	h.Set("Access-Control-Allow-Headers", "Content-Type")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// contextKey carries the session found by Require.
+type contextKey struct{ key *int }
+
+func (a *Auth) withSession(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, contextKey{a.ctxKey}, s)
+}

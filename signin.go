@@ -1,0 +1,152 @@
+package latch
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchauth/latch/internal/pages"
+)
+
+// serveProviders answers GET <base>/providers: the providers keyed by id.
+func (a *Auth) serveProviders(x *exchange) {
+	type entry struct {
+		ID          string `json:"id"`
+		Name        string `json:"name"`
+		Type        string `json:"type"`
+		SigninURL   string `json:"signinUrl"`
+		CallbackURL string `json:"callbackUrl"`
+	}
+	// A struct per provider keeps NextAuth's key order; the map is sorted
+	// by id, which is the order NextAuth's object has when ids were
+	// configured alphabetically. Clients do not depend on the order.
+	out := make(map[string]entry, len(a.providers))
+	for _, p := range a.providers {
+		info := p.Info()
+		out[info.ID] = entry{info.ID, info.Name, info.Type, x.base + "/signin/" + info.ID, x.base + "/callback/" + info.ID}
+	}
+	x.json(http.StatusOK, out)
+}
+
+// serveCSRF answers GET <base>/csrf.
+func (a *Auth) serveCSRF(x *exchange) {
+	noCache(x.w.Header())
+	x.json(http.StatusOK, map[string]string{"csrfToken": x.csrfToken})
+}
+
+// serveLog answers POST <base>/_log, the client-side logger's sink.
+func (a *Auth) serveLog(x *exchange) {
+	x.r.Body = http.MaxBytesReader(x.w, x.r.Body, x.a.cfg.MaxBodyBytes)
+	if err := x.r.ParseForm(); err == nil {
+		a.log.Debug("latch: client log", "level", limit(x.r.PostForm.Get("level"), 16), "code", limit(x.r.PostForm.Get("code"), 64), "message", limit(x.r.PostForm.Get("message"), 256))
+	}
+	x.writeJSON(http.StatusOK, struct{}{})
+}
+
+func limit(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// serveSignInPage answers GET <base>/signin[/provider].
+func (a *Auth) serveSignInPage(x *exchange) {
+	code := x.r.URL.Query().Get("error")
+	if p := a.cfg.Pages.SignIn; p != "" {
+		if code == "" {
+			code = x.provider // NextAuth's quirk: error = query.error ?? providerId
+		}
+		q := "callbackUrl=" + url.QueryEscape(x.callbackURL)
+		if code != "" {
+			q += "&error=" + url.QueryEscape(code)
+		}
+		x.redirect(withQuery(p, q), http.StatusFound)
+		return
+	}
+	d := pages.SignIn{
+		Theme:       a.theme,
+		CSRFToken:   x.csrfToken,
+		CallbackURL: x.callbackURL,
+		Error:       code,
+		Email:       x.r.URL.Query().Get("email"),
+	}
+	for _, p := range a.providers {
+		info := p.Info()
+		pp := pages.Provider{ID: info.ID, Name: info.Name, Type: info.Type,
+			SigninURL: x.base + "/signin/" + info.ID, CallbackURL: x.base + "/callback/" + info.ID}
+		if c, ok := p.(*Credentials); ok {
+			for _, f := range c.Fields {
+				pp.Fields = append(pp.Fields, pages.Field{Name: f.Name, Label: f.Label, Type: f.Type, Placeholder: f.Placeholder})
+			}
+		}
+		d.Providers = append(d.Providers, pp)
+	}
+	x.html(http.StatusOK, func(w *strings.Builder) error { return pages.RenderSignIn(w, d) })
+}
+
+func withQuery(u, q string) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + q
+	}
+	return u + "?" + q
+}
+
+// html answers a built-in page.
+func (x *exchange) html(status int, render func(*strings.Builder) error) {
+	var b strings.Builder
+	if err := render(&b); err != nil {
+		x.a.log.Error("latch: render page", "action", x.action, "err", err)
+		x.plainError(http.StatusInternalServerError, "Error: the page could not be rendered")
+		return
+	}
+	x.writeCookies()
+	h := x.w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src * data:; form-action *; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	x.w.WriteHeader(status)
+	x.w.Write([]byte(b.String()))
+}
+
+// serveSignIn answers POST <base>/signin/<provider>: the start of an
+// OAuth or email sign-in.
+func (a *Auth) serveSignIn(x *exchange) {
+	p := a.byID[x.provider]
+	if !x.csrfVerified || p == nil {
+		x.redirect(x.base+"/signin?csrf=true", http.StatusOK)
+		return
+	}
+	// Credentials sign in through POST <base>/callback/<id>.
+	x.redirect(x.base+"/signin", http.StatusOK)
+}
+
+// checkSignIn runs the SignIn callback. It returns "" to go on, or the URL
+// to end the flow at and its status.
+func (a *Auth) checkSignIn(ctx context.Context, x *exchange, p *SignInParams) (string, int) {
+	f := a.cfg.Callbacks.SignIn
+	if f == nil {
+		return "", 0
+	}
+	err := f(ctx, p)
+	if err == nil {
+		return "", 0
+	}
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return re.URL, http.StatusOK
+	}
+	var le *Error
+	if !errors.As(err, &le) {
+		a.log.Warn("latch: sign-in refused by the SignIn callback", "provider", x.provider, "err", err)
+	}
+	code := codeOf(err, CodeAccessDenied)
+	status := http.StatusOK
+	if code == CodeAccessDenied {
+		status = http.StatusForbidden
+	}
+	return x.errorURL(code, ""), status
+}

@@ -1,0 +1,69 @@
+package latch
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/latchauth/latch/internal/cookie"
+	"github.com/latchauth/latch/internal/pages"
+)
+
+func joinNames(x *exchange) (string, []string) {
+	return cookie.Join(x.names.session, x.cookies)
+}
+
+// serveSignOutPage answers GET <base>/signout.
+func (a *Auth) serveSignOutPage(x *exchange) {
+	if p := a.cfg.Pages.SignOut; p != "" {
+		x.redirect(p, http.StatusFound)
+		return
+	}
+	d := pages.SignOut{Theme: a.theme, ActionURL: x.base + "/signout", CSRFToken: x.csrfToken}
+	x.html(http.StatusOK, func(w *strings.Builder) error { return pages.RenderSignOut(w, d) })
+}
+
+// serveSignOut answers POST <base>/signout: it ends the session.
+func (a *Auth) serveSignOut(x *exchange) {
+	if !x.csrfVerified {
+		x.redirect(x.base+"/signout?csrf=true", http.StatusOK)
+		return
+	}
+	raw, names := joinNames(x)
+	if len(names) > 0 {
+		token, _ := a.decodeToken(raw)
+		if f := a.cfg.Events.SignOut; f != nil {
+			f(x.r.Context(), SignOutEvent{Token: token, Request: x.r})
+		}
+		x.clearSession(names)
+	}
+	x.redirect(x.callbackURL, http.StatusOK)
+}
+
+// serveError answers GET <base>/error?error=CODE.
+func (a *Auth) serveError(x *exchange) {
+	code := x.r.URL.Query().Get("error")
+	if code == "" {
+		code = x.provider
+	}
+	if signInPageCodes[code] {
+		x.redirect(x.base+"/signin?error="+cookie.Encode(code), http.StatusFound)
+		return
+	}
+	if p := a.cfg.Pages.Error; p != "" {
+		x.redirect(withQuery(p, "error="+cookie.Encode(code)), http.StatusFound)
+		return
+	}
+	d := pages.Error{Theme: a.theme, Code: code, HomeURL: x.origin, SignInURL: x.base + "/signin"}
+	x.html(pages.ErrorStatus(code), func(w *strings.Builder) error { return pages.RenderError(w, d) })
+}
+
+// serveVerifyRequest answers GET <base>/verify-request.
+func (a *Auth) serveVerifyRequest(x *exchange) {
+	if p := a.cfg.Pages.VerifyRequest; p != "" {
+		x.redirect(p, http.StatusFound)
+		return
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(x.origin, "https://"), "http://")
+	d := pages.VerifyRequest{Theme: a.theme, HomeURL: x.origin, Host: host}
+	x.html(http.StatusOK, func(w *strings.Builder) error { return pages.RenderVerifyRequest(w, d) })
+}
