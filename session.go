@@ -1,14 +1,19 @@
 package latch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/latchauth/latch/internal/cookie"
+	"github.com/latchauth/latch/internal/jsonobj"
 	"github.com/latchauth/latch/jwt"
 )
 
@@ -32,22 +37,12 @@ func (a *Auth) serveSession(x *exchange) {
 		return
 	}
 	ctx := x.r.Context()
-	token, err := a.decodeToken(raw)
-	if err == nil {
-		p := &JWTParams{Token: token}
-		if update {
-			p.Trigger, p.UpdateData = "update", x.body.Data
-		}
-		token, err = a.runJWT(ctx, p)
-	}
-	var sess *Session
 	expires := a.now().Add(a.cfg.MaxAge)
-	if err == nil {
-		sess, err = a.sessionFor(ctx, token, expires, update, x.body.Data)
+	var p *JWTParams
+	if update {
+		p = &JWTParams{Trigger: "update", UpdateData: x.body.Data}
 	}
-	if err == nil {
-		err = x.writeSession(token, names, expires)
-	}
+	sess, token, value, err := a.refresh(ctx, raw, p, expires)
 	if err != nil {
 		if !errors.Is(err, jwt.ErrInvalidToken) && !errors.Is(err, errSessionEnded) {
 			a.log.Error("latch: session", "err", err)
@@ -56,10 +51,67 @@ func (a *Auth) serveSession(x *exchange) {
 		x.json(http.StatusOK, struct{}{})
 		return
 	}
+	x.writeSessionValue(value, names, expires)
 	if f := a.cfg.Events.Session; f != nil {
 		f(ctx, SessionEvent{Session: sess, Token: token})
 	}
-	x.json(http.StatusOK, sess)
+	body, err := sess.MarshalJSON()
+	if err != nil {
+		a.log.Error("latch: encode session", "err", err)
+		x.json(http.StatusInternalServerError, struct{}{})
+		return
+	}
+	x.writeCookies()
+	x.w.Header().Set("Content-Type", "application/json")
+	x.w.Write(body)
+}
+
+// refresh reads a session cookie value and returns the session, the token
+// (nil when no callback or event needs it) and the re-encrypted cookie
+// value with a fresh expiry. p carries the JWT callback's trigger.
+func (a *Auth) refresh(ctx context.Context, raw string, p *JWTParams, expires time.Time) (*Session, Token, string, error) {
+	now := a.now()
+	payload, err := a.sessions.DecodePayload(raw, now)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if a.cfg.Callbacks.JWT == nil && a.cfg.Callbacks.Session == nil && a.cfg.Events.Session == nil {
+		// The common case: the token goes back unchanged but for its
+		// times, so it is never decoded into a map.
+		obj, err := jsonobj.Parse(payload)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
+		}
+		sess := &Session{Expires: expires}
+		sess.User.Name, _ = obj.String("name")
+		sess.User.Email, _ = obj.String("email")
+		sess.User.Image, _ = obj.String("picture")
+		iat := now.Unix()
+		obj = obj.Set("iat", strconv.AppendInt(nil, iat, 10)).
+			Set("exp", strconv.AppendInt(nil, iat+int64(a.cfg.MaxAge/time.Second), 10)).
+			Set("jti", []byte(`"`+uuid.NewString()+`"`))
+		value, err := a.sessions.EncodePayload(obj.AppendTo(make([]byte, 0, len(payload)+16)))
+		return sess, nil, value, err
+	}
+	var token Token
+	d := json.NewDecoder(bytes.NewReader(payload))
+	d.UseNumber()
+	if err := d.Decode(&token); err != nil {
+		return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
+	}
+	if p == nil {
+		p = &JWTParams{}
+	}
+	p.Token = token
+	if token, err = a.runJWT(ctx, p); err != nil {
+		return nil, nil, "", err
+	}
+	sess, err := a.sessionFor(ctx, token, expires, p.Trigger == "update", p.UpdateData)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	value, err := a.sessions.Encode(jwt.Claims(token), now, a.cfg.MaxAge)
+	return sess, token, value, err
 }
 
 var errSessionEnded = errors.New("latch: the JWT callback ended the session")
@@ -104,16 +156,19 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 // writeSession encrypts token into the session cookie(s), clearing chunks
 // of the old value (names) that the new one does not reuse.
 func (x *exchange) writeSession(t Token, names []string, expires time.Time) error {
-	now := x.a.now()
-	value, err := x.a.sessions.Encode(jwt.Claims(t), now, x.a.cfg.MaxAge)
+	value, err := x.a.sessions.Encode(jwt.Claims(t), x.a.now(), x.a.cfg.MaxAge)
 	if err != nil {
 		return err
 	}
+	x.writeSessionValue(value, names, expires)
+	return nil
+}
+
+func (x *exchange) writeSessionValue(value string, names []string, expires time.Time) {
 	x.clearSession(names)
 	for _, c := range cookie.Split(x.names.session, value) {
 		x.setCookie(c.Name, cookie.Serialize(c.Name, c.Value, -1, expires, x.names.opts))
 	}
-	return nil
 }
 
 func (x *exchange) clearSession(names []string) {

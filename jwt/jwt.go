@@ -21,6 +21,7 @@ package jwt
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -32,6 +33,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
+	"github.com/latchauth/latch/internal/jsonobj"
 )
 
 // Generation selects the token format.
@@ -69,9 +71,10 @@ type Codec struct {
 }
 
 type ringKey struct {
-	kid string // V5 only
-	gcm []byte // 32 bytes, A256GCM
-	cbc []byte // 64 bytes, A256CBC-HS512 (V5 only)
+	kid  string      // V5 only
+	gcm  []byte      // 32 bytes, A256GCM
+	aead cipher.AEAD // AES-256-GCM with gcm
+	cbc  []byte      // 64 bytes, A256CBC-HS512 (V5 only)
 }
 
 // New returns a codec for gen whose keys are derived from secrets with the
@@ -136,6 +139,9 @@ func deriveKeys(gen Generation, secret, salt string) (ringKey, error) {
 		}
 		k.kid = thumbprint(k.cbc)
 	}
+	if k.aead, err = newGCM(k.gcm); err != nil {
+		return k, fmt.Errorf("jwt: %w", err)
+	}
 	return k, nil
 }
 
@@ -161,7 +167,16 @@ func (c *Codec) Encode(claims Claims, now time.Time, maxAge time.Duration) (stri
 	if err != nil {
 		return "", fmt.Errorf("jwt: encode claims: %w", err)
 	}
-	obj, err := c.enc.Encrypt(plain)
+	return c.EncodePayload(plain)
+}
+
+// EncodePayload encrypts a JSON payload as it is: unlike [Codec.Encode] it
+// sets no claims.
+func (c *Codec) EncodePayload(payload []byte) (string, error) {
+	if c.gen == V4 {
+		return c.sealV4(payload), nil
+	}
+	obj, err := c.enc.Encrypt(payload)
 	if err != nil {
 		return "", fmt.Errorf("jwt: encrypt: %w", err)
 	}
@@ -172,9 +187,9 @@ func (c *Codec) Encode(claims Claims, now time.Time, maxAge time.Duration) (stri
 // rejects tokens whose "exp" is more than [ClockTolerance] before now. Every
 // failure wraps [ErrInvalidToken].
 func (c *Codec) Decode(token string, now time.Time) (Claims, error) {
-	plain, err := c.decrypt(token)
+	plain, err := c.DecodePayload(token, now)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return nil, err
 	}
 	d := json.NewDecoder(bytes.NewReader(plain))
 	d.UseNumber()
@@ -182,13 +197,36 @@ func (c *Codec) Decode(token string, now time.Time) (Claims, error) {
 	if err := d.Decode(&claims); err != nil || claims == nil {
 		return nil, fmt.Errorf("%w: payload is not a JSON object", ErrInvalidToken)
 	}
-	if err := checkTimes(claims, now); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
 	return claims, nil
 }
 
+// DecodePayload is [Codec.Decode] returning the JSON payload undecoded. It
+// checks that the payload is a JSON object with a valid "exp".
+func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
+	plain, err := c.decrypt(token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	obj, err := jsonobj.Parse(plain)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload is not a JSON object", ErrInvalidToken)
+	}
+	if obj.Get("exp") != nil {
+		exp, ok := obj.Number("exp")
+		if !ok {
+			return nil, fmt.Errorf(`%w: "exp" claim must be a number`, ErrInvalidToken)
+		}
+		if float64(now.Add(-ClockTolerance).Unix()) > exp {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrExpired)
+		}
+	}
+	return plain, nil
+}
+
 func (c *Codec) decrypt(token string) ([]byte, error) {
+	if plain, err := c.openV4(token); err != errNotFast {
+		return plain, err
+	}
 	encs := []jose.ContentEncryption{jose.A256GCM}
 	if c.gen == V5 {
 		encs = append(encs, jose.A256CBC_HS512)
@@ -222,21 +260,10 @@ func (c *Codec) decrypt(token string) ([]byte, error) {
 	return nil, lastErr
 }
 
-func checkTimes(claims Claims, now time.Time) error {
-	exp, ok := claims["exp"]
-	if !ok {
-		return nil
+// String returns "v4" or "v5".
+func (g Generation) String() string {
+	if g == V5 {
+		return "v5"
 	}
-	n, ok := exp.(json.Number)
-	if !ok {
-		return errors.New(`"exp" claim must be a number`)
-	}
-	f, err := n.Float64()
-	if err != nil {
-		return errors.New(`"exp" claim must be a number`)
-	}
-	if float64(now.Add(-ClockTolerance).Unix()) > f {
-		return ErrExpired
-	}
-	return nil
+	return "v4"
 }

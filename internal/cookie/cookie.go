@@ -30,7 +30,8 @@ type Options struct {
 	SameSite string // "Lax", "Strict", "None" or ""
 }
 
-// Pair is one cookie of a request: its name and its decoded value.
+// Pair is one cookie of a request: its name and its value as sent
+// (still URL-encoded; [Get] and [Join] decode).
 type Pair struct {
 	Name, Value string
 }
@@ -81,18 +82,18 @@ func Clear(name string, o Options) string {
 
 const upperhex = "0123456789ABCDEF"
 
-// unreserved reports whether encodeURIComponent leaves c as it is.
-func unreserved(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+// unreservedSet marks the bytes encodeURIComponent leaves as they are.
+var unreservedSet = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 	}
-	switch c {
-	case '-', '_', '.', '!', '~', '*', '\'', '(', ')':
-		return true
+	for _, c := range "-_.!~*'()" {
+		t[c] = true
 	}
-	return false
-}
+	return t
+}()
+
+func unreserved(c byte) bool { return unreservedSet[c] }
 
 // Encode escapes v like JavaScript's encodeURIComponent.
 func Encode(v string) string {
@@ -131,21 +132,21 @@ func Decode(v string) string {
 	return d
 }
 
-// Read returns the request's cookies in header order with decoded values.
+// Read returns the request's cookies in header order, values undecoded.
 func Read(r *http.Request) []Pair {
 	cs := r.Cookies()
 	out := make([]Pair, len(cs))
 	for i, c := range cs {
-		out[i] = Pair{c.Name, Decode(c.Value)}
+		out[i] = Pair{c.Name, c.Value}
 	}
 	return out
 }
 
-// Get returns the value of the first cookie called name.
+// Get returns the decoded value of the first cookie called name.
 func Get(cookies []Pair, name string) (string, bool) {
 	for _, c := range cookies {
 		if c.Name == name {
-			return c.Value, true
+			return Decode(c.Value), true
 		}
 	}
 	return "", false
@@ -180,7 +181,7 @@ func Join(name string, cookies []Pair) (value string, names []string) {
 	for _, c := range cookies {
 		if c.Name == name {
 			if !hasPlain {
-				plain, hasPlain = c.Value, true
+				plain, hasPlain = Decode(c.Value), true
 				names = append(names, c.Name)
 			}
 			continue
@@ -195,7 +196,7 @@ func Join(name string, cookies []Pair) (value string, names []string) {
 		}
 		if !slices.Contains(names, c.Name) {
 			names = append(names, c.Name)
-			chunks = append(chunks, chunk{n, c.Value})
+			chunks = append(chunks, chunk{n, Decode(c.Value)})
 		}
 	}
 	if len(chunks) == 0 {

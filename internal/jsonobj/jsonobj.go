@@ -1,0 +1,266 @@
+// Package jsonobj reads and rewrites the top-level members of a JSON object
+// without decoding their values: enough for the session hot path, which
+// only reads a few string claims and replaces "iat", "exp" and "jti" in an
+// otherwise unchanged token payload. Values stay raw JSON bytes.
+package jsonobj
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
+
+// ErrSyntax is returned for input that is not a JSON object.
+var ErrSyntax = errors.New("jsonobj: not a JSON object")
+
+// Member is one top-level member: its decoded key and its raw value.
+type Member struct {
+	Key   string
+	Value []byte
+}
+
+// Object is a JSON object's members in their order.
+type Object []Member
+
+// Parse splits a JSON object into its members. Values are validated by
+// shape only as far as needed to find where each ends; use [json.Valid]
+// first for untrusted input.
+func Parse(b []byte) (Object, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, ErrSyntax
+	}
+	i = skipSpace(b, i+1)
+	obj := make(Object, 0, 8)
+	if i < len(b) && b[i] == '}' {
+		if skipSpace(b, i+1) != len(b) {
+			return nil, ErrSyntax
+		}
+		return obj, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, ErrSyntax
+		}
+		end, err := skipString(b, i)
+		if err != nil {
+			return nil, err
+		}
+		key, err := unquote(b[i:end])
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, ErrSyntax
+		}
+		start := skipSpace(b, i+1)
+		end, err = skipValue(b, start, 0)
+		if err != nil {
+			return nil, err
+		}
+		obj = append(obj, Member{key, b[start:end]})
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, ErrSyntax
+		}
+		if b[i] == '}' {
+			if skipSpace(b, i+1) != len(b) {
+				return nil, ErrSyntax
+			}
+			return obj, nil
+		}
+		if b[i] != ',' {
+			return nil, ErrSyntax
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+// Get returns the raw value of key, or nil.
+func (o Object) Get(key string) []byte {
+	for _, m := range o {
+		if m.Key == key {
+			return m.Value
+		}
+	}
+	return nil
+}
+
+// String returns the value of key when it is a JSON string.
+func (o Object) String(key string) (string, bool) {
+	v := o.Get(key)
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	s, err := unquote(v)
+	return s, err == nil
+}
+
+// Number returns the value of key when it is a JSON number.
+func (o Object) Number(key string) (float64, bool) {
+	v := o.Get(key)
+	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	return f, err == nil
+}
+
+// Set replaces the value of key, or appends the member.
+func (o Object) Set(key string, raw []byte) Object {
+	for i := range o {
+		if o[i].Key == key {
+			o[i].Value = raw
+			return o
+		}
+	}
+	return append(o, Member{key, raw})
+}
+
+// AppendTo appends the object's JSON to b.
+func (o Object) AppendTo(b []byte) []byte {
+	b = append(b, '{')
+	for i, m := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendKey(b, m.Key)
+		b = append(b, ':')
+		b = append(b, m.Value...)
+	}
+	return append(b, '}')
+}
+
+func appendKey(b []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			q, _ := json.Marshal(k)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"')
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '\\':
+			if j+1 >= len(b) {
+				return 0, ErrSyntax
+			}
+			j++
+			switch b[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(b) || !isHex(b[j+1]) || !isHex(b[j+2]) || !isHex(b[j+3]) || !isHex(b[j+4]) {
+					return 0, ErrSyntax
+				}
+				j += 4
+			default:
+				return 0, ErrSyntax
+			}
+		case c == '"':
+			return j + 1, nil
+		case c < 0x20:
+			return 0, ErrSyntax
+		}
+	}
+	return 0, ErrSyntax
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+const maxDepth = 64
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i, depth int) (int, error) {
+	if i >= len(b) || depth > maxDepth {
+		return 0, ErrSyntax
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return skipString(b, i)
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		j := skipSpace(b, i+1)
+		if j < len(b) && b[j] == closer {
+			return j + 1, nil
+		}
+		for {
+			if c == '{' {
+				if j >= len(b) || b[j] != '"' {
+					return 0, ErrSyntax
+				}
+				end, err := skipString(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = skipSpace(b, end)
+				if j >= len(b) || b[j] != ':' {
+					return 0, ErrSyntax
+				}
+				j = skipSpace(b, j+1)
+			}
+			end, err := skipValue(b, j, depth+1)
+			if err != nil {
+				return 0, err
+			}
+			j = skipSpace(b, end)
+			if j >= len(b) {
+				return 0, ErrSyntax
+			}
+			if b[j] == closer {
+				return j + 1, nil
+			}
+			if b[j] != ',' {
+				return 0, ErrSyntax
+			}
+			j = skipSpace(b, j+1)
+		}
+	default:
+		j := i
+		for j < len(b) && (b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] >= '0' && b[j] <= '9' || b[j] >= 'a' && b[j] <= 'z' || b[j] == 'E') {
+			j++
+		}
+		if j == i || !json.Valid(b[i:j]) {
+			return 0, ErrSyntax
+		}
+		return j, nil
+	}
+}
+
+// unquote decodes a JSON string literal, including its quotes.
+func unquote(q []byte) (string, error) {
+	simple := true
+	for _, c := range q[1 : len(q)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		return string(q[1 : len(q)-1]), nil
+	}
+	var s string
+	if err := json.Unmarshal(q, &s); err != nil {
+		return "", ErrSyntax
+	}
+	return s, nil
+}
