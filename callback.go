@@ -1,7 +1,10 @@
 package latch
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // serveCallback answers GET/POST <base>/callback/<provider>.
@@ -39,7 +42,16 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 		x.redirect(x.errorURL(CodeCallback, ""), http.StatusInternalServerError)
 		return
 	case err != nil && codeOf(err, "") != CodeCredentialsSignin:
-		x.redirect(x.errorURL(codeOf(err, ""), ""), http.StatusUnauthorized)
+		var le *Error
+		errors.As(err, &le)
+		status := http.StatusUnauthorized
+		if le.Status != 0 {
+			status = le.Status
+		}
+		if le.RetryAfter > 0 {
+			x.w.Header().Set("Retry-After", strconv.Itoa(int((le.RetryAfter+time.Second-1)/time.Second)))
+		}
+		x.redirect(x.errorURL(le.Code, ""), status)
 		return
 	case err != nil || user == nil:
 		x.redirect(x.errorURL(CodeCredentialsSignin, info.ID), http.StatusUnauthorized)

@@ -3,6 +3,7 @@ package latch
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes, as NextAuth puts them in the "error" query parameter. The
@@ -35,6 +36,12 @@ var signInPageCodes = map[string]bool{
 type Error struct {
 	Code string
 	Err  error
+	// Status is the HTTP status of the {"url"} answer clients read in JSON
+	// mode; 0 means the default for where the error arose (401 for
+	// credentials).
+	Status int
+	// RetryAfter, when set, is sent as a Retry-After header (rate limits).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

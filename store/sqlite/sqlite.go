@@ -1,0 +1,399 @@
+// Package sqlite is a [latch.Store] on an embedded SQLite database
+// (modernc.org/sqlite: pure Go, no cgo). The database runs in WAL mode with
+// foreign keys on; versioned migrations are applied by [Open].
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/latchauth/latch"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a [latch.Store] on SQLite. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+}
+
+var _ latch.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path, applies
+// pending migrations and returns the store. Its directory is created too.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{db: db, Now: time.Now}
+	if err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Migrate applies the migrations the database lacks, each in its own
+// transaction, and records them in latch_migrations.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS latch_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s has no version number", name)
+		}
+		body, _ := migrations.ReadFile(name)
+		if err := s.apply(ctx, version, string(body)); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(ctx context.Context, version int, body string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM latch_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO latch_migrations (version, applied) VALUES (?, ?)`, version, s.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Ping checks that the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// storeErr maps constraint violations to latch.ErrConflict and
+// latch.ErrNotFound (a missing foreign key row).
+func storeErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return latch.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("sqlite: %s: %w", op, latch.ErrConflict)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("sqlite: %s: %w", op, latch.ErrNotFound)
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+const userCols = `id, name, email, "emailVerified", image`
+
+type scanner interface{ Scan(...any) error }
+
+func scanUser(row scanner) (*latch.StoredUser, error) {
+	var u latch.StoredUser
+	var name, email, image sql.NullString
+	var verified sql.NullInt64
+	if err := row.Scan(&u.ID, &name, &email, &verified, &image); err != nil {
+		return nil, err
+	}
+	u.Name, u.Email, u.Image = name.String, email.String, image.String
+	u.EmailVerified = fromMS(verified)
+	return &u, nil
+}
+
+// CreateUser implements [latch.UserStore].
+func (s *Store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	if u.ID == "" {
+		u.ID = uuid.NewString()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?)`,
+		u.ID, null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image))
+	if err != nil {
+		return nil, storeErr("create user", err)
+	}
+	return &u, nil
+}
+
+// User implements [latch.UserStore].
+func (s *Store) User(ctx context.Context, id string) (*latch.StoredUser, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return u, storeErr("user", err)
+}
+
+// UserByEmail implements [latch.UserStore].
+func (s *Store) UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(email) = lower(?)`, email))
+	return u, storeErr("user by email", err)
+}
+
+// UpdateUser implements [latch.UserStore].
+func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET name = ?, email = ?, "emailVerified" = ?, image = ? WHERE id = ?`,
+		null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image), u.ID)
+	if err != nil {
+		return nil, storeErr("update user", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, latch.ErrNotFound
+	}
+	return &u, nil
+}
+
+// DeleteUser implements [latch.UserStore]; accounts, sessions and the
+// password go with the user (ON DELETE CASCADE).
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.execOne(ctx, "delete user", `DELETE FROM users WHERE id = ?`, id)
+}
+
+func (s *Store) execOne(ctx context.Context, op, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return storeErr(op, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return latch.ErrNotFound
+	}
+	return nil
+}
+
+// ListUsers implements [latch.UserStore].
+func (s *Store) ListUsers(ctx context.Context) ([]*latch.StoredUser, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY lower(email), id`)
+	if err != nil {
+		return nil, storeErr("list users", err)
+	}
+	defer rows.Close()
+	var out []*latch.StoredUser
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, storeErr("list users", err)
+		}
+		out = append(out, u)
+	}
+	return out, storeErr("list users", rows.Err())
+}
+
+// PasswordHash implements [latch.UserStore].
+func (s *Store) PasswordHash(ctx context.Context, userID string) (string, error) {
+	var h string
+	err := s.db.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE "userId" = ?`, userID).Scan(&h)
+	return h, storeErr("password hash", err)
+}
+
+// SetPasswordHash implements [latch.UserStore].
+func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO passwords ("userId", hash, updated) VALUES (?, ?, ?)
+		ON CONFLICT ("userId") DO UPDATE SET hash = excluded.hash, updated = excluded.updated`, userID, hash, s.Now().UnixMilli())
+	return storeErr("set password hash", err)
+}
+
+const accountCols = `"userId", type, provider, "providerAccountId", refresh_token, access_token, expires_at, id_token, scope, session_state, token_type`
+
+// LinkAccount implements [latch.AccountStore].
+func (s *Store) LinkAccount(ctx context.Context, a latch.LinkedAccount) error {
+	var exp any
+	if a.ExpiresAt != 0 {
+		exp = a.ExpiresAt
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.UserID, a.Type, a.Provider, a.ProviderAccountID, null(a.RefreshToken), null(a.AccessToken), exp,
+		null(a.IDToken), null(a.Scope), null(a.SessionState), null(a.TokenType))
+	return storeErr("link account", err)
+}
+
+// UserByAccount implements [latch.AccountStore].
+func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID string) (*latch.StoredUser, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u."emailVerified", u.image
+		FROM accounts a JOIN users u ON u.id = a."userId" WHERE a.provider = ? AND a."providerAccountId" = ?`, provider, providerAccountID))
+	return u, storeErr("user by account", err)
+}
+
+// Accounts implements [latch.AccountStore].
+func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAccount, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE "userId" = ? ORDER BY provider, "providerAccountId"`, userID)
+	if err != nil {
+		return nil, storeErr("accounts", err)
+	}
+	defer rows.Close()
+	out := []latch.LinkedAccount{}
+	for rows.Next() {
+		var a latch.LinkedAccount
+		var rt, at, it, sc, ss, tt sql.NullString
+		var exp sql.NullInt64
+		if err := rows.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt); err != nil {
+			return nil, storeErr("accounts", err)
+		}
+		a.RefreshToken, a.AccessToken, a.ExpiresAt = rt.String, at.String, exp.Int64
+		a.IDToken, a.Scope, a.SessionState, a.TokenType = it.String, sc.String, ss.String, tt.String
+		out = append(out, a)
+	}
+	return out, storeErr("accounts", rows.Err())
+}
+
+// UnlinkAccount implements [latch.AccountStore].
+func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID string) error {
+	return s.execOne(ctx, "unlink account", `DELETE FROM accounts WHERE provider = ? AND "providerAccountId" = ?`, provider, providerAccountID)
+}
+
+// CreateSession implements [latch.SessionStore].
+func (s *Store) CreateSession(ctx context.Context, r latch.SessionRecord) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions ("sessionToken", "userId", expires) VALUES (?, ?, ?)`, r.Token, r.UserID, r.Expires.UnixMilli())
+	return storeErr("create session", err)
+}
+
+// Session implements [latch.SessionStore].
+func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	var r latch.SessionRecord
+	var exp sql.NullInt64
+	var u latch.StoredUser
+	var name, email, image sql.NullString
+	var verified sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT s."sessionToken", s."userId", s.expires, u.id, u.name, u.email, u."emailVerified", u.image
+		FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = ?`, token).
+		Scan(&r.Token, &r.UserID, &exp, &u.ID, &name, &email, &verified, &image)
+	if err != nil {
+		return nil, nil, storeErr("session", err)
+	}
+	r.Expires = fromMS(exp)
+	u.Name, u.Email, u.Image, u.EmailVerified = name.String, email.String, image.String, fromMS(verified)
+	return &r, &u, nil
+}
+
+// UpdateSessionExpiry implements [latch.SessionStore].
+func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires time.Time) error {
+	return s.execOne(ctx, "update session", `UPDATE sessions SET expires = ? WHERE "sessionToken" = ?`, expires.UnixMilli(), token)
+}
+
+// DeleteSession implements [latch.SessionStore].
+func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.SessionRecord, error) {
+	var r latch.SessionRecord
+	var exp sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM sessions WHERE "sessionToken" = ? RETURNING "sessionToken", "userId", expires`, token).
+		Scan(&r.Token, &r.UserID, &exp)
+	if err != nil {
+		return nil, storeErr("delete session", err)
+	}
+	r.Expires = fromMS(exp)
+	return &r, nil
+}
+
+// UserSessions implements [latch.SessionStore].
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]latch.SessionRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT "sessionToken", "userId", expires FROM sessions WHERE "userId" = ? ORDER BY expires DESC`, userID)
+	if err != nil {
+		return nil, storeErr("user sessions", err)
+	}
+	defer rows.Close()
+	out := []latch.SessionRecord{}
+	for rows.Next() {
+		var r latch.SessionRecord
+		var exp sql.NullInt64
+		if err := rows.Scan(&r.Token, &r.UserID, &exp); err != nil {
+			return nil, storeErr("user sessions", err)
+		}
+		r.Expires = fromMS(exp)
+		out = append(out, r)
+	}
+	return out, storeErr("user sessions", rows.Err())
+}
+
+// DeleteUserSessions implements [latch.SessionStore].
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE "userId" = ?`, userID)
+	if err != nil {
+		return 0, storeErr("delete user sessions", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CreateVerificationToken implements [latch.VerificationTokenStore].
+func (s *Store) CreateVerificationToken(ctx context.Context, t latch.VerificationToken) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO verification_token (identifier, token, expires) VALUES (?, ?, ?)`, t.Identifier, t.Token, t.Expires.UnixMilli())
+	return storeErr("create verification token", err)
+}
+
+// UseVerificationToken implements [latch.VerificationTokenStore].
+func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	var t latch.VerificationToken
+	var exp sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM verification_token WHERE identifier = ? AND token = ? RETURNING identifier, token, expires`, identifier, token).
+		Scan(&t.Identifier, &t.Token, &exp)
+	if err != nil {
+		return nil, storeErr("use verification token", err)
+	}
+	t.Expires = fromMS(exp)
+	return &t, nil
+}

@@ -1,0 +1,296 @@
+// Package storetest is the conformance suite every [latch.Store] must
+// pass. A store's tests call [Run] with a function that opens an empty
+// store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// Run runs the suite. open must return an empty store for each call; the
+// suite closes it.
+func Run(t *testing.T, open func(t *testing.T) latch.Store) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s latch.Store)
+	}{
+		{"Users", testUsers},
+		{"EmailUnique", testEmailUnique},
+		{"Passwords", testPasswords},
+		{"Accounts", testAccounts},
+		{"Sessions", testSessions},
+		{"DeleteUserCascades", testDeleteUserCascades},
+		{"VerificationTokens", testVerificationTokens},
+		{"ConcurrentWriters", testConcurrentWriters},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			defer s.Close()
+			tc.run(t, s)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+func mustUser(t *testing.T, s latch.Store, email string) *latch.StoredUser {
+	t.Helper()
+	u, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Name: "N " + email, Email: email}})
+	if err != nil {
+		t.Fatalf("CreateUser(%s): %v", email, err)
+	}
+	return u
+}
+
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: err = %v; want %v", what, err, want)
+	}
+}
+
+func testUsers(t *testing.T, s latch.Store) {
+	verified := time.UnixMilli(1_800_000_000_123).UTC()
+	u, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Name: "Ann", Email: "Ann@Example.com", Image: "https://i/a.png"}, EmailVerified: verified})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID == "" {
+		t.Fatal("CreateUser returned no id")
+	}
+	got, err := s.User(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Ann" || got.Email != "Ann@Example.com" || got.Image != "https://i/a.png" || !got.EmailVerified.Equal(verified) {
+		t.Errorf("User = %+v; want Ann, Ann@Example.com, image, %v", got, verified)
+	}
+	byEmail, err := s.UserByEmail(ctx, "ann@EXAMPLE.com")
+	if err != nil || byEmail.ID != u.ID {
+		t.Errorf("UserByEmail (other case) = %v, %v; want %s", byEmail, err, u.ID)
+	}
+	_, err = s.User(ctx, "missing")
+	wantErr(t, "User(missing)", err, latch.ErrNotFound)
+	_, err = s.UserByEmail(ctx, "nobody@example.com")
+	wantErr(t, "UserByEmail(missing)", err, latch.ErrNotFound)
+
+	u.Name, u.EmailVerified = "Ann B", time.Time{}
+	if _, err := s.UpdateUser(ctx, *u); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.User(ctx, u.ID)
+	if got.Name != "Ann B" || !got.EmailVerified.IsZero() {
+		t.Errorf("after UpdateUser: %+v; want name Ann B, no verification", got)
+	}
+	_, err = s.UpdateUser(ctx, latch.StoredUser{User: latch.User{ID: "missing"}})
+	wantErr(t, "UpdateUser(missing)", err, latch.ErrNotFound)
+
+	withID, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{ID: "fixed-id", Email: "b@example.com"}})
+	if err != nil || withID.ID != "fixed-id" {
+		t.Errorf("CreateUser with id = %v, %v; want fixed-id", withID, err)
+	}
+	noEmail, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Name: "No Email"}})
+	if err != nil {
+		t.Fatalf("user without email: %v", err)
+	}
+	if _, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Name: "No Email 2"}}); err != nil {
+		t.Errorf("second user without email: %v", err)
+	}
+	list, err := s.ListUsers(ctx)
+	if err != nil || len(list) != 4 {
+		t.Fatalf("ListUsers = %d users, %v; want 4", len(list), err)
+	}
+	if err := s.DeleteUser(ctx, noEmail.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "DeleteUser twice", s.DeleteUser(ctx, noEmail.ID), latch.ErrNotFound)
+	if list, _ := s.ListUsers(ctx); len(list) != 3 {
+		t.Errorf("ListUsers after delete = %d; want 3", len(list))
+	}
+}
+
+func testEmailUnique(t *testing.T, s latch.Store) {
+	a := mustUser(t, s, "same@example.com")
+	_, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "SAME@example.com"}})
+	wantErr(t, "CreateUser with a taken email", err, latch.ErrConflict)
+	b := mustUser(t, s, "other@example.com")
+	b.Email = "Same@Example.com"
+	_, err = s.UpdateUser(ctx, *b)
+	wantErr(t, "UpdateUser to a taken email", err, latch.ErrConflict)
+	_, err = s.CreateUser(ctx, latch.StoredUser{User: latch.User{ID: a.ID, Email: "x@example.com"}})
+	wantErr(t, "CreateUser with a taken id", err, latch.ErrConflict)
+}
+
+func testPasswords(t *testing.T, s latch.Store) {
+	u := mustUser(t, s, "p@example.com")
+	_, err := s.PasswordHash(ctx, u.ID)
+	wantErr(t, "PasswordHash before any", err, latch.ErrNotFound)
+	for _, h := range []string{"$argon2id$first", "$argon2id$second"} {
+		if err := s.SetPasswordHash(ctx, u.ID, h); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.PasswordHash(ctx, u.ID); err != nil || got != h {
+			t.Errorf("PasswordHash = %q, %v; want %q", got, err, h)
+		}
+	}
+	wantErr(t, "SetPasswordHash of a missing user", s.SetPasswordHash(ctx, "missing", "h"), latch.ErrNotFound)
+}
+
+func testAccounts(t *testing.T, s latch.Store) {
+	u := mustUser(t, s, "acc@example.com")
+	acc := latch.LinkedAccount{
+		Account: latch.Account{Provider: "github", Type: "oauth", ProviderAccountID: "123"},
+		UserID:  u.ID, AccessToken: "at", RefreshToken: "rt", ExpiresAt: 1_900_000_000, TokenType: "bearer", Scope: "read:user", IDToken: "idt", SessionState: "ss",
+	}
+	if err := s.LinkAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "LinkAccount twice", s.LinkAccount(ctx, acc), latch.ErrConflict)
+	other := acc
+	other.UserID = "missing"
+	other.ProviderAccountID = "456"
+	wantErr(t, "LinkAccount for a missing user", s.LinkAccount(ctx, other), latch.ErrNotFound)
+
+	got, err := s.UserByAccount(ctx, "github", "123")
+	if err != nil || got.ID != u.ID {
+		t.Errorf("UserByAccount = %v, %v; want %s", got, err, u.ID)
+	}
+	_, err = s.UserByAccount(ctx, "gitlab", "123")
+	wantErr(t, "UserByAccount(other provider)", err, latch.ErrNotFound)
+	accs, err := s.Accounts(ctx, u.ID)
+	if err != nil || len(accs) != 1 || accs[0] != acc {
+		t.Errorf("Accounts = %+v, %v; want [%+v]", accs, err, acc)
+	}
+	if err := s.UnlinkAccount(ctx, "github", "123"); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "UnlinkAccount twice", s.UnlinkAccount(ctx, "github", "123"), latch.ErrNotFound)
+	if accs, _ := s.Accounts(ctx, u.ID); len(accs) != 0 {
+		t.Errorf("Accounts after unlink = %v; want none", accs)
+	}
+}
+
+func testSessions(t *testing.T, s latch.Store) {
+	u := mustUser(t, s, "s@example.com")
+	exp := time.UnixMilli(1_900_000_000_500).UTC()
+	rec := latch.SessionRecord{Token: "tok-1", UserID: u.ID, Expires: exp}
+	if err := s.CreateSession(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "CreateSession twice", s.CreateSession(ctx, rec), latch.ErrConflict)
+	wantErr(t, "CreateSession for a missing user", s.CreateSession(ctx, latch.SessionRecord{Token: "tok-x", UserID: "missing", Expires: exp}), latch.ErrNotFound)
+
+	got, user, err := s.Session(ctx, "tok-1")
+	if err != nil || got.UserID != u.ID || !got.Expires.Equal(exp) || user.Email != "s@example.com" {
+		t.Fatalf("Session = %+v, %+v, %v", got, user, err)
+	}
+	_, _, err = s.Session(ctx, "nope")
+	wantErr(t, "Session(missing)", err, latch.ErrNotFound)
+
+	later := exp.Add(time.Hour)
+	if err := s.UpdateSessionExpiry(ctx, "tok-1", later); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.Session(ctx, "tok-1"); !got.Expires.Equal(later) {
+		t.Errorf("expiry after update = %v; want %v", got.Expires, later)
+	}
+	wantErr(t, "UpdateSessionExpiry(missing)", s.UpdateSessionExpiry(ctx, "nope", later), latch.ErrNotFound)
+
+	if err := s.CreateSession(ctx, latch.SessionRecord{Token: "tok-2", UserID: u.ID, Expires: exp}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.UserSessions(ctx, u.ID)
+	if err != nil || len(list) != 2 || list[0].Token != "tok-1" {
+		t.Errorf("UserSessions = %+v, %v; want tok-1 (later expiry) first of 2", list, err)
+	}
+	del, err := s.DeleteSession(ctx, "tok-2")
+	if err != nil || del.Token != "tok-2" || del.UserID != u.ID {
+		t.Errorf("DeleteSession = %+v, %v", del, err)
+	}
+	_, err = s.DeleteSession(ctx, "tok-2")
+	wantErr(t, "DeleteSession twice", err, latch.ErrNotFound)
+	n, err := s.DeleteUserSessions(ctx, u.ID)
+	if err != nil || n != 1 {
+		t.Errorf("DeleteUserSessions = %d, %v; want 1", n, err)
+	}
+	_, _, err = s.Session(ctx, "tok-1")
+	wantErr(t, "Session after DeleteUserSessions", err, latch.ErrNotFound)
+}
+
+func testDeleteUserCascades(t *testing.T, s latch.Store) {
+	u := mustUser(t, s, "gone@example.com")
+	s.SetPasswordHash(ctx, u.ID, "h")
+	s.LinkAccount(ctx, latch.LinkedAccount{Account: latch.Account{Provider: "p", Type: "oauth", ProviderAccountID: "1"}, UserID: u.ID})
+	s.CreateSession(ctx, latch.SessionRecord{Token: "t", UserID: u.ID, Expires: time.Now().Add(time.Hour)})
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.Session(ctx, "t")
+	wantErr(t, "session of a deleted user", err, latch.ErrNotFound)
+	_, err = s.UserByAccount(ctx, "p", "1")
+	wantErr(t, "account of a deleted user", err, latch.ErrNotFound)
+	_, err = s.PasswordHash(ctx, u.ID)
+	wantErr(t, "password of a deleted user", err, latch.ErrNotFound)
+	// The email is free again.
+	mustUser(t, s, "gone@example.com")
+}
+
+func testVerificationTokens(t *testing.T, s latch.Store) {
+	exp := time.UnixMilli(1_900_000_000_000).UTC()
+	vt := latch.VerificationToken{Identifier: "v@example.com", Token: "hash-1", Expires: exp}
+	if err := s.CreateVerificationToken(ctx, vt); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "CreateVerificationToken twice", s.CreateVerificationToken(ctx, vt), latch.ErrConflict)
+	_, err := s.UseVerificationToken(ctx, "other@example.com", "hash-1")
+	wantErr(t, "UseVerificationToken with another identifier", err, latch.ErrNotFound)
+	got, err := s.UseVerificationToken(ctx, "v@example.com", "hash-1")
+	if err != nil || *got != vt {
+		t.Errorf("UseVerificationToken = %+v, %v; want %+v", got, err, vt)
+	}
+	_, err = s.UseVerificationToken(ctx, "v@example.com", "hash-1")
+	wantErr(t, "UseVerificationToken twice", err, latch.ErrNotFound)
+}
+
+// testConcurrentWriters creates users and sessions from many goroutines at
+// once: nothing may fail or be lost.
+func testConcurrentWriters(t *testing.T, s latch.Store) {
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				u, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: fmt.Sprintf("w%d-%d@example.com", w, i)}})
+				if err != nil {
+					errs <- err
+					continue
+				}
+				if err := s.CreateSession(ctx, latch.SessionRecord{Token: fmt.Sprintf("t-%d-%d", w, i), UserID: u.ID, Expires: time.Now().Add(time.Hour)}); err != nil {
+					errs <- err
+				}
+				if _, _, err := s.Session(ctx, fmt.Sprintf("t-%d-%d", w, i)); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent write: %v", err)
+	}
+	if list, err := s.ListUsers(ctx); err != nil || len(list) != workers*each {
+		t.Errorf("ListUsers = %d, %v; want %d", len(list), err, workers*each)
+	}
+}
