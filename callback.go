@@ -38,8 +38,10 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 	user, err := p.Authorize(ctx, x.body.Values, x.r)
 	switch {
 	case err != nil && codeOf(err, "") == "":
+		// NextAuth answers 401 with the thrown message as the code; the
+		// message of a Go error may hold internals, so it goes to the log.
 		a.log.Error("latch: credentials authorize failed", "provider", info.ID, "err", err)
-		x.redirect(x.errorURL(CodeCallback, ""), http.StatusInternalServerError)
+		x.redirect(x.errorURL(CodeCallback, ""), http.StatusUnauthorized)
 		return
 	case err != nil && codeOf(err, "") != CodeCredentialsSignin:
 		var le *Error

@@ -13,9 +13,12 @@ type cookieNames struct {
 	session, callbackURL, csrf, pkce, state, nonce string
 	opts                                           cookie.Options
 	csrfOpts                                       cookie.Options // no Domain: __Host- forbids it
+	// sessions encrypts session tokens. V5 keys are salted with the session
+	// cookie's name, so each scheme has its own codec.
+	sessions *jwt.Codec
 }
 
-func newCookieNames(format jwt.Generation, secure bool, co CookieOptions) *cookieNames {
+func newCookieNames(format jwt.Generation, secure bool, co CookieOptions, secrets []string) (*cookieNames, error) {
 	family := "next-auth"
 	if format == jwt.V5 {
 		family = "authjs"
@@ -36,7 +39,7 @@ func newCookieNames(format jwt.Generation, secure bool, co CookieOptions) *cooki
 	if secure {
 		csrfOpts.Domain = ""
 	}
-	return &cookieNames{
+	n := &cookieNames{
 		session:     p + family + ".session-token",
 		callbackURL: p + family + ".callback-url",
 		csrf:        host + family + ".csrf-token",
@@ -46,4 +49,11 @@ func newCookieNames(format jwt.Generation, secure bool, co CookieOptions) *cooki
 		opts:        opts,
 		csrfOpts:    csrfOpts,
 	}
+	salt := "" // v4 session keys are not salted
+	if format == jwt.V5 {
+		salt = n.session
+	}
+	var err error
+	n.sessions, err = jwt.New(format, salt, secrets...)
+	return n, err
 }

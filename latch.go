@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/internal/pages"
-	"github.com/latchauth/latch/jwt"
 )
 
 // Auth serves the auth API under its base path and answers who is signed
@@ -29,7 +28,6 @@ type Auth struct {
 	basePath  string
 	providers []Provider
 	byID      map[string]Provider
-	sessions  *jwt.Codec
 	// secureNames and plainNames are the cookie names for https and http.
 	secureNames, plainNames *cookieNames
 	trusted                 map[string]bool
@@ -65,20 +63,11 @@ func New(cfg Config) (*Auth, error) {
 	for _, o := range cfg.TrustedOrigins {
 		a.trusted[strings.TrimSuffix(strings.ToLower(o), "/")] = true
 	}
-	a.secureNames = newCookieNames(cfg.TokenFormat, true, cfg.Cookies)
-	a.plainNames = newCookieNames(cfg.TokenFormat, false, cfg.Cookies)
-	// V4 session keys use an empty salt; V5 salts with the cookie name,
-	// which differs between http and https. A V5 deployment lives on one
-	// scheme, so the name is the one the configured URL implies.
-	salt := ""
-	if cfg.TokenFormat == jwt.V5 {
-		salt = a.plainNames.session
-		if strings.HasPrefix(origin, "https://") {
-			salt = a.secureNames.session
-		}
-	}
 	var err error
-	if a.sessions, err = jwt.New(cfg.TokenFormat, salt, cfg.Secrets...); err != nil {
+	if a.secureNames, err = newCookieNames(cfg.TokenFormat, true, cfg.Cookies, cfg.Secrets); err != nil {
+		return nil, fmt.Errorf("latch: %w", err)
+	}
+	if a.plainNames, err = newCookieNames(cfg.TokenFormat, false, cfg.Cookies, cfg.Secrets); err != nil {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
 	return a, nil

@@ -42,7 +42,7 @@ func (a *Auth) serveSession(x *exchange) {
 	if update {
 		p = &JWTParams{Trigger: "update", UpdateData: x.body.Data}
 	}
-	sess, token, value, err := a.refresh(ctx, raw, p, expires)
+	sess, token, value, err := a.refresh(ctx, x.names.sessions, raw, p, expires)
 	if err != nil {
 		if !errors.Is(err, jwt.ErrInvalidToken) && !errors.Is(err, errSessionEnded) {
 			a.log.Error("latch: session", "err", err)
@@ -69,9 +69,9 @@ func (a *Auth) serveSession(x *exchange) {
 // refresh reads a session cookie value and returns the session, the token
 // (nil when no callback or event needs it) and the re-encrypted cookie
 // value with a fresh expiry. p carries the JWT callback's trigger.
-func (a *Auth) refresh(ctx context.Context, raw string, p *JWTParams, expires time.Time) (*Session, Token, string, error) {
+func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWTParams, expires time.Time) (*Session, Token, string, error) {
 	now := a.now()
-	payload, err := a.sessions.DecodePayload(raw, now)
+	payload, err := codec.DecodePayload(raw, now)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -83,14 +83,19 @@ func (a *Auth) refresh(ctx context.Context, raw string, p *JWTParams, expires ti
 			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
 		sess := &Session{Expires: expires}
-		sess.User.Name, _ = obj.String("name")
-		sess.User.Email, _ = obj.String("email")
-		sess.User.Image, _ = obj.String("picture")
+		for _, c := range [...]struct {
+			f   uint8
+			key string
+		}{{fieldName, "name"}, {fieldEmail, "email"}, {fieldImage, "picture"}} {
+			raw := obj.Get(c.key)
+			v, _ := obj.String(c.key)
+			sess.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
+		}
 		iat := now.Unix()
 		obj = obj.Set("iat", strconv.AppendInt(nil, iat, 10)).
 			Set("exp", strconv.AppendInt(nil, iat+int64(a.cfg.MaxAge/time.Second), 10)).
 			Set("jti", []byte(`"`+uuid.NewString()+`"`))
-		value, err := a.sessions.EncodePayload(obj.AppendTo(make([]byte, 0, len(payload)+16)))
+		value, err := codec.EncodePayload(obj.AppendTo(make([]byte, 0, len(payload)+16)))
 		return sess, nil, value, err
 	}
 	var token Token
@@ -110,14 +115,14 @@ func (a *Auth) refresh(ctx context.Context, raw string, p *JWTParams, expires ti
 	if err != nil {
 		return nil, nil, "", err
 	}
-	value, err := a.sessions.Encode(jwt.Claims(token), now, a.cfg.MaxAge)
+	value, err := codec.Encode(jwt.Claims(token), now, a.cfg.MaxAge)
 	return sess, token, value, err
 }
 
 var errSessionEnded = errors.New("latch: the JWT callback ended the session")
 
-func (a *Auth) decodeToken(raw string) (Token, error) {
-	claims, err := a.sessions.Decode(raw, a.now())
+func (a *Auth) decodeToken(codec *jwt.Codec, raw string) (Token, error) {
+	claims, err := codec.Decode(raw, a.now())
 	return Token(claims), err
 }
 
@@ -136,7 +141,7 @@ func (a *Auth) runJWT(ctx context.Context, p *JWTParams) (Token, error) {
 // callback.
 func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, update bool, data json.RawMessage) (*Session, error) {
 	s := &Session{
-		User:    SessionUser{Name: t.Name(), Email: t.Email(), Image: t.Picture()},
+		User:    sessionUserOf(t),
 		Expires: expires,
 	}
 	if a.cfg.Callbacks.Session == nil {
@@ -156,7 +161,7 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 // writeSession encrypts token into the session cookie(s), clearing chunks
 // of the old value (names) that the new one does not reuse.
 func (x *exchange) writeSession(t Token, names []string, expires time.Time) error {
-	value, err := x.a.sessions.Encode(jwt.Claims(t), x.a.now(), x.a.cfg.MaxAge)
+	value, err := x.names.sessions.Encode(jwt.Claims(t), x.a.now(), x.a.cfg.MaxAge)
 	if err != nil {
 		return err
 	}
@@ -190,7 +195,7 @@ func (a *Auth) Token(r *http.Request) Token {
 		}
 		raw = cookie.Decode(strings.TrimSpace(bearer))
 	}
-	t, err := a.decodeToken(raw)
+	t, err := a.decodeToken(names.sessions, raw)
 	if err != nil {
 		return nil
 	}

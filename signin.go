@@ -2,6 +2,7 @@ package latch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,7 +11,8 @@ import (
 	"github.com/latchauth/latch/internal/pages"
 )
 
-// serveProviders answers GET <base>/providers: the providers keyed by id.
+// serveProviders answers GET <base>/providers: the providers keyed by id,
+// in configuration order as NextAuth writes them.
 func (a *Auth) serveProviders(x *exchange) {
 	type entry struct {
 		ID          string `json:"id"`
@@ -19,15 +21,23 @@ func (a *Auth) serveProviders(x *exchange) {
 		SigninURL   string `json:"signinUrl"`
 		CallbackURL string `json:"callbackUrl"`
 	}
-	// A struct per provider keeps NextAuth's key order; the map is sorted
-	// by id, which is the order NextAuth's object has when ids were
-	// configured alphabetically. Clients do not depend on the order.
-	out := make(map[string]entry, len(a.providers))
-	for _, p := range a.providers {
+	b := []byte{'{'}
+	for i, p := range a.providers {
 		info := p.Info()
-		out[info.ID] = entry{info.ID, info.Name, info.Type, x.base + "/signin/" + info.ID, x.base + "/callback/" + info.ID}
+		v, err := json.Marshal(entry{info.ID, info.Name, info.Type, x.base + "/signin/" + info.ID, x.base + "/callback/" + info.ID})
+		if err != nil {
+			x.json(http.StatusInternalServerError, struct{}{})
+			return
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		id, _ := json.Marshal(info.ID)
+		b = append(append(append(b, id...), ':'), v...)
 	}
-	x.json(http.StatusOK, out)
+	b = append(b, '}')
+	x.w.Header().Set("Content-Type", "application/json")
+	x.w.Write(b)
 }
 
 // serveCSRF answers GET <base>/csrf.

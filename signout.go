@@ -30,7 +30,7 @@ func (a *Auth) serveSignOut(x *exchange) {
 	}
 	raw, names := joinNames(x)
 	if len(names) > 0 {
-		token, _ := a.decodeToken(raw)
+		token, _ := a.decodeToken(x.names.sessions, raw)
 		if f := a.cfg.Events.SignOut; f != nil {
 			f(x.r.Context(), SignOutEvent{Token: token, Request: x.r})
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -71,12 +72,58 @@ type Session struct {
 }
 
 // SessionUser is the "user" member of a [Session]. Empty fields are left
-// out of the JSON, as NextAuth leaves out undefined ones.
+// out of the JSON, as NextAuth leaves out undefined ones, except fields
+// read from a token that had them: a claim that was null or "" is written
+// back as null or "", as NextAuth does.
 type SessionUser struct {
 	ID    string `json:"id,omitempty"` // not set by default; a Session callback may
 	Name  string `json:"name,omitempty"`
 	Email string `json:"email,omitempty"`
 	Image string `json:"image,omitempty"`
+
+	// present and null are bit sets of the fields (fieldName, ...) the
+	// token had, and had as null.
+	present, null uint8
+}
+
+const (
+	fieldName uint8 = 1 << iota
+	fieldEmail
+	fieldImage
+)
+
+// setClaim records the token claim behind one field: absent (ok false),
+// null (isNull) or a string.
+func (u *SessionUser) setClaim(f uint8, v string, ok, isNull bool) {
+	if !ok {
+		return
+	}
+	u.present |= f
+	if isNull {
+		u.null |= f
+	}
+	switch f {
+	case fieldName:
+		u.Name = v
+	case fieldEmail:
+		u.Email = v
+	case fieldImage:
+		u.Image = v
+	}
+}
+
+// sessionUserOf maps the token claims name, email and picture.
+func sessionUserOf(t Token) SessionUser {
+	var u SessionUser
+	for _, c := range [...]struct {
+		f   uint8
+		key string
+	}{{fieldName, "name"}, {fieldEmail, "email"}, {fieldImage, "picture"}} {
+		v, ok := t[c.key]
+		s, _ := v.(string)
+		u.setClaim(c.f, s, ok, ok && v == nil)
+	}
+	return u
 }
 
 // MarshalJSON writes the session like NextAuth:
@@ -85,8 +132,12 @@ func (s *Session) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"user":{`)
 	n := 0
-	for _, f := range [...]struct{ k, v string }{{"id", s.User.ID}, {"name", s.User.Name}, {"email", s.User.Email}, {"image", s.User.Image}} {
-		if f.v == "" {
+	u := &s.User
+	for _, f := range [...]struct {
+		bit  uint8
+		k, v string
+	}{{0, "id", u.ID}, {fieldName, "name", u.Name}, {fieldEmail, "email", u.Email}, {fieldImage, "image", u.Image}} {
+		if f.v == "" && u.present&f.bit == 0 {
 			continue
 		}
 		if n > 0 {
@@ -96,7 +147,11 @@ func (s *Session) MarshalJSON() ([]byte, error) {
 		b.WriteByte('"')
 		b.WriteString(f.k)
 		b.WriteString(`":`)
-		writeJSONString(&b, f.v)
+		if f.v == "" && u.null&f.bit != 0 {
+			b.WriteString("null")
+		} else {
+			writeJSONString(&b, f.v)
+		}
 	}
 	b.WriteString(`},"expires":"`)
 	b.WriteString(s.Expires.UTC().Format("2006-01-02T15:04:05.000Z"))
@@ -163,9 +218,25 @@ func writeJSONString(b *bytes.Buffer, s string) {
 		b.WriteByte('"')
 		return
 	}
-	// Like JSON.stringify: no HTML escaping of <, > and &.
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	enc.Encode(s)
-	b.Truncate(b.Len() - 1) // the newline Encode appends
+	// Like JSON.stringify: no HTML escaping of <, > and &, and U+2028 and
+	// U+2029 written as they are (encoding/json escapes them).
+	b.WriteByte('"')
+	for {
+		i := strings.IndexAny(s, "\u2028\u2029")
+		seg := s
+		if i >= 0 {
+			seg = s[:i]
+		}
+		var part bytes.Buffer
+		enc := json.NewEncoder(&part)
+		enc.SetEscapeHTML(false)
+		enc.Encode(seg)
+		b.Write(part.Bytes()[1 : part.Len()-2]) // without the quotes and newline
+		if i < 0 {
+			break
+		}
+		b.WriteString(s[i : i+3]) // both runes are three bytes long
+		s = s[i+3:]
+	}
+	b.WriteByte('"')
 }
