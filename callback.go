@@ -75,10 +75,16 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 // has been answered).
 func (a *Auth) startSession(x *exchange, user *User, account *Account) bool {
 	ctx := x.r.Context()
-	token, err := a.runJWT(ctx, &JWTParams{Token: tokenFor(user), User: user, Account: account, Trigger: "signIn"})
-	if err == nil {
-		_, names := joinNames(x)
-		err = x.writeSession(token, names, a.now().Add(a.cfg.MaxAge))
+	_, names := joinNames(x)
+	var err error
+	if a.cfg.Strategy == DatabaseSessions {
+		err = a.createDatabaseSession(x, user.ID, names)
+	} else {
+		var token Token
+		token, err = a.runJWT(ctx, &JWTParams{Token: tokenFor(user), User: user, Account: account, Trigger: "signIn"})
+		if err == nil {
+			err = x.writeSession(token, names, a.now().Add(a.cfg.MaxAge))
+		}
 	}
 	if err != nil {
 		a.log.Error("latch: start session", "provider", account.Provider, "err", err)

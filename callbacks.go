@@ -57,8 +57,9 @@ type JWTParams struct {
 // SessionParams are the arguments of the Session callback.
 type SessionParams struct {
 	Session *Session
-	Token   Token
-	Trigger string // "update" for a session update, else ""
+	Token   Token       // JWT sessions
+	User    *StoredUser // database sessions
+	Trigger string      // "update" for a session update, else ""
 	// UpdateData is the "data" of a session update.
 	UpdateData json.RawMessage
 }
@@ -81,12 +82,14 @@ type SignInEvent struct {
 // SignOutEvent describes a sign-out. Token is nil when the session cookie
 // was unreadable.
 type SignOutEvent struct {
-	Token   Token
+	Token   Token          // JWT sessions
+	Session *SessionRecord // database sessions: the deleted session
 	Request *http.Request
 }
 
 // SessionEvent describes a session read.
 type SessionEvent struct {
 	Session *Session
-	Token   Token
+	Token   Token       // JWT sessions
+	User    *StoredUser // database sessions
 }

@@ -37,6 +37,14 @@ type Config struct {
 	// lists them. Provider ids must be unique.
 	Providers []Provider
 
+	// Store keeps users, accounts and sessions. OAuth sign-ins create and
+	// link users in it; database sessions live in it.
+	Store Store
+	// Strategy is where sessions live: JWTSessions (default; in an
+	// encrypted cookie) or DatabaseSessions (an opaque token in the cookie,
+	// the session in Store, so it can be revoked at once).
+	Strategy SessionStrategy
+
 	// MaxAge is how long an idle session lives. Default 30 days.
 	MaxAge time.Duration
 	// UpdateAge is how often a database session's expiry is written back.
@@ -79,6 +87,16 @@ type Config struct {
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 }
+
+// SessionStrategy says where sessions live.
+type SessionStrategy int
+
+const (
+	// JWTSessions keep the session in an encrypted cookie (NextAuth's "jwt").
+	JWTSessions SessionStrategy = iota
+	// DatabaseSessions keep it in the Store (NextAuth's "database").
+	DatabaseSessions
+)
 
 // Pages are URLs of your own pages that replace the built-in ones. Each is
 // absolute or a path on the site.
@@ -191,6 +209,12 @@ func (c *Config) validate() error {
 	}
 	if c.MaxAge < 0 || c.UpdateAge < 0 {
 		errs = append(errs, errors.New("MaxAge and UpdateAge must not be negative"))
+	}
+	if c.Strategy == DatabaseSessions && c.Store == nil {
+		errs = append(errs, errors.New("Strategy DatabaseSessions needs a Store"))
+	}
+	if c.Strategy != JWTSessions && c.Strategy != DatabaseSessions {
+		errs = append(errs, fmt.Errorf("unknown Strategy %d: use JWTSessions or DatabaseSessions", c.Strategy))
 	}
 	if c.TokenFormat != jwt.V4 && c.TokenFormat != jwt.V5 {
 		errs = append(errs, fmt.Errorf("unknown TokenFormat %d: use jwt.V4 or jwt.V5", c.TokenFormat))

@@ -1760,8 +1760,16 @@ func TestTokenFormatV5(t *testing.T) {
 			} else if claims["sub"] != "1" {
 				t.Errorf("claims: got %v; want sub 1", claims)
 			}
+			h.clock.Advance(time.Hour)
 			res = b.get("/session")
-			wantBody(t, res, sessionJSON("J Smith", "j@example.com", t0.Add(maxAge30d)))
+			wantBody(t, res, sessionJSON("J Smith", "j@example.com", t0.Add(time.Hour+maxAge30d)))
+			token, _ = b.cookie(tt.session)
+			if hdr := jweHeader(t, token); hdr["enc"] != "A256CBC-HS512" || hdr["kid"] != v5KeyID(t, testSecret, tt.session) {
+				t.Errorf("re-issued V5 header: got %v; want enc A256CBC-HS512 and the kid for salt %q", hdr, tt.session)
+			}
+			if claims, err := codec.Decode(token, h.clock.Now()); err != nil || claims["name"] != "J Smith" {
+				t.Errorf("re-issued V5 token: got %v, %v; want it to decode with salt %q", claims, err, tt.session)
+			}
 		})
 	}
 }
@@ -2314,5 +2322,127 @@ func TestSessionPayloadPaths(t *testing.T) {
 				t.Errorf("re-issued claims: got %s; want the original claims %s", a, o)
 			}
 		})
+	}
+}
+
+// TestJSONLikeJavaScript: NextAuth's bodies are JSON.stringify output, which
+// does not escape <, > and &. A callbackUrl with a query string is the
+// common case.
+func TestJSONLikeJavaScript(t *testing.T) {
+	t.Run("signin url", func(t *testing.T) {
+		h := newHarness(t)
+		b := h.browser()
+		res := b.postForm("/callback/credentials", url.Values{"csrfToken": {b.csrf()}, "username": {"jsmith"}, "password": {"secret"},
+			"callbackUrl": {"/dash?tab=1&sort=name"}, "json": {"true"}})
+		wantStatus(t, res, http.StatusOK)
+		wantBody(t, res, `{"url":"http://localhost:3000/dash?tab=1&sort=name"}`)
+	})
+	t.Run("signout url", func(t *testing.T) {
+		h := newHarness(t)
+		b := h.browser()
+		res := b.postForm("/signout", url.Values{"csrfToken": {b.csrf()}, "callbackUrl": {"/bye?a=1&b=2"}, "json": {"true"}})
+		wantBody(t, res, `{"url":"http://localhost:3000/bye?a=1&b=2"}`)
+	})
+	t.Run("providers", func(t *testing.T) {
+		h := newHarness(t, func(c *latch.Config) {
+			p := testCredentials()
+			p.Name = "AT&T <staff>"
+			c.Providers = []latch.Provider{p}
+		})
+		res := h.browser().get("/providers")
+		if !strings.Contains(res.Body, `"name":"AT&T <staff>"`) {
+			t.Errorf("providers: got %s; want the name written as JSON.stringify does (\"AT&T <staff>\")", res.Body)
+		}
+	})
+	t.Run("session extra", func(t *testing.T) {
+		h := newHarness(t, func(c *latch.Config) {
+			c.Callbacks.Session = func(ctx context.Context, p *latch.SessionParams) (*latch.Session, error) {
+				p.Session.Extra = map[string]any{"note": "a&b<c>"}
+				return p.Session, nil
+			}
+		})
+		b := h.browser()
+		b.signIn()
+		res := b.get("/session")
+		if !strings.HasSuffix(res.Body, `,"note":"a&b<c>"}`) {
+			t.Errorf("session: got %s; want \"note\":\"a&b<c>\" as JSON.stringify writes it", res.Body)
+		}
+	})
+}
+
+// TestErrorStatusAndRetryAfter checks latch.Error's Status and RetryAfter,
+// which say what the {"url"} answer's status is and when to retry.
+func TestErrorStatusAndRetryAfter(t *testing.T) {
+	limited := &latch.Error{Code: "TooManyRequests", Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond}
+	tests := []struct {
+		name      string
+		authorize error // returned by Authorize
+		signIn    error // returned by the SignIn callback
+		wantCode  int
+		wantURL   string
+		wantRetry string
+	}{
+		{"authorize", limited, nil, 429, httpBase + "/error?error=TooManyRequests", "2"},
+		{"authorize credentials code", &latch.Error{Code: latch.CodeCredentialsSignin, RetryAfter: 5 * time.Second}, nil, 401,
+			httpBase + "/error?error=CredentialsSignin&provider=credentials", "5"},
+		{"signIn callback", nil, limited, 429, httpBase + "/error?error=TooManyRequests", "2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *latch.Config) {
+				p := testCredentials()
+				inner := p.Authorize
+				p.Authorize = func(ctx context.Context, cr map[string]string, r *http.Request) (*latch.User, error) {
+					if tt.authorize != nil {
+						return nil, tt.authorize
+					}
+					return inner(ctx, cr, r)
+				}
+				c.Providers = []latch.Provider{p}
+				c.Callbacks.SignIn = func(context.Context, *latch.SignInParams) error { return tt.signIn }
+			})
+			b := h.browser()
+			res := b.postForm("/callback/credentials", url.Values{"csrfToken": {b.csrf()}, "username": {"jsmith"}, "password": {"secret"}, "json": {"true"}})
+			wantJSONURL(t, res, tt.wantCode, tt.wantURL)
+			wantHeader(t, res, "Retry-After", tt.wantRetry)
+		})
+	}
+}
+
+// TestConcurrentUse drives one Auth from many goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	h := newHarness(t, func(c *latch.Config) {
+		c.Callbacks.JWT = func(ctx context.Context, p *latch.JWTParams) (latch.Token, error) { return p.Token, nil }
+	})
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := h.browser()
+			b.signIn()
+			for range 10 {
+				if res := b.get("/session"); !strings.Contains(res.Body, "J Smith") {
+					errs <- fmt.Sprintf("goroutine %d: got %q; want J Smith", i, res.Body)
+					return
+				}
+				r := httptest.NewRequest(http.MethodGet, httpOrigin+"/", nil)
+				r.Header.Set("Cookie", b.cookieHeader())
+				if h.auth.Session(r) == nil {
+					errs <- fmt.Sprintf("goroutine %d: Session(r) got nil; want the session", i)
+					return
+				}
+			}
+			res := b.postForm("/signout", url.Values{"csrfToken": {b.csrf()}, "json": {"true"}})
+			if res.Code != http.StatusOK {
+				errs <- fmt.Sprintf("goroutine %d: signout got %d", i, res.Code)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

@@ -36,6 +36,10 @@ func (a *Auth) serveSession(x *exchange) {
 		x.json(http.StatusOK, struct{}{})
 		return
 	}
+	if a.cfg.Strategy == DatabaseSessions {
+		a.serveDatabaseSession(x, raw, names, update)
+		return
+	}
 	ctx := x.r.Context()
 	expires := a.now().Add(a.cfg.MaxAge)
 	var p *JWTParams
@@ -55,9 +59,13 @@ func (a *Auth) serveSession(x *exchange) {
 	if f := a.cfg.Events.Session; f != nil {
 		f(ctx, SessionEvent{Session: sess, Token: token})
 	}
+	x.writeSessionJSON(sess)
+}
+
+func (x *exchange) writeSessionJSON(sess *Session) {
 	body, err := sess.MarshalJSON()
 	if err != nil {
-		a.log.Error("latch: encode session", "err", err)
+		x.a.log.Error("latch: encode session", "err", err)
 		x.json(http.StatusInternalServerError, struct{}{})
 		return
 	}
@@ -120,6 +128,17 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 }
 
 var errSessionEnded = errors.New("latch: the JWT callback ended the session")
+
+// rawSession is the session cookie's value, or a bearer token.
+func (a *Auth) rawSession(r *http.Request, names *cookieNames) string {
+	raw, _ := cookie.Join(names.session, cookie.Read(r))
+	if raw == "" {
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			raw = cookie.Decode(strings.TrimSpace(bearer))
+		}
+	}
+	return raw
+}
 
 func (a *Auth) decodeToken(codec *jwt.Codec, raw string) (Token, error) {
 	claims, err := codec.Decode(raw, a.now())
@@ -184,16 +203,16 @@ func (x *exchange) clearSession(names []string) {
 
 // Token returns the decoded session token of r, read from the session
 // cookie or an "Authorization: Bearer" header, or nil when there is no
-// valid one. It does not run the JWT callback.
+// valid one. It does not run the JWT callback. With database sessions it
+// returns nil.
 func (a *Auth) Token(r *http.Request) Token {
+	if a.cfg.Strategy == DatabaseSessions {
+		return nil
+	}
 	names := a.namesFor(a.requestOrigin(r))
-	raw, _ := cookie.Join(names.session, cookie.Read(r))
+	raw := a.rawSession(r, names)
 	if raw == "" {
-		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			return nil
-		}
-		raw = cookie.Decode(strings.TrimSpace(bearer))
+		return nil
 	}
 	t, err := a.decodeToken(names.sessions, raw)
 	if err != nil {
@@ -208,6 +227,9 @@ func (a *Auth) Token(r *http.Request) Token {
 func (a *Auth) Session(r *http.Request) *Session {
 	if s, ok := r.Context().Value(contextKey{a.ctxKey}).(*Session); ok {
 		return s
+	}
+	if a.cfg.Strategy == DatabaseSessions {
+		return a.databaseSession(r)
 	}
 	t := a.Token(r)
 	if t == nil {

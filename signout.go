@@ -30,9 +30,14 @@ func (a *Auth) serveSignOut(x *exchange) {
 	}
 	raw, names := joinNames(x)
 	if len(names) > 0 {
-		token, _ := a.decodeToken(x.names.sessions, raw)
+		e := SignOutEvent{Request: x.r}
+		if a.cfg.Strategy == DatabaseSessions {
+			e.Session = a.endDatabaseSession(x, raw)
+		} else {
+			e.Token, _ = a.decodeToken(x.names.sessions, raw)
+		}
 		if f := a.cfg.Events.SignOut; f != nil {
-			f(x.r.Context(), SignOutEvent{Token: token, Request: x.r})
+			f(x.r.Context(), e)
 		}
 		x.clearSession(names)
 	}

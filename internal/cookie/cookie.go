@@ -177,6 +177,7 @@ func Join(name string, cookies []Pair) (value string, names []string) {
 		v string
 	}
 	var chunks []chunk
+	var seen map[int]bool
 	plain, hasPlain := "", false
 	for _, c := range cookies {
 		if c.Name == name {
@@ -191,13 +192,19 @@ func Join(name string, cookies []Pair) (value string, names []string) {
 			continue
 		}
 		n, err := strconv.Atoi(suffix)
-		if err != nil || n < 0 || strconv.Itoa(n) != suffix {
+		if err != nil || n < 0 || strconv.Itoa(n) != suffix || seen[n] {
 			continue
 		}
-		if !slices.Contains(names, c.Name) {
-			names = append(names, c.Name)
-			chunks = append(chunks, chunk{n, Decode(c.Value)})
+		if len(chunks) > MaxChunks {
+			// A hostile or corrupt header: neither read nor clear more.
+			return "", names
 		}
+		if seen == nil {
+			seen = map[int]bool{}
+		}
+		seen[n] = true
+		names = append(names, c.Name)
+		chunks = append(chunks, chunk{n, Decode(c.Value)})
 	}
 	if len(chunks) == 0 {
 		return plain, names
