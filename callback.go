@@ -36,38 +36,45 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 	ctx := x.r.Context()
 	info := p.Info()
 	user, err := p.Authorize(ctx, x.body.Values, x.r)
+	var le *Error
 	switch {
-	case err != nil && codeOf(err, "") == "":
+	case errors.As(err, &le):
+		provider := ""
+		if le.Code == CodeCredentialsSignin {
+			provider = info.ID
+		}
+		x.fail(le, http.StatusUnauthorized, provider)
+		return
+	case err != nil:
 		// NextAuth answers 401 with the thrown message as the code; the
 		// message of a Go error may hold internals, so it goes to the log.
 		a.log.Error("latch: credentials authorize failed", "provider", info.ID, "err", err)
 		x.redirect(x.errorURL(CodeCallback, ""), http.StatusUnauthorized)
 		return
-	case err != nil && codeOf(err, "") != CodeCredentialsSignin:
-		var le *Error
-		errors.As(err, &le)
-		status := http.StatusUnauthorized
-		if le.Status != 0 {
-			status = le.Status
-		}
-		if le.RetryAfter > 0 {
-			x.w.Header().Set("Retry-After", strconv.Itoa(int((le.RetryAfter+time.Second-1)/time.Second)))
-		}
-		x.redirect(x.errorURL(le.Code, ""), status)
-		return
-	case err != nil || user == nil:
+	case user == nil:
 		x.redirect(x.errorURL(CodeCredentialsSignin, info.ID), http.StatusUnauthorized)
 		return
 	}
 	account := &Account{Provider: info.ID, Type: TypeCredentials, ProviderAccountID: user.ID}
-	if to, status := a.checkSignIn(ctx, x, &SignInParams{User: user, Account: account, Credentials: x.body.Values}); to != "" {
-		x.redirect(to, status)
+	if !a.checkSignIn(ctx, x, &SignInParams{User: user, Account: account, Credentials: x.body.Values}) {
 		return
 	}
 	if !a.startSession(x, user, account) {
 		return
 	}
 	x.redirect(x.callbackURL, http.StatusOK)
+}
+
+// fail ends a sign-in at the error URL of e, with e's status (else
+// status) and Retry-After.
+func (x *exchange) fail(e *Error, status int, provider string) {
+	if e.Status != 0 {
+		status = e.Status
+	}
+	if e.RetryAfter > 0 {
+		x.w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	x.redirect(x.errorURL(e.Code, provider), status)
 }
 
 // startSession writes the session cookie for a user who just signed in and

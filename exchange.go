@@ -1,6 +1,7 @@
 package latch
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -191,8 +192,19 @@ func (x *exchange) json(status int, v any) {
 	x.writeJSON(status, v)
 }
 
+// marshalJS encodes v as JSON.stringify would: no HTML escaping.
+func marshalJS(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
 func (x *exchange) writeJSON(status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := marshalJS(v)
 	if err != nil {
 		x.a.log.Error("latch: encode response", "action", x.action, "err", err)
 		b, status = []byte(`{}`), http.StatusInternalServerError

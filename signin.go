@@ -2,7 +2,6 @@ package latch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -24,7 +23,7 @@ func (a *Auth) serveProviders(x *exchange) {
 	b := []byte{'{'}
 	for i, p := range a.providers {
 		info := p.Info()
-		v, err := json.Marshal(entry{info.ID, info.Name, info.Type, x.base + "/signin/" + info.ID, x.base + "/callback/" + info.ID})
+		v, err := marshalJS(entry{info.ID, info.Name, info.Type, x.base + "/signin/" + info.ID, x.base + "/callback/" + info.ID})
 		if err != nil {
 			x.json(http.StatusInternalServerError, struct{}{})
 			return
@@ -32,7 +31,7 @@ func (a *Auth) serveProviders(x *exchange) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		id, _ := json.Marshal(info.ID)
+		id, _ := marshalJS(info.ID)
 		b = append(append(append(b, id...), ':'), v...)
 	}
 	b = append(b, '}')
@@ -134,29 +133,31 @@ func (a *Auth) serveSignIn(x *exchange) {
 	x.redirect(x.base+"/signin", http.StatusOK)
 }
 
-// checkSignIn runs the SignIn callback. It returns "" to go on, or the URL
-// to end the flow at and its status.
-func (a *Auth) checkSignIn(ctx context.Context, x *exchange, p *SignInParams) (string, int) {
+// checkSignIn runs the SignIn callback. It reports whether the sign-in may
+// go on; if not, the answer has been written.
+func (a *Auth) checkSignIn(ctx context.Context, x *exchange, p *SignInParams) bool {
 	f := a.cfg.Callbacks.SignIn
 	if f == nil {
-		return "", 0
+		return true
 	}
 	err := f(ctx, p)
 	if err == nil {
-		return "", 0
+		return true
 	}
 	var re *RedirectError
 	if errors.As(err, &re) {
-		return re.URL, http.StatusOK
+		x.redirect(re.URL, http.StatusOK)
+		return false
 	}
 	var le *Error
 	if !errors.As(err, &le) {
 		a.log.Warn("latch: sign-in refused by the SignIn callback", "provider", x.provider, "err", err)
+		le = ErrAccessDenied
 	}
-	code := codeOf(err, CodeAccessDenied)
 	status := http.StatusOK
-	if code == CodeAccessDenied {
+	if le.Code == CodeAccessDenied {
 		status = http.StatusForbidden
 	}
-	return x.errorURL(code, ""), status
+	x.fail(le, status, "")
+	return false
 }

@@ -160,7 +160,7 @@ func (s *Session) MarshalJSON() ([]byte, error) {
 		if k == "user" || k == "expires" {
 			continue
 		}
-		v, err := json.Marshal(s.Extra[k])
+		v, err := marshalJS(s.Extra[k])
 		if err != nil {
 			return nil, err
 		}
