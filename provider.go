@@ -3,6 +3,7 @@ package latch
 import (
 	"context"
 	"net/http"
+	"net/url"
 )
 
 // Provider types, as GET <base>/providers reports them.
@@ -58,4 +59,77 @@ func (c *Credentials) Info() ProviderInfo {
 		info.Name = "Credentials"
 	}
 	return info
+}
+
+// OAuthProvider is an OAuth 2.0 or OpenID Connect provider; provider/oauth
+// implements it with golang.org/x/oauth2 and coreos/go-oidc. Latch runs the
+// flow around it: the state, PKCE and nonce values and their cookies, the
+// callback checks, account linking and the session.
+type OAuthProvider interface {
+	Provider
+	// Checks returns the protections the provider uses.
+	Checks() OAuthChecks
+	// AuthCodeURL returns the provider's authorization URL for req.
+	AuthCodeURL(ctx context.Context, req AuthorizationRequest) (string, error)
+	// Exchange trades the authorization code for tokens and returns the
+	// user's profile. It verifies what it can (for OIDC: the ID token's
+	// signature, issuer, audience, expiry and nonce). An error means the
+	// sign-in failed (code OAuthCallback).
+	Exchange(ctx context.Context, req CallbackRequest) (*OAuthProfile, error)
+	// AllowEmailLinking reports whether a first sign-in whose verified
+	// email belongs to an existing user signs in as that user (linking the
+	// account) instead of failing with OAuthAccountNotLinked. Only safe
+	// with providers that verify email addresses.
+	AllowEmailLinking() bool
+}
+
+// OAuthChecks are the protections of an authorization code flow.
+type OAuthChecks struct {
+	State bool // a random "state" bound to the browser (default)
+	PKCE  bool // RFC 7636 S256 code challenge (default for OIDC)
+	Nonce bool // OIDC "nonce" echoed in the ID token
+}
+
+// AuthorizationRequest is what AuthCodeURL builds the URL from.
+type AuthorizationRequest struct {
+	RedirectURI   string     // <base>/callback/<id>
+	State         string     // "" unless Checks().State
+	CodeChallenge string     // S256 challenge; "" unless Checks().PKCE
+	Nonce         string     // "" unless Checks().Nonce
+	Params        url.Values // extra authorization params from the sign-in request
+}
+
+// CallbackRequest is what Exchange works with.
+type CallbackRequest struct {
+	RedirectURI  string
+	Code         string
+	CodeVerifier string     // "" unless Checks().PKCE
+	Nonce        string     // "" unless Checks().Nonce
+	Params       url.Values // every parameter of the callback
+}
+
+// OAuthProfile is the user a provider vouches for, and the tokens it gave.
+type OAuthProfile struct {
+	// ID is the user's id at the provider (the account's
+	// ProviderAccountID), never empty.
+	ID            string
+	Name          string
+	Email         string // lower-cased
+	EmailVerified bool
+	Image         string
+	// Tokens are the provider's tokens, kept on the linked account.
+	Tokens OAuthTokens
+	// Raw is the provider's profile (userinfo or ID token claims).
+	Raw map[string]any
+}
+
+// OAuthTokens are the token response fields NextAuth keeps on an account.
+type OAuthTokens struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    int64 // seconds since the epoch; 0: unknown
+	TokenType    string
+	Scope        string
+	IDToken      string
+	SessionState string
 }

@@ -69,14 +69,8 @@ type UserStore interface {
 // and the provider's tokens.
 type LinkedAccount struct {
 	Account
-	UserID       string
-	AccessToken  string
-	RefreshToken string
-	ExpiresAt    int64 // seconds since the epoch; 0: unknown
-	TokenType    string
-	Scope        string
-	IDToken      string
-	SessionState string
+	UserID string
+	OAuthTokens
 }
 
 // AccountStore links users to provider accounts.

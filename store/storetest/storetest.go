@@ -147,8 +147,9 @@ func testPasswords(t *testing.T, s latch.Store) {
 func testAccounts(t *testing.T, s latch.Store) {
 	u := mustUser(t, s, "acc@example.com")
 	acc := latch.LinkedAccount{
-		Account: latch.Account{Provider: "github", Type: "oauth", ProviderAccountID: "123"},
-		UserID:  u.ID, AccessToken: "at", RefreshToken: "rt", ExpiresAt: 1_900_000_000, TokenType: "bearer", Scope: "read:user", IDToken: "idt", SessionState: "ss",
+		Account:     latch.Account{Provider: "github", Type: "oauth", ProviderAccountID: "123"},
+		UserID:      u.ID,
+		OAuthTokens: latch.OAuthTokens{AccessToken: "at", RefreshToken: "rt", ExpiresAt: 1_900_000_000, TokenType: "bearer", Scope: "read:user", IDToken: "idt", SessionState: "ss"},
 	}
 	if err := s.LinkAccount(ctx, acc); err != nil {
 		t.Fatal(err)
