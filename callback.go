@@ -17,6 +17,8 @@ func (a *Auth) serveCallback(x *exchange) {
 	switch p := p.(type) {
 	case *Credentials:
 		a.credentialsCallback(x, p)
+	case OAuthProvider:
+		a.oauthCallback(x, p)
 	default:
 		unsupported(x.w, x.r)
 	}
@@ -59,7 +61,7 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 	if !a.checkSignIn(ctx, x, &SignInParams{User: user, Account: account, Credentials: x.body.Values}) {
 		return
 	}
-	if !a.startSession(x, user, account) {
+	if !a.startSession(x, user, account, nil, false) {
 		return
 	}
 	x.redirect(x.callbackURL, http.StatusOK)
@@ -80,7 +82,7 @@ func (x *exchange) fail(e *Error, status int, provider string) {
 // startSession writes the session cookie for a user who just signed in and
 // fires the SignIn event. It reports whether it succeeded (false: an error
 // has been answered).
-func (a *Auth) startSession(x *exchange, user *User, account *Account) bool {
+func (a *Auth) startSession(x *exchange, user *User, account *Account, profile *OAuthProfile, isNew bool) bool {
 	ctx := x.r.Context()
 	_, names := joinNames(x)
 	var err error
@@ -88,7 +90,11 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account) bool {
 		err = a.createDatabaseSession(x, user.ID, names)
 	} else {
 		var token Token
-		token, err = a.runJWT(ctx, &JWTParams{Token: tokenFor(user), User: user, Account: account, Trigger: "signIn"})
+		trigger := "signIn"
+		if isNew {
+			trigger = "signUp"
+		}
+		token, err = a.runJWT(ctx, &JWTParams{Token: tokenFor(user), User: user, Account: account, Profile: profile, Trigger: trigger})
 		if err == nil {
 			err = x.writeSession(token, names, a.now().Add(a.cfg.MaxAge))
 		}
@@ -99,7 +105,7 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account) bool {
 		return false
 	}
 	if f := a.cfg.Events.SignIn; f != nil {
-		f(ctx, SignInEvent{User: user, Account: account, Request: x.r})
+		f(ctx, SignInEvent{User: user, Account: account, Profile: profile, IsNewUser: isNew, Request: x.r})
 	}
 	return true
 }

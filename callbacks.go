@@ -39,15 +39,18 @@ type SignInParams struct {
 	Account *Account
 	// Credentials are the submitted fields of a credentials sign-in.
 	Credentials map[string]string
+	// Profile is what an OAuth provider said about the user.
+	Profile *OAuthProfile
 }
 
 // JWTParams are the arguments of the JWT callback.
 type JWTParams struct {
 	Token   Token
-	User    *User    // sign-in only
-	Account *Account // sign-in only
-	// Trigger is "signIn" at sign-in, "update" for a session update and ""
-	// for a plain session read.
+	User    *User         // sign-in only
+	Account *Account      // sign-in only
+	Profile *OAuthProfile // OAuth sign-in only
+	// Trigger is "signIn" at sign-in ("signUp" for a user just created),
+	// "update" for a session update and "" for a plain session read.
 	Trigger string
 	// UpdateData is the "data" member the client sent with a session
 	// update (POST <base>/session).
@@ -67,16 +70,31 @@ type SessionParams struct {
 // Events are told what happened. They run synchronously, after the fact,
 // and cannot change the outcome; keep them quick.
 type Events struct {
-	SignIn  func(ctx context.Context, e SignInEvent)
-	SignOut func(ctx context.Context, e SignOutEvent)
-	Session func(ctx context.Context, e SessionEvent)
+	SignIn      func(ctx context.Context, e SignInEvent)
+	SignOut     func(ctx context.Context, e SignOutEvent)
+	Session     func(ctx context.Context, e SessionEvent)
+	CreateUser  func(ctx context.Context, e CreateUserEvent)
+	LinkAccount func(ctx context.Context, e LinkAccountEvent)
+}
+
+// CreateUserEvent describes a user created by a first sign-in.
+type CreateUserEvent struct {
+	User *User
+}
+
+// LinkAccountEvent describes a provider account linked to a user.
+type LinkAccountEvent struct {
+	User    *User
+	Account *Account
 }
 
 // SignInEvent describes a successful sign-in.
 type SignInEvent struct {
-	User    *User
-	Account *Account
-	Request *http.Request
+	User      *User
+	Account   *Account
+	Profile   *OAuthProfile // OAuth sign-ins
+	IsNewUser bool
+	Request   *http.Request
 }
 
 // SignOutEvent describes a sign-out. Token is nil when the session cookie

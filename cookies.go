@@ -16,6 +16,9 @@ type cookieNames struct {
 	// sessions encrypts session tokens. V5 keys are salted with the session
 	// cookie's name, so each scheme has its own codec.
 	sessions *jwt.Codec
+	// checks encrypts the OAuth check cookies (state, PKCE verifier,
+	// nonce), each keyed with its own name as salt.
+	checks map[string]*jwt.Codec
 }
 
 func newCookieNames(format jwt.Generation, secure bool, co CookieOptions, secrets []string) (*cookieNames, error) {
@@ -54,6 +57,14 @@ func newCookieNames(format jwt.Generation, secure bool, co CookieOptions, secret
 		salt = n.session
 	}
 	var err error
-	n.sessions, err = jwt.New(format, salt, secrets...)
-	return n, err
+	if n.sessions, err = jwt.New(format, salt, secrets...); err != nil {
+		return nil, err
+	}
+	n.checks = map[string]*jwt.Codec{}
+	for _, name := range []string{n.state, n.pkce, n.nonce} {
+		if n.checks[name], err = jwt.New(format, name, secrets...); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
 }

@@ -129,6 +129,10 @@ func (a *Auth) serveSignIn(x *exchange) {
 		x.redirect(x.base+"/signin?csrf=true", http.StatusOK)
 		return
 	}
+	if op, ok := p.(OAuthProvider); ok {
+		a.startOAuth(x, op)
+		return
+	}
 	// Credentials sign in through POST <base>/callback/<id>.
 	x.redirect(x.base+"/signin", http.StatusOK)
 }

@@ -1,0 +1,263 @@
+package latch
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/latchauth/latch/internal/cookie"
+	"github.com/latchauth/latch/jwt"
+)
+
+// checkCookieLife is how long an OAuth sign-in may take: the life of the
+// state, PKCE and nonce cookies.
+const checkCookieLife = 15 * time.Minute
+
+func randomToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// startOAuth answers POST <base>/signin/<id> for an OAuth provider: it
+// sets the check cookies and sends the browser to the provider.
+func (a *Auth) startOAuth(x *exchange, p OAuthProvider) {
+	info := p.Info()
+	checks := p.Checks()
+	req := AuthorizationRequest{RedirectURI: x.base + "/callback/" + info.ID, Params: x.r.URL.Query()}
+	set := func(name, value string, maxAge bool) error {
+		v, err := x.names.checks[name].Encode(jwt.Claims{"value": value, "provider": info.ID}, a.now(), checkCookieLife)
+		if err != nil {
+			return err
+		}
+		age := -1
+		if maxAge {
+			age = int(checkCookieLife / time.Second)
+		}
+		x.setCookie(name, cookie.Serialize(name, v, age, a.now().Add(checkCookieLife), x.names.opts))
+		return nil
+	}
+	var err error
+	if checks.State {
+		req.State = randomToken()
+		err = errors.Join(err, set(x.names.state, req.State, true))
+	}
+	if checks.PKCE {
+		verifier := randomToken()
+		sum := sha256.Sum256([]byte(verifier))
+		req.CodeChallenge = base64.RawURLEncoding.EncodeToString(sum[:])
+		err = errors.Join(err, set(x.names.pkce, verifier, true))
+	}
+	if checks.Nonce {
+		req.Nonce = randomToken()
+		err = errors.Join(err, set(x.names.nonce, req.Nonce, false))
+	}
+	var to string
+	if err == nil {
+		to, err = p.AuthCodeURL(x.r.Context(), req)
+	}
+	if err != nil {
+		a.log.Error("latch: start OAuth sign-in", "provider", info.ID, "err", err)
+		x.redirect(x.errorURL(CodeOAuthSignin, ""), http.StatusOK)
+		return
+	}
+	x.redirect(to, http.StatusOK)
+}
+
+// oauthCallback answers GET/POST <base>/callback/<id> for an OAuth
+// provider.
+func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
+	ctx := x.r.Context()
+	info := p.Info()
+	params := x.r.URL.Query()
+	if x.r.Method == http.MethodPost { // response_mode=form_post
+		params = url.Values{}
+		for k, v := range x.body.Values {
+			params.Set(k, v)
+		}
+	}
+	fail := func(code string, err error, attrs ...any) {
+		a.log.Warn("latch: OAuth callback failed", append([]any{"provider", info.ID, "code", code, "err", err}, attrs...)...)
+		x.redirect(x.errorURL(code, ""), http.StatusOK)
+	}
+	if e := params.Get("error"); e != "" {
+		fail(CodeOAuthCallback, errors.New("the provider answered an error"), "error", limit(e, 64), "error_description", limit(params.Get("error_description"), 256))
+		return
+	}
+	checks := p.Checks()
+	req := CallbackRequest{RedirectURI: x.base + "/callback/" + info.ID, Code: params.Get("code"), Params: params}
+	read := func(name string) (string, error) {
+		raw, ok := cookie.Get(x.cookies, name)
+		x.setCookie(name, cookie.Clear(name, x.names.opts))
+		if !ok {
+			return "", fmt.Errorf("%s cookie is missing", name)
+		}
+		claims, err := x.names.checks[name].Decode(raw, a.now())
+		if err != nil {
+			return "", fmt.Errorf("%s cookie: %w", name, err)
+		}
+		if claims["provider"] != info.ID {
+			return "", fmt.Errorf("%s cookie was created for another provider", name)
+		}
+		v, _ := claims["value"].(string)
+		if v == "" {
+			return "", fmt.Errorf("%s cookie has no value", name)
+		}
+		return v, nil
+	}
+	if checks.State {
+		state, err := read(x.names.state)
+		if err == nil && subtle.ConstantTimeCompare([]byte(state), []byte(params.Get("state"))) != 1 {
+			err = errors.New("state mismatch")
+		}
+		if err != nil {
+			fail(CodeOAuthCallback, err)
+			return
+		}
+	}
+	var err error
+	if checks.PKCE {
+		if req.CodeVerifier, err = read(x.names.pkce); err != nil {
+			fail(CodeOAuthCallback, err)
+			return
+		}
+	}
+	if checks.Nonce {
+		if req.Nonce, err = read(x.names.nonce); err != nil {
+			fail(CodeOAuthCallback, err)
+			return
+		}
+	}
+	profile, err := p.Exchange(ctx, req)
+	if err != nil {
+		fail(CodeOAuthCallback, err)
+		return
+	}
+	if profile == nil || profile.ID == "" {
+		a.log.Warn("latch: OAuth profile without id", "provider", info.ID)
+		x.redirect(x.base+"/signin", http.StatusOK)
+		return
+	}
+	account := &LinkedAccount{
+		Account:     Account{Provider: info.ID, Type: TypeOAuth, ProviderAccountID: profile.ID},
+		OAuthTokens: profile.Tokens,
+	}
+	user, isNew, err := a.resolveOAuthUser(x, p, profile, account)
+	if err != nil {
+		var le *Error
+		if errors.As(err, &le) {
+			fail(le.Code, err)
+		} else {
+			fail(CodeCallback, err)
+		}
+		return
+	}
+	if !a.checkSignIn(ctx, x, &SignInParams{User: user, Account: &account.Account, Profile: profile}) {
+		return
+	}
+	if !a.startSession(x, user, &account.Account, profile, isNew) {
+		return
+	}
+	x.redirect(x.callbackURL, http.StatusOK)
+}
+
+// resolveOAuthUser finds or creates the user of an OAuth sign-in and links
+// the account, as NextAuth does. Without a Store the profile is the user.
+func (a *Auth) resolveOAuthUser(x *exchange, p OAuthProvider, profile *OAuthProfile, account *LinkedAccount) (*User, bool, error) {
+	fromProfile := &User{ID: profile.ID, Name: profile.Name, Email: profile.Email, Image: profile.Image}
+	s := a.cfg.Store
+	if s == nil {
+		return fromProfile, false, nil
+	}
+	ctx := x.r.Context()
+	current := a.currentUserID(x)
+	linked, err := s.UserByAccount(ctx, account.Provider, account.ProviderAccountID)
+	switch {
+	case err == nil:
+		if current != "" && current != linked.ID {
+			return nil, false, &Error{Code: CodeOAuthAccountNotLinked, Err: errors.New("the account is linked to another user")}
+		}
+		return &linked.User, false, nil
+	case !errors.Is(err, ErrNotFound):
+		return nil, false, err
+	}
+	if current != "" { // a signed-in user links another provider
+		account.UserID = current
+		if err := s.LinkAccount(ctx, *account); err != nil {
+			return nil, false, err
+		}
+		u, err := s.User(ctx, current)
+		if err != nil {
+			return nil, false, err
+		}
+		a.fireLinkAccount(ctx, &u.User, account)
+		return &u.User, false, nil
+	}
+	if profile.Email != "" {
+		existing, err := s.UserByEmail(ctx, profile.Email)
+		switch {
+		case err == nil:
+			if !p.AllowEmailLinking() || !profile.EmailVerified {
+				return nil, false, &Error{Code: CodeOAuthAccountNotLinked, Err: errors.New("the email belongs to a user without this account")}
+			}
+			account.UserID = existing.ID
+			if err := s.LinkAccount(ctx, *account); err != nil {
+				return nil, false, err
+			}
+			a.fireLinkAccount(ctx, &existing.User, account)
+			return &existing.User, false, nil
+		case !errors.Is(err, ErrNotFound):
+			return nil, false, err
+		}
+	}
+	nu := StoredUser{User: User{Name: profile.Name, Email: profile.Email, Image: profile.Image}}
+	if profile.EmailVerified {
+		nu.EmailVerified = a.now()
+	}
+	created, err := s.CreateUser(ctx, nu)
+	if err != nil {
+		return nil, false, &Error{Code: CodeOAuthCreateAccount, Err: err}
+	}
+	if f := a.cfg.Events.CreateUser; f != nil {
+		f(ctx, CreateUserEvent{User: &created.User})
+	}
+	account.UserID = created.ID
+	if err := s.LinkAccount(ctx, *account); err != nil {
+		return nil, false, err
+	}
+	a.fireLinkAccount(ctx, &created.User, account)
+	return &created.User, true, nil
+}
+
+func (a *Auth) fireLinkAccount(ctx context.Context, u *User, acc *LinkedAccount) {
+	if f := a.cfg.Events.LinkAccount; f != nil {
+		f(ctx, LinkAccountEvent{User: u, Account: &acc.Account})
+	}
+}
+
+// currentUserID is the id of the user signed in on this request, or "".
+func (a *Auth) currentUserID(x *exchange) string {
+	raw, _ := joinNames(x)
+	if raw == "" {
+		return ""
+	}
+	if a.cfg.Strategy == DatabaseSessions {
+		rec, _, err := a.lookupSession(x.r.Context(), raw, a.now())
+		if err != nil {
+			return ""
+		}
+		return rec.UserID
+	}
+	t, err := a.decodeToken(x.names.sessions, raw)
+	if err != nil {
+		return ""
+	}
+	return t.Subject()
+}
