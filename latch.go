@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch/internal/clientjs"
 	"github.com/latchauth/latch/internal/pages"
 )
 
@@ -101,6 +102,9 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case action == "_log" && r.Method == http.MethodPost:
 		a.serveLog(x)
+		return
+	case action == "client.js" && provider == "" && r.Method == http.MethodGet:
+		clientjs.Serve(w, r)
 		return
 	}
 	handler := a.route(action, r.Method)
