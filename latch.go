@@ -17,8 +17,11 @@ import (
 	"strings"
 	"time"
 
+	"net/url"
+
 	"github.com/latchauth/latch/internal/clientjs"
 	"github.com/latchauth/latch/internal/pages"
+	"github.com/latchauth/latch/internal/redirect"
 )
 
 // Auth serves the auth API under its base path and answers who is signed
@@ -62,7 +65,8 @@ func New(cfg Config) (*Auth, error) {
 		a.byID[p.Info().ID] = p
 	}
 	for _, o := range cfg.TrustedOrigins {
-		a.trusted[strings.TrimSuffix(strings.ToLower(o), "/")] = true
+		u, _ := url.Parse(o) // validated
+		a.trusted[redirect.Origin(u)] = true
 	}
 	var err error
 	if a.secureNames, err = newCookieNames(cfg.TokenFormat, true, cfg.Cookies, cfg.Secrets); err != nil {

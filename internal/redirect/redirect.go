@@ -55,5 +55,17 @@ func SameOrigin(raw, origin string) (string, bool) {
 	if err != nil || u.User != nil || u.Opaque != "" || Origin(u) == "" || Origin(u) != origin {
 		return "", false
 	}
-	return raw, true
+	if rest, ok := strings.CutPrefix(raw, origin); ok && (rest == "" || strings.ContainsRune("/?#", rune(rest[0]))) {
+		return raw, true
+	}
+	// The same origin written another way (upper case, default port):
+	// answer it in the canonical form, so the result starts with origin.
+	rest := u.EscapedPath()
+	if u.RawQuery != "" || u.ForceQuery {
+		rest += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		rest += "#" + u.EscapedFragment()
+	}
+	return origin + rest, true
 }
