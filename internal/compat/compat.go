@@ -13,15 +13,18 @@
 package compat
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -132,4 +135,50 @@ func truncate(b []byte, n int) string {
 		return string(b)
 	}
 	return string(b[:n]) + "..."
+}
+
+// StartServer runs the real next-auth handler as an HTTP server
+// (node/server.mjs) with a credentials provider (id "credentials", fields
+// username and password) that accepts users, and returns its origin. The
+// server stops when the test ends.
+func (r *Runner) StartServer(t testing.TB, secret string, users map[string]ServerUser) string {
+	t.Helper()
+	cfg, _ := json.Marshal(map[string]any{"secret": secret, "users": users})
+	cmd := exec.Command(r.node, filepath.Join(r.dir, "server.mjs"), string(cfg))
+	cmd.Dir = r.dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("compat: start next-auth server: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		lines <- line
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case line := <-lines:
+		origin, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+		if !ok {
+			t.Fatalf("compat: next-auth server did not start: %q; stderr: %s", line, stderr.String())
+		}
+		return origin
+	case <-time.After(Timeout):
+		t.Fatalf("compat: next-auth server did not start within %v; stderr: %s", Timeout, stderr.String())
+	}
+	return ""
+}
+
+// ServerUser is a user of the server StartServer runs.
+type ServerUser struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
 }
