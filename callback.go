@@ -19,6 +19,8 @@ func (a *Auth) serveCallback(x *exchange) {
 		a.credentialsCallback(x, p)
 	case OAuthProvider:
 		a.oauthCallback(x, p)
+	case EmailProvider:
+		a.emailCallback(x, p)
 	default:
 		unsupported(x.w, x.r)
 	}

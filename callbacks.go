@@ -41,6 +41,9 @@ type SignInParams struct {
 	Credentials map[string]string
 	// Profile is what an OAuth provider said about the user.
 	Profile *OAuthProfile
+	// VerificationRequest is true when an email sign-in is about to send
+	// its link (the user has not clicked it yet).
+	VerificationRequest bool
 }
 
 // JWTParams are the arguments of the JWT callback.

@@ -203,6 +203,9 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("duplicate provider id %q: give each provider its own ID", info.ID))
 		}
 		seen[info.ID] = true
+		if _, ok := p.(EmailProvider); ok && c.Store == nil {
+			errs = append(errs, fmt.Errorf("email provider %q needs a Store for its verification tokens", info.ID))
+		}
 		if cp, ok := p.(*Credentials); ok && cp.Authorize == nil {
 			errs = append(errs, fmt.Errorf("credentials provider %q has no Authorize function", info.ID))
 		}

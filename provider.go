@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // Provider types, as GET <base>/providers reports them.
@@ -132,4 +133,27 @@ type OAuthTokens struct {
 	Scope        string
 	IDToken      string
 	SessionState string
+}
+
+// EmailProvider signs users in with a link sent by email ("magic link");
+// provider/email implements it. Latch creates the single-use token, stores
+// its hash in the Store, and checks it when the link is opened.
+type EmailProvider interface {
+	Provider
+	// Normalize returns the canonical form of an address typed by a user,
+	// or an error when it is not an acceptable address. It may also refuse
+	// an over-eager requester with an *Error (e.g. code TooManyRequests).
+	Normalize(ctx context.Context, r *http.Request, email string) (string, error)
+	// SendVerificationRequest sends the link.
+	SendVerificationRequest(ctx context.Context, req VerificationRequest) error
+	// TokenMaxAge is how long a link works. NextAuth's default is 24 hours.
+	TokenMaxAge() time.Duration
+}
+
+// VerificationRequest is one sign-in link to send.
+type VerificationRequest struct {
+	Identifier string    // the normalised email address
+	URL        string    // the link: <base>/callback/<id>?callbackUrl=..&token=..&email=..
+	Expires    time.Time // when the link stops working
+	Host       string    // the site's host, for the message
 }

@@ -129,8 +129,12 @@ func (a *Auth) serveSignIn(x *exchange) {
 		x.redirect(x.base+"/signin?csrf=true", http.StatusOK)
 		return
 	}
-	if op, ok := p.(OAuthProvider); ok {
-		a.startOAuth(x, op)
+	switch p := p.(type) {
+	case OAuthProvider:
+		a.startOAuth(x, p)
+		return
+	case EmailProvider:
+		a.startEmail(x, p)
 		return
 	}
 	// Credentials sign in through POST <base>/callback/<id>.
