@@ -1,0 +1,252 @@
+// Package email is Latch's email ("magic link") provider: a user types an
+// address, gets a single-use sign-in link, and is signed in when they open
+// it. Messages go out through SMTP (github.com/wneessen/go-mail) or, for
+// development, to the log.
+package email
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/latchauth/latch"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Config configures the provider.
+type Config struct {
+	// ID defaults to "email", Name to "Email".
+	ID, Name string
+	// From is the sender, e.g. "Example <no-reply@example.com>". Required.
+	From string
+	// Subject is a text/template with .Host; default "Sign in to {{.Host}}".
+	Subject string
+	// Text and HTML are the message bodies: text/template and
+	// html/template with .URL, .Host, .Email and .Expires. Defaults are
+	// plain, accessible messages.
+	Text, HTML string
+	// MaxAge is how long a link works. Default 24 hours.
+	MaxAge time.Duration
+	// Sender delivers messages: SMTP(...) or Log(...). Required.
+	Sender Sender
+	// Limiter bounds how many links one address and one client IP may
+	// ask for. Default: in memory, MaxPerAddress and MaxPerIP per Window.
+	Limiter Limiter
+	// MaxPerAddress (default 5) and MaxPerIP (default 20) per Window
+	// (default 15 minutes), for the default Limiter.
+	MaxPerAddress, MaxPerIP int
+	Window                  time.Duration
+	// ClientIP returns the client's IP address. Default: the host of
+	// r.RemoteAddr (configure it when behind a proxy).
+	ClientIP func(*http.Request) string
+}
+
+// Sender delivers one message.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// Message is an email.
+type Message struct {
+	From, To, Subject string
+	Text, HTML        string
+}
+
+// Limiter counts sign-in link requests per key. Hit records one request
+// and reports whether it is within the limit; when it is not, retryAfter
+// says how long until it is.
+type Limiter interface {
+	Hit(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error)
+}
+
+// Provider implements [latch.EmailProvider].
+type Provider struct {
+	cfg     Config
+	subject *texttemplate.Template
+	text    *texttemplate.Template
+	html    *htmltemplate.Template
+}
+
+var _ latch.EmailProvider = (*Provider)(nil)
+
+const (
+	defaultText = `Sign in to {{.Host}}
+
+Open this link to sign in as {{.Email}}:
+
+{{.URL}}
+
+The link works once and expires at {{.Expires.Format "2006-01-02 15:04 MST"}}.
+If you did not ask for it, you can ignore this email.
+`
+	defaultHTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in to {{.Host}}</title></head>
+<body style="font-family:system-ui,sans-serif;background:#f3f4f6;padding:24px;color:#111827">
+<table role="presentation" width="100%" style="max-width:480px;margin:auto;background:#fff;border-radius:8px;padding:24px">
+<tr><td><h1 style="font-size:20px;margin:0 0 16px">Sign in to {{.Host}}</h1>
+<p>Use the button to sign in as <strong>{{.Email}}</strong>.</p>
+<p style="margin:24px 0"><a href="{{.URL}}" style="background:#346df1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600">Sign in</a></p>
+<p style="font-size:14px;color:#4b5563">The link works once and expires at {{.Expires.Format "2006-01-02 15:04 MST"}}. If you did not ask for it, you can ignore this email.</p>
+</td></tr></table></body></html>`
+)
+
+// New checks cfg and returns the provider.
+func New(cfg Config) (*Provider, error) {
+	var errs []error
+	if cfg.ID == "" {
+		cfg.ID = "email"
+	}
+	if cfg.Name == "" {
+		cfg.Name = "Email"
+	}
+	if cfg.From == "" {
+		errs = append(errs, errors.New("email: From is required, e.g. \"Example <no-reply@example.com>\""))
+	}
+	if cfg.Sender == nil {
+		errs = append(errs, errors.New("email: Sender is required: email.SMTP(...) or, in development, email.Log(logger)"))
+	}
+	if cfg.Subject == "" {
+		cfg.Subject = "Sign in to {{.Host}}"
+	}
+	if cfg.Text == "" {
+		cfg.Text = defaultText
+	}
+	if cfg.HTML == "" {
+		cfg.HTML = defaultHTML
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 24 * time.Hour
+	}
+	if cfg.MaxPerAddress <= 0 {
+		cfg.MaxPerAddress = 5
+	}
+	if cfg.MaxPerIP <= 0 {
+		cfg.MaxPerIP = 20
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 15 * time.Minute
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = remoteIP
+	}
+	p := &Provider{cfg: cfg}
+	var err error
+	if p.subject, err = texttemplate.New("subject").Parse(cfg.Subject); err != nil {
+		errs = append(errs, fmt.Errorf("email: Subject: %w", err))
+	}
+	if p.text, err = texttemplate.New("text").Parse(cfg.Text); err != nil {
+		errs = append(errs, fmt.Errorf("email: Text: %w", err))
+	}
+	if p.html, err = htmltemplate.New("html").Parse(cfg.HTML); err != nil {
+		errs = append(errs, fmt.Errorf("email: HTML: %w", err))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if p.cfg.Limiter == nil {
+		p.cfg.Limiter = newMemoryLimiter(cfg.MaxPerAddress, cfg.MaxPerIP, cfg.Window)
+	}
+	return p, nil
+}
+
+// Info implements [latch.Provider].
+func (p *Provider) Info() latch.ProviderInfo {
+	return latch.ProviderInfo{ID: p.cfg.ID, Name: p.cfg.Name, Type: latch.TypeEmail}
+}
+
+// TokenMaxAge implements [latch.EmailProvider].
+func (p *Provider) TokenMaxAge() time.Duration { return p.cfg.MaxAge }
+
+// ErrInvalidAddress is returned by Normalize for an unusable address.
+var ErrInvalidAddress = errors.New("email: not a valid email address")
+
+// NormalizeAddress is NextAuth's (4.24) normalisation: NFKC, trimmed,
+// lower-cased, exactly one "@", no quotes, non-empty local part, domain
+// cut at the first "," and containing a dot.
+func NormalizeAddress(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(norm.NFKC.String(s)))
+	if strings.Count(s, "@") != 1 || strings.ContainsAny(s, "\"") || len(s) > 320 {
+		return "", ErrInvalidAddress
+	}
+	local, domain, _ := strings.Cut(s, "@")
+	domain, _, _ = strings.Cut(domain, ",")
+	if local == "" || domain == "" || !strings.Contains(domain, ".") || strings.ContainsAny(s, " \t\r\n<>()[];:\\") {
+		return "", ErrInvalidAddress
+	}
+	return local + "@" + domain, nil
+}
+
+// Normalize implements [latch.EmailProvider]: the address is normalised,
+// then the per-address and per-IP limits apply.
+func (p *Provider) Normalize(ctx context.Context, r *http.Request, raw string) (string, error) {
+	email, err := NormalizeAddress(raw)
+	if err != nil {
+		return "", err
+	}
+	for _, key := range []string{"email:" + email, "ip:" + p.cfg.ClientIP(r)} {
+		retry, ok, err := p.cfg.Limiter.Hit(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", &latch.Error{Code: "TooManyRequests", Status: http.StatusTooManyRequests, RetryAfter: retry}
+		}
+	}
+	return email, nil
+}
+
+// SendVerificationRequest implements [latch.EmailProvider].
+func (p *Provider) SendVerificationRequest(ctx context.Context, req latch.VerificationRequest) error {
+	data := struct {
+		URL, Host, Email string
+		Expires          time.Time
+	}{req.URL, req.Host, req.Identifier, req.Expires.UTC()}
+	var subject, text, html bytes.Buffer
+	if err := p.subject.Execute(&subject, data); err != nil {
+		return fmt.Errorf("email: subject: %w", err)
+	}
+	if err := p.text.Execute(&text, data); err != nil {
+		return fmt.Errorf("email: text: %w", err)
+	}
+	if err := p.html.Execute(&html, data); err != nil {
+		return fmt.Errorf("email: html: %w", err)
+	}
+	return p.cfg.Sender.Send(ctx, Message{
+		From: p.cfg.From, To: req.Identifier,
+		Subject: strings.TrimSpace(subject.String()), Text: text.String(), HTML: html.String(),
+	})
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Log returns a Sender for development: it writes each message's link to
+// the log instead of sending it, and says so.
+func Log(log *slog.Logger) Sender { return logSender{log} }
+
+type logSender struct{ log *slog.Logger }
+
+func (s logSender) Send(ctx context.Context, m Message) error {
+	link := ""
+	for _, line := range strings.Split(m.Text, "\n") {
+		if strings.Contains(line, "://") {
+			link = strings.TrimSpace(line)
+			break
+		}
+	}
+	s.log.WarnContext(ctx, "DEVELOPMENT MODE: no SMTP server configured; the sign-in link is logged instead of sent", "to", m.To, "link", link)
+	return nil
+}
