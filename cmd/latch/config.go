@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// fileConfig is the configuration file, every field optional.
+type fileConfig struct {
+	// URL is the public URL of the auth API (NEXTAUTH_URL).
+	URL string `yaml:"url"`
+	// Addr is the listen address, default ":3000".
+	Addr string `yaml:"addr"`
+	// Secrets: the first encrypts, all decrypt.
+	Secrets []string `yaml:"secrets"`
+	// Database is the SQLite file, default ./latch-data/latch.db.
+	Database string `yaml:"database"`
+	Session  struct {
+		// Durations like "720h" (Go syntax), checked in resolve.
+		MaxAge    string `yaml:"maxAge"`
+		UpdateAge string `yaml:"updateAge"`
+	} `yaml:"session"`
+	TrustForwardedHeaders bool     `yaml:"trustForwardedHeaders"`
+	TrustedOrigins        []string `yaml:"trustedOrigins"`
+	Theme                 struct {
+		BrandColor string `yaml:"brandColor"`
+		LogoURL    string `yaml:"logoUrl"`
+		AppName    string `yaml:"appName"`
+	} `yaml:"theme"`
+	// Demo serves the demo app at "/"; default true.
+	Demo *bool `yaml:"demo"`
+	// AuthJSCookies uses Auth.js v5 cookies and tokens.
+	AuthJSCookies bool `yaml:"authjsCookies"`
+}
+
+// config is the resolved configuration of a command.
+type config struct {
+	fileConfig
+	path string // config file, "" when none
+	data []byte // its content, for positions in errors
+
+	maxAge, updateAge time.Duration
+}
+
+// commonFlags registers --config on fs.
+func commonFlags(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "configuration file (YAML); default ./latch.yaml when it exists")
+}
+
+// loadConfig reads the file (if any), then applies the environment.
+func loadConfig(e *env, path string) (*config, error) {
+	c := &config{}
+	explicit := path != ""
+	if !explicit {
+		path = "latch.yaml"
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		c.path, c.data = path, data
+		if err := yaml.UnmarshalWithOptions(data, &c.fileConfig, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
+			return nil, fmt.Errorf("config %s: %s", path, strings.TrimSpace(yaml.FormatError(err, false, true)))
+		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	set := func(dst *string, keys ...string) {
+		for _, k := range keys {
+			if v := e.getenv(k); v != "" {
+				*dst = v
+				return
+			}
+		}
+	}
+	set(&c.URL, "LATCH_URL", "NEXTAUTH_URL", "AUTH_URL")
+	set(&c.Addr, "LATCH_ADDR")
+	set(&c.Database, "LATCH_DATABASE")
+	var secret string
+	set(&secret, "LATCH_SECRET", "NEXTAUTH_SECRET", "AUTH_SECRET")
+	if secret != "" {
+		c.Secrets = append([]string{secret}, c.Secrets...)
+	}
+	if c.Addr == "" {
+		c.Addr = ":3000"
+	}
+	if c.Database == "" {
+		c.Database = filepath.Join("latch-data", "latch.db")
+	}
+	return c, c.validate()
+}
+
+func (c *config) validate() error {
+	var errs []error
+	var err error
+	if c.maxAge, err = c.duration("session.maxAge", c.Session.MaxAge); err != nil {
+		errs = append(errs, err)
+	}
+	if c.updateAge, err = c.duration("session.updateAge", c.Session.UpdateAge); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Database == "" {
+		errs = append(errs, fmt.Errorf("%s: database must not be empty", c.where("database")))
+	}
+	return errors.Join(errs...)
+}
+
+// duration parses a duration setting ("" is 0, the default).
+func (c *config) duration(key, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s: %s: invalid duration %q: want a positive Go duration like 720h or 30m", c.where(key), key, v)
+	}
+	return d, nil
+}
+
+// where names the file and line:column of key, for error messages.
+func (c *config) where(key string) string {
+	if c.path == "" {
+		return "configuration"
+	}
+	f, err := parser.ParseBytes(c.data, 0)
+	if err != nil {
+		return c.path
+	}
+	p, err := yaml.PathString("$." + key)
+	if err != nil {
+		return c.path
+	}
+	n, err := p.FilterFile(f)
+	if err != nil || n == nil || n.GetToken() == nil {
+		return c.path
+	}
+	pos := n.GetToken().Position
+	return fmt.Sprintf("%s:%d:%d", c.path, pos.Line, pos.Column)
+}
+
+func (c *config) demo() bool { return c.Demo == nil || *c.Demo }

@@ -1,0 +1,85 @@
+// Command latch runs the Latch authentication server and manages its
+// users.
+//
+//	latch serve [--config FILE] [--addr ADDR]   run the server and demo app
+//	latch user add|list|remove|passwd           manage the user database
+//	latch secret                                print a new random secret
+//	latch migrate                               apply database migrations
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `Usage:
+  latch serve [--config FILE] [--addr ADDR]     run the auth server and the demo app
+  latch user add --email EMAIL [--name NAME]    add a user (password from a prompt or stdin)
+  latch user list                               list users
+  latch user remove EMAIL                       remove a user and their sessions
+  latch user passwd EMAIL                       set a user's password
+  latch secret                                  print a new random secret
+  latch migrate                                 apply database migrations
+
+Every command takes --config FILE (YAML; default ./latch.yaml when present).
+Environment: LATCH_URL, LATCH_SECRET, LATCH_ADDR, LATCH_DATABASE, and
+NEXTAUTH_URL, NEXTAUTH_SECRET, AUTH_SECRET as a NextAuth app sets them.
+`
+
+// Main runs the command line args and returns the exit code. ctx ends the
+// server (SIGINT/SIGTERM in main).
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	env := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, env, args[1:])
+	case "user":
+		err = runUser(ctx, env, args[1:])
+	case "secret":
+		err = runSecret(env, args[1:])
+	case "migrate":
+		err = runMigrate(ctx, env, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "latch: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "latch: %v\n", err)
+		if _, ok := err.(usageError); ok {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// env is what a command may touch of the outside world.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// usageError is a mistake in the command line.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// run runs the CLI with args in dir and returns exit code, stdout, stderr.
+func run(t *testing.T, dir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	t.Chdir(dir)
+	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUserRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
+		t.Fatalf("user add: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, dir, "another password\n", "user", "add", "--email", "ANN@example.com"); code == 0 || !strings.Contains(stderr, "already has an account") {
+		t.Errorf("duplicate user add: exit %d, %q; want an error saying the account exists", code, stderr)
+	}
+	if code, _, stderr := run(t, dir, "short\n", "user", "add", "--email", "bob@example.com"); code == 0 || !strings.Contains(stderr, "at least 8") {
+		t.Errorf("short password: exit %d, %q; want an error about the length", code, stderr)
+	}
+	_, out, _ := run(t, dir, "", "user", "list")
+	if !strings.Contains(out, "ann@example.com") || !strings.Contains(out, "Ann") || strings.Contains(out, "bob@") {
+		t.Errorf("user list = %q; want ann only", out)
+	}
+	if code, out, stderr := run(t, dir, "a brand new password\n", "user", "passwd", "ann@example.com"); code != 0 || !strings.Contains(out, "changed") {
+		t.Errorf("user passwd: exit %d, %q, %q", code, out, stderr)
+	}
+	if code, _, stderr := run(t, dir, "x\n", "user", "passwd", "nobody@example.com"); code == 0 || !strings.Contains(stderr, "no user with email") {
+		t.Errorf("passwd of unknown user: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := run(t, dir, "", "user", "remove", "ann@example.com"); code != 0 {
+		t.Errorf("user remove: exit %d: %s", code, stderr)
+	}
+	if _, out, _ := run(t, dir, "", "user", "list"); strings.Contains(out, "ann@") {
+		t.Errorf("user list after remove = %q", out)
+	}
+}
+
+func TestBadConfigNamesKeyAndLine(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("addr: \":0\"\nsesion:\n  maxAge: 1h\n"), 0o600)
+	code, _, stderr := run(t, dir, "", "migrate")
+	if code == 0 || !strings.Contains(stderr, "sesion") || !strings.Contains(stderr, "[2:1]") {
+		t.Errorf("unknown key: exit %d, %q; want the key sesion and line 2", code, stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("session:\n  maxAge: soon\n"), 0o600)
+	code, _, stderr = run(t, dir, "", "migrate")
+	if code == 0 || !strings.Contains(stderr, "latch.yaml:2:11") || !strings.Contains(stderr, "session.maxAge") || !strings.Contains(stderr, "soon") {
+		t.Errorf("bad value: exit %d, %q; want line 2 and the value", code, stderr)
+	}
+	code, _, stderr = run(t, dir, "", "migrate", "--config", "missing.yaml")
+	if code == 0 || !strings.Contains(stderr, "missing.yaml") {
+		t.Errorf("missing explicit config: exit %d, %q", code, stderr)
+	}
+}
+
+func TestSecretAndUsage(t *testing.T) {
+	dir := t.TempDir()
+	code, out, _ := run(t, dir, "", "secret")
+	if code != 0 || len(strings.TrimSpace(out)) != 44 {
+		t.Errorf("secret: exit %d, %q; want 44 base64 characters", code, out)
+	}
+	if code, _, stderr := run(t, dir, "", "frobnicate"); code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("unknown command: exit %d, %q", code, stderr)
+	}
+}
+
+// TestServe runs the server, signs in with a user from the CLI, reads the
+// session and the protected page, and shuts down on cancel.
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
+		t.Fatal(stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, strings.NewReader(""), pw, &stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no startup line: %v; stderr: %s", err, stderr.String())
+	}
+	go io.Copy(io.Discard, pr)
+	i := strings.Index(line, "http://")
+	base := strings.TrimSuffix(strings.TrimSpace(line[i:]), "/")
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	getJSON := func(path string, v any) *http.Response {
+		res, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		json.NewDecoder(res.Body).Decode(v)
+		return res
+	}
+	var health map[string]string
+	if res := getJSON("/healthz", &health); res.StatusCode != 200 || health["status"] != "ok" {
+		t.Errorf("healthz = %d %v", res.StatusCode, health)
+	}
+	var csrf struct{ CsrfToken string }
+	getJSON("/api/auth/csrf", &csrf)
+	res, err := c.PostForm(base+"/api/auth/callback/credentials", url.Values{"csrfToken": {csrf.CsrfToken}, "email": {"ann@example.com"}, "password": {"correct horse battery"}, "json": {"true"}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("sign-in: %v %v", res.Status, err)
+	}
+	var sess struct{ User struct{ Name, Email string } }
+	getJSON("/api/auth/session", &sess)
+	if sess.User.Email != "ann@example.com" || sess.User.Name != "Ann" {
+		t.Errorf("session user = %+v", sess.User)
+	}
+	res, _ = c.Get(base + "/protected")
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "Signed in as <strong>Ann</strong>") {
+		t.Errorf("protected page = %d %s", res.StatusCode, body)
+	}
+	if !strings.Contains(stderr.String(), "DEVELOPMENT SETUP") {
+		t.Errorf("the log does not say this is a development setup: %s", stderr.String())
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop on cancel")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine to write while
+// the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/jwt"
+	"github.com/latchauth/latch/provider/password"
+	"github.com/latchauth/latch/store/sqlite"
+)
+
+//go:embed demo
+var demoFS embed.FS
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfgPath := commonFlags(fs)
+	addr := fs.String("addr", "", "listen address (default :3000, or addr in the config)")
+	if err := fs.Parse(args); err != nil {
+		return usageError("serve: " + err.Error())
+	}
+	c, err := loadConfig(e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		c.Addr = *addr
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	store, err := sqlite.Open(ctx, c.Database)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if len(c.Secrets) == 0 {
+		secret, path, err := devSecret(filepath.Dir(c.Database))
+		if err != nil {
+			return err
+		}
+		c.Secrets = []string{secret}
+		log.Warn("DEVELOPMENT SETUP: no secret configured; using a generated one kept in "+path+". Not for production: set LATCH_SECRET (see `latch secret`).", "secret_file", path)
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	defer ln.Close()
+	siteURL := c.URL
+	if siteURL == "" {
+		siteURL = "http://" + displayHost(ln.Addr().(*net.TCPAddr)) + "/api/auth"
+		log.Warn("DEVELOPMENT SETUP: no URL configured; assuming " + siteURL + ". Set LATCH_URL (or NEXTAUTH_URL) to the public URL.")
+	}
+
+	handler, err := newServer(c, siteURL, store, log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	origin := strings.TrimSuffix(siteURL, "/api/auth")
+	fmt.Fprintf(e.stdout, "Latch is listening on %s — open %s/\n", ln.Addr(), origin)
+	log.Info("serving", "addr", ln.Addr().String(), "url", siteURL, "database", c.Database)
+
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// displayHost is the host:port to print for a listener: localhost for an
+// unspecified address.
+func displayHost(a *net.TCPAddr) string {
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(a.Port))
+}
+
+// newServer wires Latch, the demo app and the health endpoint.
+func newServer(c *config, siteURL string, store *sqlite.Store, log *slog.Logger) (http.Handler, error) {
+	format := jwt.V4
+	if c.AuthJSCookies {
+		format = jwt.V5
+	}
+	auth, err := latch.New(latch.Config{
+		URL:                   siteURL,
+		Secrets:               c.Secrets,
+		Providers:             []latch.Provider{password.New(store, password.Options{Logger: log})},
+		MaxAge:                c.maxAge,
+		UpdateAge:             c.updateAge,
+		TokenFormat:           format,
+		TrustForwardedHeaders: c.TrustForwardedHeaders,
+		TrustedOrigins:        c.TrustedOrigins,
+		Theme:                 latch.Theme{BrandColor: c.Theme.BrandColor, LogoURL: c.Theme.LogoURL, AppName: c.Theme.AppName},
+		Logger:                log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(auth.BasePath()+"/", auth)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			log.Error("health: store unreachable", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "store": "unreachable"})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+	})
+	if c.demo() {
+		index, _ := demoFS.ReadFile("demo/index.html")
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Write(index)
+		})
+		mux.Handle("GET /protected", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := auth.Session(r)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			protectedPage.Execute(w, s)
+		})))
+	}
+	return mux, nil
+}
+
+var protectedPage = template.Must(template.New("protected").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Protected page</title>
+<style>body{font:1rem/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style></head>
+<body><h1>Protected page</h1><p id="greeting">Signed in as <strong>{{.User.Name}}</strong> ({{.User.Email}}).</p>
+<p>Only signed-in users see this page; the server checked the session with <code>auth.Require</code>.</p>
+<p><a href="/">Back to the demo</a></p></body></html>`))
+
+// devSecret returns the development secret kept in dir, creating it on
+// first use (mode 0600).
+func devSecret(dir string) (secret, path string, err error) {
+	path = filepath.Join(dir, "dev-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= latch.MinSecretLength {
+		return strings.TrimSpace(string(b)), path, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", err
+	}
+	secret = newSecret()
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("write development secret: %w", err)
+	}
+	return secret, path, nil
+}

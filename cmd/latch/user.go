@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/provider/password"
+	"github.com/latchauth/latch/store/sqlite"
+	"golang.org/x/term"
+)
+
+const minPasswordLength = 8
+
+func runUser(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageError("user: want add, list, remove or passwd")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfgPath := commonFlags(fs)
+	email := fs.String("email", "", "email address (add)")
+	name := fs.String("name", "", "display name (add)")
+	if err := fs.Parse(args); err != nil {
+		return usageError("user " + sub + ": " + err.Error())
+	}
+	c, err := loadConfig(e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, c.Database)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	switch sub {
+	case "add":
+		if *email == "" {
+			*email = fs.Arg(0)
+		}
+		return userAdd(ctx, e, store, strings.TrimSpace(*email), *name)
+	case "list":
+		return userList(ctx, e, store)
+	case "remove":
+		return userRemove(ctx, e, store, fs.Arg(0))
+	case "passwd":
+		return userPasswd(ctx, e, store, fs.Arg(0))
+	}
+	return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove or passwd", sub))
+}
+
+func userAdd(ctx context.Context, e *env, s *sqlite.Store, email, name string) error {
+	if email == "" || strings.Count(email, "@") != 1 {
+		return usageError("user add: --email must be an email address")
+	}
+	pw, err := readPassword(e, "Password for "+email+": ")
+	if err != nil {
+		return err
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	u, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Name: name, Email: email}})
+	if errors.Is(err, latch.ErrConflict) {
+		return fmt.Errorf("user add: %s already has an account", email)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.SetPasswordHash(ctx, u.ID, hash); err != nil {
+		s.DeleteUser(ctx, u.ID)
+		return err
+	}
+	fmt.Fprintf(e.stdout, "added %s (id %s)\n", email, u.ID)
+	return nil
+}
+
+func userList(ctx context.Context, e *env, s *sqlite.Store) error {
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tID")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Email, u.Name, u.ID)
+	}
+	return tw.Flush()
+}
+
+func lookup(ctx context.Context, s *sqlite.Store, cmd, email string) (*latch.StoredUser, error) {
+	if email == "" {
+		return nil, usageError(cmd + ": give the user's email address")
+	}
+	u, err := s.UserByEmail(ctx, email)
+	if errors.Is(err, latch.ErrNotFound) {
+		return nil, fmt.Errorf("%s: no user with email %s", cmd, email)
+	}
+	return u, err
+}
+
+func userRemove(ctx context.Context, e *env, s *sqlite.Store, email string) error {
+	u, err := lookup(ctx, s, "user remove", email)
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed %s\n", u.Email)
+	return nil
+}
+
+func userPasswd(ctx context.Context, e *env, s *sqlite.Store, email string) error {
+	u, err := lookup(ctx, s, "user passwd", email)
+	if err != nil {
+		return err
+	}
+	pw, err := readPassword(e, "New password for "+u.Email+": ")
+	if err != nil {
+		return err
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	if err := s.SetPasswordHash(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "password of %s changed\n", u.Email)
+	return nil
+}
+
+// readPassword reads a password from the terminal without echo, or the
+// first line of stdin when it is not a terminal.
+func readPassword(e *env, prompt string) (string, error) {
+	var pw string
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(e.stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", err
+		}
+		pw = string(b)
+	} else {
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && (err != io.EOF || line == "") {
+			return "", errors.New("no password on stdin (pipe it in, or run in a terminal to be asked)")
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	if len(pw) < minPasswordLength {
+		return "", fmt.Errorf("the password must have at least %d characters", minPasswordLength)
+	}
+	return pw, nil
+}

@@ -1,0 +1,49 @@
+// Package password is Latch's sign-in with an email address and a
+// password kept, hashed, in the user store: [New] returns the credentials
+// provider, [Hash] and [Verify] the hashing it uses.
+//
+// # Hashing
+//
+// Passwords are hashed with argon2id (RFC 9106), the winner of the
+// Password Hashing Competition and the first choice of the OWASP Password
+// Storage Cheat Sheet. It is memory-hard: each guess costs an attacker the
+// memory as well as the time, which takes most of the edge off GPUs and
+// ASICs, and the "id" variant resists both side channels and
+// time-memory trade-offs. bcrypt, the usual alternative, uses only 4 KiB
+// and ignores bytes past the 72nd.
+//
+// New hashes use OWASP's minimum configuration, about 20-50 ms on a
+// server core:
+//
+//	m=19456  memory, in KiB (19 MiB)
+//	t=2      passes over the memory
+//	p=1      lanes (parallelism)
+//	         a 16-byte random salt and a 32-byte key
+//
+// and are stored in the PHC string format of the reference
+// implementation, with unpadded standard base64:
+//
+//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
+//
+// [Verify] reads the parameters from the hash, so raising them later
+// leaves existing hashes valid; it also checks bcrypt hashes ($2a$, $2b$,
+// $2y$), as imported from other systems. A successful sign-in with a
+// bcrypt hash, or an argon2id hash weaker than the current parameters,
+// replaces it with a new argon2id hash of the password.
+//
+// # Sign-in
+//
+// Because each check takes 19 MiB, the provider bounds how many run at
+// once (Options.MaxConcurrentHashes); a burst waits for a slot instead of
+// exhausting memory. Failed sign-ins are counted per email address and
+// per client address, and once over the limit further tries are refused
+// with the code TooManyRequests (HTTP 429 with Retry-After) without
+// hashing. An unknown email address, or a user without a password, is
+// checked against a dummy hash with the current parameters, so it takes
+// as long as a wrong password and counts as a failure too.
+//
+// Counting failures per account lets anyone who knows an address lock it
+// out for the window; the per-IP limit alone would let a botnet guess
+// freely at one account. The defaults (5 per account, 20 per address, per
+// 15 minutes) follow the usual compromise.
+package password

@@ -1,0 +1,412 @@
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/ratelimit"
+)
+
+// CodeTooManyRequests is the error code of a sign-in refused by the rate
+// limit or because the server is too busy hashing.
+const CodeTooManyRequests = "TooManyRequests"
+
+// Limiter key prefixes: failures are counted under KeyPrefixAccount plus
+// the lower-cased email address and under KeyPrefixIP plus the client's
+// address (its /64 network for IPv6). Keys longer than 200 bytes are
+// replaced by the prefix, "sha256:" and the hex SHA-256 of the rest.
+const (
+	KeyPrefixAccount = "email:"
+	KeyPrefixIP      = "ip:"
+)
+
+// Defaults of [Options].
+const (
+	DefaultMaxFailuresPerAccount = 5
+	DefaultMaxFailuresPerIP      = 20
+	DefaultFailureWindow         = 15 * time.Minute
+)
+
+// Store is what the provider needs of a user store; every [latch.Store]
+// has it.
+type Store interface {
+	// UserByEmail returns the user with the email (case-insensitive), or
+	// an error wrapping latch.ErrNotFound.
+	UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error)
+	// PasswordHash returns the user's password hash, or an error wrapping
+	// latch.ErrNotFound when the user has none.
+	PasswordHash(ctx context.Context, userID string) (string, error)
+	// SetPasswordHash replaces the user's password hash.
+	SetPasswordHash(ctx context.Context, userID, hash string) error
+}
+
+// Limiter counts failed sign-ins per key (see [KeyPrefixAccount] and
+// [KeyPrefixIP]). The default keeps counts in memory, per process; a
+// limiter on shared storage (Redis, the database) makes the limits hold
+// across replicas.
+type Limiter interface {
+	// Allow reports whether key may try to sign in; when it may not,
+	// retryAfter is how long until it may.
+	Allow(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error)
+	// Fail records a failed sign-in for key.
+	Fail(ctx context.Context, key string) error
+	// Reset forgets the failures of key.
+	Reset(ctx context.Context, key string) error
+}
+
+// Options configures the provider. The zero value is ready to use.
+type Options struct {
+	// ID defaults to "credentials", Name to "Email and password".
+	ID, Name string
+	// Logger receives the failures that do not stop a sign-in (storing an
+	// upgraded hash, recording a failure). Default slog.Default().
+	Logger *slog.Logger
+	// MaxConcurrentHashes bounds how many password checks run at once
+	// (each takes 19 MiB for argon2id); others wait, and give up with
+	// TooManyRequests when their request's context ends. Default
+	// 2*runtime.NumCPU().
+	MaxConcurrentHashes int
+	// MaxFailuresPerAccount (default 5) and MaxFailuresPerIP (default 20)
+	// are how many failed sign-ins one email address and one client
+	// address may have within FailureWindow (default 15 minutes) before
+	// further tries are refused with TooManyRequests, without checking
+	// the password, until the window ends. A negative value turns the
+	// limit off. A successful sign-in resets the account's count, not the
+	// address's. They configure the default Limiter only.
+	MaxFailuresPerAccount, MaxFailuresPerIP int
+	FailureWindow                           time.Duration
+	// ClientIP returns the client's address for the per-IP limit; "" skips
+	// that limit. Default: the host of r.RemoteAddr. Behind a proxy, set
+	// it to read the proxy's header, or every client shares one limit.
+	ClientIP func(*http.Request) string
+	// Limiter replaces the in-memory limiter, e.g. with one shared by
+	// replicas. It sees both kinds of keys and applies its own limits.
+	Limiter Limiter
+}
+
+// New returns a credentials provider that signs users in with the email
+// and password of the store's users. Its Authorize checks the password
+// against the stored hash (see [Verify]), upgrades bcrypt and weak
+// argon2id hashes on success, rate-limits failures per account and per
+// client address, and takes as long for an unknown email as for a wrong
+// password.
+//
+// A missing field or a wrong password is a nil user (CredentialsSignin).
+// A refused try is a *latch.Error with code TooManyRequests, status 429
+// and, for the rate limit, RetryAfter. A store or limiter failure is a
+// plain error.
+func New(store Store, opts Options) *latch.Credentials {
+	a := newAuthorizer(store, opts)
+	id, name := opts.ID, opts.Name
+	if id == "" {
+		id = "credentials"
+	}
+	if name == "" {
+		name = "Email and password"
+	}
+	return &latch.Credentials{
+		ID:   id,
+		Name: name,
+		Fields: []latch.CredentialField{
+			{Name: "email", Label: "Email", Type: "email"},
+			{Name: "password", Label: "Password", Type: "password"},
+		},
+		Authorize: a.authorize,
+	}
+}
+
+// authorizer is the state behind a provider's Authorize.
+type authorizer struct {
+	store    Store
+	log      *slog.Logger
+	sem      chan struct{}
+	limiter  Limiter
+	clientIP func(*http.Request) string
+
+	// verify and hash are Verify and Hash, replaceable in tests.
+	verify func(hash, password string) (ok, needsRehash bool, err error)
+	hash   func(password string) (string, error)
+}
+
+func newAuthorizer(store Store, opts Options) *authorizer {
+	a := &authorizer{
+		store:    store,
+		log:      opts.Logger,
+		limiter:  opts.Limiter,
+		clientIP: opts.ClientIP,
+		verify:   Verify,
+		hash:     Hash,
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	n := opts.MaxConcurrentHashes
+	if n <= 0 {
+		n = 2 * runtime.NumCPU()
+	}
+	a.sem = make(chan struct{}, n)
+	if a.limiter == nil {
+		a.limiter = newMemoryLimiter(opts, nil)
+	}
+	if a.clientIP == nil {
+		a.clientIP = remoteHost
+	}
+	return a
+}
+
+func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *http.Request) (*latch.User, error) {
+	email := strings.TrimSpace(creds["email"])
+	pw := creds["password"]
+	if email == "" || pw == "" {
+		return nil, nil
+	}
+	keys := []string{limitKey(KeyPrefixAccount, strings.ToLower(email))}
+	if r != nil {
+		if ip := a.clientIP(r); ip != "" {
+			keys = append(keys, limitKey(KeyPrefixIP, ipKey(ip)))
+		}
+	}
+	if err := a.allow(ctx, keys); err != nil {
+		return nil, err
+	}
+
+	user, hash, err := a.lookup(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+
+	select {
+	case <-ctx.Done():
+		return nil, busy(ctx)
+	default:
+	}
+	select {
+	case a.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, busy(ctx)
+	}
+	defer func() { <-a.sem }()
+	// Tries that were waiting for a slot may have been pushed over the
+	// limit by those that held one.
+	if err := a.allow(ctx, keys); err != nil {
+		return nil, err
+	}
+
+	if user == nil || hash == "" {
+		// The same work as a wrong password, so that timing does not tell
+		// which emails have accounts.
+		d, err := dummyHash()
+		if err != nil {
+			return nil, err
+		}
+		a.verify(d, pw)
+		a.failed(ctx, keys)
+		return nil, nil
+	}
+	ok, needsRehash, err := a.verify(hash, pw)
+	if err != nil {
+		return nil, fmt.Errorf("password: user %s: %w", user.ID, err)
+	}
+	if !ok {
+		a.failed(ctx, keys)
+		return nil, nil
+	}
+	if err := a.limiter.Reset(ctx, keys[0]); err != nil {
+		a.log.Error("password: reset failure count", "err", err)
+	}
+	if needsRehash {
+		a.rehash(ctx, user.ID, pw)
+	}
+	return &latch.User{ID: user.ID, Name: user.Name, Email: user.Email, Image: user.Image}, nil
+}
+
+// lookup returns the user with the email and their password hash; a nil
+// user when there is none, "" when they have no password.
+func (a *authorizer) lookup(ctx context.Context, email string) (*latch.StoredUser, string, error) {
+	user, err := a.store.UserByEmail(ctx, email)
+	if errors.Is(err, latch.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("password: find user: %w", err)
+	}
+	if user == nil {
+		return nil, "", nil
+	}
+	hash, err := a.store.PasswordHash(ctx, user.ID)
+	if errors.Is(err, latch.ErrNotFound) {
+		return user, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("password: user %s: read hash: %w", user.ID, err)
+	}
+	return user, hash, nil
+}
+
+// allow returns a TooManyRequests error when a key is over its limit.
+func (a *authorizer) allow(ctx context.Context, keys []string) error {
+	var retry time.Duration
+	limited := false
+	for _, k := range keys {
+		d, ok, err := a.limiter.Allow(ctx, k)
+		if err != nil {
+			return fmt.Errorf("password: rate limit: %w", err)
+		}
+		if !ok {
+			limited = true
+			retry = max(retry, d)
+		}
+	}
+	if limited {
+		return &latch.Error{Code: CodeTooManyRequests, Status: http.StatusTooManyRequests, RetryAfter: retry}
+	}
+	return nil
+}
+
+// failed records a failed sign-in under every key.
+func (a *authorizer) failed(ctx context.Context, keys []string) {
+	for _, k := range keys {
+		if err := a.limiter.Fail(ctx, k); err != nil {
+			a.log.Error("password: record failure", "err", err)
+		}
+	}
+}
+
+// rehash stores a fresh argon2id hash of the user's password.
+func (a *authorizer) rehash(ctx context.Context, userID, pw string) {
+	h, err := a.hash(pw)
+	if err == nil {
+		err = a.store.SetPasswordHash(ctx, userID, h)
+	}
+	if err != nil {
+		a.log.Error("password: upgrade hash", "user", userID, "err", err)
+		return
+	}
+	a.log.Debug("password: upgraded hash to argon2id", "user", userID)
+}
+
+// busy is the error of a try that gave up waiting to check its password.
+func busy(ctx context.Context) error {
+	return &latch.Error{Code: CodeTooManyRequests, Status: http.StatusTooManyRequests, Err: context.Cause(ctx)}
+}
+
+var dummy struct {
+	once sync.Once
+	hash string
+	err  error
+}
+
+// dummyHash returns a hash of a random password with the current
+// parameters, computed on first use.
+func dummyHash() (string, error) {
+	dummy.once.Do(func() {
+		dummy.hash, dummy.err = Hash(rand.Text())
+	})
+	return dummy.hash, dummy.err
+}
+
+// remoteHost is the default ClientIP: the host of r.RemoteAddr.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// ipKey normalizes a client address: IPv4-mapped IPv6 to IPv4, and IPv6
+// to its /64 network (what one client typically controls). Other strings
+// are kept as they are.
+func ipKey(s string) string {
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	addr = addr.WithZone("").Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+const maxKeyLen = 200
+
+// limitKey is prefix+s, with s hashed when the key would be long.
+func limitKey(prefix, s string) string {
+	if len(prefix)+len(s) <= maxKeyLen {
+		return prefix + s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return prefix + "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// memoryLimiter applies the per-account and per-IP limits of opts with
+// two in-memory counters; nil when a limit is off.
+type memoryLimiter struct {
+	account, ip *ratelimit.Limiter
+}
+
+// newMemoryLimiter returns the default Limiter for opts; now is the clock
+// (nil: time.Now).
+func newMemoryLimiter(opts Options, now func() time.Time) Limiter {
+	window := opts.FailureWindow
+	if window <= 0 {
+		window = DefaultFailureWindow
+	}
+	newLimiter := func(n, def int) *ratelimit.Limiter {
+		switch {
+		case n < 0:
+			return nil
+		case n == 0:
+			n = def
+		}
+		return ratelimit.New(ratelimit.Config{Max: n, Window: window, Now: now})
+	}
+	return &memoryLimiter{
+		account: newLimiter(opts.MaxFailuresPerAccount, DefaultMaxFailuresPerAccount),
+		ip:      newLimiter(opts.MaxFailuresPerIP, DefaultMaxFailuresPerIP),
+	}
+}
+
+func (m *memoryLimiter) pick(key string) *ratelimit.Limiter {
+	if strings.HasPrefix(key, KeyPrefixIP) {
+		return m.ip
+	}
+	return m.account
+}
+
+func (m *memoryLimiter) Allow(ctx context.Context, key string) (time.Duration, bool, error) {
+	l := m.pick(key)
+	if l == nil {
+		return 0, true, nil
+	}
+	return l.Allow(ctx, key)
+}
+
+func (m *memoryLimiter) Fail(ctx context.Context, key string) error {
+	if l := m.pick(key); l != nil {
+		return l.Fail(ctx, key)
+	}
+	return nil
+}
+
+func (m *memoryLimiter) Reset(ctx context.Context, key string) error {
+	if l := m.pick(key); l != nil {
+		return l.Reset(ctx, key)
+	}
+	return nil
+}
