@@ -22,6 +22,8 @@ const (
 	CodeEmailSignin           = "EmailSignin"
 	CodeCredentialsSignin     = "CredentialsSignin"
 	CodeSessionRequired       = "SessionRequired"
+	// CodeTooManyRequests is Latch's own: a rate limit refused the attempt.
+	CodeTooManyRequests = "TooManyRequests"
 )
 
 // signInPageCodes are the codes that /error bounces to the sign-in page.
@@ -29,6 +31,7 @@ var signInPageCodes = map[string]bool{
 	CodeSignin: true, CodeOAuthSignin: true, CodeOAuthCallback: true, CodeOAuthCreateAccount: true,
 	CodeEmailCreateAccount: true, CodeCallback: true, CodeOAuthAccountNotLinked: true,
 	CodeEmailSignin: true, CodeCredentialsSignin: true, CodeSessionRequired: true,
+	CodeTooManyRequests: true,
 }
 
 // Error is a sign-in failure with the code users and clients see. The

@@ -228,9 +228,20 @@ func noCache(h http.Header) {
 
 // errorURL is <base>/error?error=CODE[&provider=ID].
 func (x *exchange) errorURL(code string, provider string) string {
+	// Every failed sign-in ends here: say so for operators (no secrets,
+	// no submitted values).
+	x.a.log.Info("latch: sign-in failed", "provider", x.provider, "code", code, "ip", clientHost(x.r))
 	q := "error=" + cookie.Encode(code)
 	if provider != "" {
 		q += "&provider=" + cookie.Encode(provider)
 	}
 	return x.base + "/error?" + q
+}
+
+// clientHost is the host part of the request's remote address.
+func clientHost(r *http.Request) string {
+	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i > 0 {
+		return strings.Trim(r.RemoteAddr[:i], "[]")
+	}
+	return r.RemoteAddr
 }

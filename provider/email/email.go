@@ -197,7 +197,7 @@ func (p *Provider) Normalize(ctx context.Context, r *http.Request, raw string) (
 			return "", err
 		}
 		if !ok {
-			return "", &latch.Error{Code: "TooManyRequests", Status: http.StatusTooManyRequests, RetryAfter: retry}
+			return "", &latch.Error{Code: latch.CodeTooManyRequests, Status: http.StatusTooManyRequests, RetryAfter: retry}
 		}
 	}
 	return email, nil
