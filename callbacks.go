@@ -78,6 +78,15 @@ type Events struct {
 	Session     func(ctx context.Context, e SessionEvent)
 	CreateUser  func(ctx context.Context, e CreateUserEvent)
 	LinkAccount func(ctx context.Context, e LinkAccountEvent)
+	// SignInFailure hears of every refused or failed sign-in.
+	SignInFailure func(ctx context.Context, e SignInFailureEvent)
+}
+
+// SignInFailureEvent describes a sign-in that did not happen.
+type SignInFailureEvent struct {
+	Provider string // the provider id of the request ("" when unknown)
+	Code     string // the error code the client gets, e.g. CredentialsSignin
+	Request  *http.Request
 }
 
 // CreateUserEvent describes a user created by a first sign-in.

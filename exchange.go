@@ -231,6 +231,9 @@ func (x *exchange) errorURL(code string, provider string) string {
 	// Every failed sign-in ends here: say so for operators (no secrets,
 	// no submitted values).
 	x.a.log.Info("latch: sign-in failed", "provider", x.provider, "code", code, "ip", clientHost(x.r))
+	if f := x.a.cfg.Events.SignInFailure; f != nil {
+		f(x.r.Context(), SignInFailureEvent{Provider: x.provider, Code: code, Request: x.r})
+	}
 	q := "error=" + cookie.Encode(code)
 	if provider != "" {
 		q += "&provider=" + cookie.Encode(provider)

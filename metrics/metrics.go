@@ -1,0 +1,230 @@
+// Package metrics exports Prometheus metrics of a Latch handler: sign-ins
+// by provider and outcome, auth API requests and their latency by action,
+// and store errors by operation. It hooks in through [latch.Config]'s
+// events and store, so the latch package itself does not depend on
+// Prometheus.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors. Create one with [New].
+type Metrics struct {
+	reg         *prometheus.Registry
+	signIns     *prometheus.CounterVec
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	storeErrors *prometheus.CounterVec
+}
+
+// New returns metrics registered in a registry of their own (plus the Go
+// and process collectors), served by [Metrics.Handler].
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latch_signins_total",
+			Help: "Sign-in attempts by provider and outcome (ok, or the error code the client got).",
+		}, []string{"provider", "outcome"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latch_requests_total",
+			Help: "Auth API requests by action (session, csrf, signin, ...), method and status code.",
+		}, []string{"action", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "latch_request_duration_seconds",
+			Help:    "Auth API request latency by action.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"action"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latch_store_errors_total",
+			Help: "Store operations that failed (not counting not-found and conflict answers).",
+		}, []string{"op"}),
+	}
+	m.reg.MustRegister(m.signIns, m.requests, m.latency, m.storeErrors,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format (mount it at
+// /metrics).
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Instrument hooks the metrics into cfg before latch.New: it chains the
+// SignIn and SignInFailure events (keeping any already set) and wraps the
+// Store to count its errors.
+func (m *Metrics) Instrument(cfg *latch.Config) {
+	onSignIn, onFailure := cfg.Events.SignIn, cfg.Events.SignInFailure
+	cfg.Events.SignIn = func(ctx context.Context, e latch.SignInEvent) {
+		provider := ""
+		if e.Account != nil {
+			provider = e.Account.Provider
+		}
+		m.signIns.WithLabelValues(provider, "ok").Inc()
+		if onSignIn != nil {
+			onSignIn(ctx, e)
+		}
+	}
+	cfg.Events.SignInFailure = func(ctx context.Context, e latch.SignInFailureEvent) {
+		m.signIns.WithLabelValues(e.Provider, outcome(e.Code)).Inc()
+		if onFailure != nil {
+			onFailure(ctx, e)
+		}
+	}
+	if cfg.Store != nil {
+		cfg.Store = &store{Store: cfg.Store, m: m}
+	}
+}
+
+// outcome bounds the label's values: error codes are a fixed set, but a
+// custom Authorize could invent any.
+func outcome(code string) string {
+	if len(code) > 40 || strings.ContainsAny(code, " \t\n/") {
+		return "other"
+	}
+	return code
+}
+
+// actions are the auth API's actions; anything else is counted as "other".
+var actions = map[string]bool{
+	"session": true, "csrf": true, "providers": true, "signin": true, "callback": true,
+	"signout": true, "error": true, "verify-request": true, "_log": true, "client.js": true,
+}
+
+// Middleware counts and times the requests of the auth API mounted at
+// basePath (e.g. "/api/auth").
+func (m *Metrics) Middleware(basePath string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		action, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, basePath+"/"), "/")
+		if !actions[action] {
+			action = "other"
+		}
+		method := r.Method
+		if method != http.MethodGet && method != http.MethodPost {
+			method = "other"
+		}
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r)
+		m.latency.WithLabelValues(action).Observe(time.Since(start).Seconds())
+		m.requests.WithLabelValues(action, method, strconv.Itoa(rec.code)).Inc()
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// store counts the errors of a latch.Store.
+type store struct {
+	latch.Store
+	m *Metrics
+}
+
+func (s *store) count(op string, err error) {
+	if err != nil && !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrConflict) {
+		s.m.storeErrors.WithLabelValues(op).Inc()
+	}
+}
+
+func (s *store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	r, err := s.Store.CreateUser(ctx, u)
+	s.count("create_user", err)
+	return r, err
+}
+
+func (s *store) User(ctx context.Context, id string) (*latch.StoredUser, error) {
+	r, err := s.Store.User(ctx, id)
+	s.count("user", err)
+	return r, err
+}
+
+func (s *store) UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error) {
+	r, err := s.Store.UserByEmail(ctx, email)
+	s.count("user_by_email", err)
+	return r, err
+}
+
+func (s *store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	r, err := s.Store.UpdateUser(ctx, u)
+	s.count("update_user", err)
+	return r, err
+}
+
+func (s *store) LinkAccount(ctx context.Context, a latch.LinkedAccount) error {
+	err := s.Store.LinkAccount(ctx, a)
+	s.count("link_account", err)
+	return err
+}
+
+func (s *store) UserByAccount(ctx context.Context, provider, id string) (*latch.StoredUser, error) {
+	r, err := s.Store.UserByAccount(ctx, provider, id)
+	s.count("user_by_account", err)
+	return r, err
+}
+
+func (s *store) CreateSession(ctx context.Context, r latch.SessionRecord) error {
+	err := s.Store.CreateSession(ctx, r)
+	s.count("create_session", err)
+	return err
+}
+
+func (s *store) Session(ctx context.Context, token string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	r, u, err := s.Store.Session(ctx, token)
+	s.count("session", err)
+	return r, u, err
+}
+
+func (s *store) UpdateSessionExpiry(ctx context.Context, token string, exp time.Time) error {
+	err := s.Store.UpdateSessionExpiry(ctx, token, exp)
+	s.count("update_session", err)
+	return err
+}
+
+func (s *store) DeleteSession(ctx context.Context, token string) (*latch.SessionRecord, error) {
+	r, err := s.Store.DeleteSession(ctx, token)
+	s.count("delete_session", err)
+	return r, err
+}
+
+func (s *store) CreateVerificationToken(ctx context.Context, t latch.VerificationToken) error {
+	err := s.Store.CreateVerificationToken(ctx, t)
+	s.count("create_verification_token", err)
+	return err
+}
+
+func (s *store) UseVerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	r, err := s.Store.UseVerificationToken(ctx, identifier, token)
+	s.count("use_verification_token", err)
+	return r, err
+}
+
+// Ping passes readiness checks through to the store when it has them.
+func (s *store) Ping(ctx context.Context) error {
+	if p, ok := s.Store.(interface{ Ping(context.Context) error }); ok {
+		err := p.Ping(ctx)
+		s.count("ping", err)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/metrics"
+	"github.com/latchauth/latch/store/sqlite"
+)
+
+// failingStore fails every session read, like a database that went away.
+type failingStore struct{ latch.Store }
+
+func (failingStore) Session(context.Context, string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	return nil, nil, errors.New("connection refused")
+}
+
+func TestMetrics(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := metrics.New()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	signedIn := 0
+	cfg := latch.Config{
+		URL: srv.URL + "/api/auth", Secrets: []string{strings.Repeat("p", 32)},
+		Store: failingStore{st}, Strategy: latch.DatabaseSessions,
+		Providers: []latch.Provider{&latch.Credentials{Authorize: func(context.Context, map[string]string, *http.Request) (*latch.User, error) {
+			return nil, nil
+		}}},
+		Events: latch.Events{SignIn: func(context.Context, latch.SignInEvent) { signedIn++ }},
+	}
+	m.Instrument(&cfg)
+	auth, err := latch.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/api/auth/", m.Middleware("/api/auth", auth))
+	mux.Handle("/metrics", m.Handler())
+
+	csrfRes, _ := http.Get(srv.URL + "/api/auth/csrf")
+	var cookies []string
+	for _, c := range csrfRes.Cookies() {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	body, _ := io.ReadAll(csrfRes.Body)
+	token := string(body)[14:78]
+	req, _ := http.NewRequest("POST", srv.URL+"/api/auth/callback/credentials", strings.NewReader(url.Values{"csrfToken": {token}, "json": {"true"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", strings.Join(cookies, "; "))
+	http.DefaultClient.Do(req)
+	req, _ = http.NewRequest("GET", srv.URL+"/api/auth/session", nil)
+	req.Header.Set("Cookie", "next-auth.session-token=abc")
+	http.DefaultClient.Do(req)
+
+	res, _ := http.Get(srv.URL + "/metrics")
+	out, _ := io.ReadAll(res.Body)
+	for _, want := range []string{
+		`latch_signins_total{outcome="CredentialsSignin",provider="credentials"} 1`,
+		`latch_requests_total{action="csrf",code="200",method="GET"} 1`,
+		`latch_requests_total{action="callback",code="401",method="POST"} 1`,
+		`latch_requests_total{action="session",code="200",method="GET"} 1`,
+		`latch_request_duration_seconds_count{action="session"} 1`,
+		`latch_store_errors_total{op="session"} 1`,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if signedIn != 0 {
+		t.Errorf("the SignIn event fired %d times for a refused sign-in", signedIn)
+	}
+}
