@@ -1,0 +1,225 @@
+// Package oauthtest runs a real OpenID provider in the test process, for
+// tests of OAuth sign-ins that must not reach the network.
+//
+// The provider is zitadel/oidc's example OP (in-memory storage, a login
+// form with a test user) served by httptest on 127.0.0.1. Point a
+// provider/oauth Config at it and sign in with a cookie-jar client:
+//
+//	op := oauthtest.NewProvider(t, srv.URL+"/api/auth/callback/test")
+//	p, _ := oauth.New(oauth.OIDC("test", "Test", op.Issuer, op.ClientID, op.ClientSecret))
+//	authURL, _ := p.AuthCodeURL(ctx, latch.AuthorizationRequest{...})
+//	callback := op.Login(t, client, authURL) // .../callback/test?code=...&state=...
+//
+// The OP answers ID tokens with only the protocol claims (sub, nonce,
+// at_hash, ...); the user's email and name come from its userinfo
+// endpoint.
+package oauthtest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// OP is a running OpenID provider with one registered web client
+// (client_secret_basic or client_secret_post) and one user.
+type OP struct {
+	// Issuer is the OP's URL, "http://127.0.0.1:<port>" (no trailing
+	// slash); discovery is at Issuer + "/.well-known/openid-configuration".
+	Issuer string
+	// ClientID and ClientSecret are the registered client's credentials.
+	ClientID, ClientSecret string
+	// Username and Password sign the test user in on the login form.
+	Username, Password string
+	// Subject, Email, Name and EmailVerified are what the OP says about
+	// the test user ("sub", "email", "name", "email_verified").
+	Subject, Email, Name string
+	EmailVerified        bool
+
+	store *store
+}
+
+// NewProvider starts an OP whose client accepts redirectURIs (they must
+// match the authorization request's redirect_uri exactly; see
+// [OP.SetRedirectURIs] to set them once the RP's server is running). The
+// OP stops when the test ends.
+func NewProvider(t testing.TB, redirectURIs ...string) *OP {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + srv.Listener.Addr().String()
+
+	// The example user store names the test user after the issuer's host;
+	// "localhost" keeps the username the documented test-user@localhost.
+	users := storage.NewUserStore("http://localhost:9998/")
+	user := users.GetUserByID("id1")
+	o := &OP{
+		Issuer:        issuer,
+		ClientID:      "latch-test",
+		ClientSecret:  rand.Text(),
+		Username:      user.Username,
+		Password:      user.Password,
+		Subject:       user.ID,
+		Email:         user.Email,
+		Name:          user.FirstName + " " + user.LastName,
+		EmailVerified: user.EmailVerified,
+	}
+	// Each OP has its own client table: the example's package-level one
+	// (storage.RegisterClients) is shared by every OP in the process.
+	o.store = &store{Storage: storage.NewStorageWithClients(users, map[string]*storage.Client{}), id: o.ClientID, secret: o.ClientSecret}
+	o.SetRedirectURIs(redirectURIs...)
+
+	srv.Config.Handler = exampleop.SetupServer(issuer, o.store, nil, false)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return o
+}
+
+// SetRedirectURIs replaces the redirect URIs the client accepts.
+func (o *OP) SetRedirectURIs(uris ...string) {
+	o.store.set(storage.WebClient(o.ClientID, o.ClientSecret, slices.Clone(uris)...))
+}
+
+// Login signs the test user in: it GETs authURL (the OP's authorization
+// URL) with client, fills in the OP's login form, and follows the OP's
+// redirects until one leaves the OP. It returns that redirect's URL, the
+// RP's callback with "code" and "state" (or "error"), without requesting
+// it. client keeps its cookie jar; a nil client means a new one with a
+// jar. The test fails if the OP answers anything else.
+func (o *OP) Login(t testing.TB, client *http.Client, authURL string) (callbackURL string) {
+	t.Helper()
+	if client == nil {
+		jar, _ := cookiejar.New(nil)
+		client = &http.Client{Jar: jar}
+	}
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	issuer, err := url.Parse(o.Issuer)
+	if err != nil {
+		t.Fatalf("oauthtest: issuer %q: %v", o.Issuer, err)
+	}
+	req, err := http.NewRequest(http.MethodGet, authURL, nil)
+	if err != nil {
+		t.Fatalf("oauthtest: authorization URL %q: %v", authURL, err)
+	}
+	submitted := false
+	for range 10 {
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("oauthtest: %s %s: %v", req.Method, req.URL, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			loc, err := resp.Location()
+			if err != nil {
+				t.Fatalf("oauthtest: %s %s: status %d without a usable Location: %v", req.Method, req.URL, resp.StatusCode, err)
+			}
+			if loc.Scheme != issuer.Scheme || loc.Host != issuer.Host {
+				return loc.String()
+			}
+			req, _ = http.NewRequest(http.MethodGet, loc.String(), nil)
+		case resp.StatusCode == http.StatusOK && !submitted:
+			form, err := loginForm(req.URL, string(body))
+			if err != nil {
+				t.Fatalf("oauthtest: %s %s: %v; page:\n%s", req.Method, req.URL, err, limit(body))
+			}
+			form.values.Set("username", o.Username)
+			form.values.Set("password", o.Password)
+			req, _ = http.NewRequest(http.MethodPost, form.action, strings.NewReader(form.values.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			submitted = true
+		default:
+			t.Fatalf("oauthtest: %s %s: status %d:\n%s", req.Method, req.URL, resp.StatusCode, limit(body))
+		}
+	}
+	t.Fatalf("oauthtest: too many redirects from %s", authURL)
+	return ""
+}
+
+func limit(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "…"
+	}
+	return string(b)
+}
+
+type form struct {
+	action string
+	values url.Values
+}
+
+var (
+	formRE   = regexp.MustCompile(`(?is)<form[^>]*\baction="([^"]*)"`)
+	hiddenRE = regexp.MustCompile(`(?is)<input[^>]*\btype="hidden"[^>]*\bname="([^"]*)"[^>]*\bvalue="([^"]*)"`)
+)
+
+// loginForm reads the action and hidden fields of the OP's login page.
+func loginForm(page *url.URL, body string) (*form, error) {
+	m := formRE.FindStringSubmatch(body)
+	if m == nil {
+		return nil, errors.New("no login form")
+	}
+	action, err := page.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		return nil, err
+	}
+	f := &form{action: action.String(), values: url.Values{}}
+	for _, h := range hiddenRE.FindAllStringSubmatch(body, -1) {
+		f.values.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
+	}
+	return f, nil
+}
+
+// store is the example storage with a client table of its own, safe to
+// change while the OP runs.
+type store struct {
+	*storage.Storage
+
+	id, secret string
+	mu         sync.Mutex
+	client     *storage.Client
+}
+
+func (s *store) set(c *storage.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.client = c
+}
+
+// GetClientByClientID implements op.Storage.
+func (s *store) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id != s.id {
+		return nil, errors.New("client not found")
+	}
+	return storage.RedirectGlobsClient(s.client), nil
+}
+
+// AuthorizeClientIDSecret implements op.Storage.
+func (s *store) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
+	if id != s.id {
+		return errors.New("client not found")
+	}
+	if secret != s.secret {
+		return errors.New("invalid secret")
+	}
+	return nil
+}
