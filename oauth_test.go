@@ -1,0 +1,310 @@
+package latch_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/provider/oauth"
+	"github.com/latchauth/latch/provider/oauth/oauthtest"
+	"github.com/latchauth/latch/store/sqlite"
+)
+
+// oidcSite is a Latch site with one OIDC provider ("idp") backed by a real
+// OpenID provider running in the test.
+type oidcSite struct {
+	srv     *httptest.Server
+	op      *oauthtest.OP
+	store   *sqlite.Store
+	created atomic.Int32
+	linked  atomic.Int32
+	signIns atomic.Int32
+}
+
+func newOIDCSite(t *testing.T, edit func(*oauth.Config, *latch.Config)) *oidcSite {
+	t.Helper()
+	s := &oidcSite{}
+	mux := http.NewServeMux()
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.srv.Close)
+	s.op = oauthtest.NewProvider(t, s.srv.URL+"/api/auth/callback/idp")
+	var err error
+	s.store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.store.Close() })
+	pc := oauth.OIDC("idp", "Test IdP", s.op.Issuer, s.op.ClientID, s.op.ClientSecret)
+	cfg := latch.Config{
+		URL: s.srv.URL + "/api/auth", Secrets: []string{strings.Repeat("o", 32)}, Store: s.store,
+		Events: latch.Events{
+			CreateUser:  func(context.Context, latch.CreateUserEvent) { s.created.Add(1) },
+			LinkAccount: func(context.Context, latch.LinkAccountEvent) { s.linked.Add(1) },
+			SignIn:      func(context.Context, latch.SignInEvent) { s.signIns.Add(1) },
+		},
+	}
+	if edit != nil {
+		edit(&pc, &cfg)
+	}
+	p, err := oauth.New(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Providers = append(cfg.Providers, p)
+	auth, err := latch.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/api/auth/", auth)
+	return s
+}
+
+func newBrowser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// start posts the sign-in form (as next-auth/react's signIn does) and
+// returns the provider's authorization URL.
+func (s *oidcSite) start(t *testing.T, c *http.Client, query string) string {
+	t.Helper()
+	res, err := c.Get(s.srv.URL + "/api/auth/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	res, err = c.PostForm(s.srv.URL+"/api/auth/signin/idp"+query, url.Values{"csrfToken": {csrf.CsrfToken}, "callbackUrl": {"/after"}, "json": {"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ URL string }
+	json.NewDecoder(res.Body).Decode(&out)
+	if !strings.HasPrefix(out.URL, s.op.Issuer) {
+		t.Fatalf("sign-in answer url = %q; want the provider's authorization URL", out.URL)
+	}
+	return out.URL
+}
+
+func (s *oidcSite) session(t *testing.T, c *http.Client) string {
+	t.Helper()
+	res, err := c.Get(s.srv.URL + "/api/auth/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+// finish opens the callback URL in the browser and returns where Latch
+// sends it.
+func finish(t *testing.T, c *http.Client, callback string) string {
+	t.Helper()
+	res, err := c.Get(callback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Header.Get("Location")
+}
+
+func TestOIDCSignIn(t *testing.T) {
+	s := newOIDCSite(t, nil)
+	c := newBrowser()
+	authURL := s.start(t, c, "?prompt=login")
+	q, _ := url.Parse(authURL)
+	for _, p := range []string{"state", "code_challenge", "prompt"} {
+		if q.Query().Get(p) == "" {
+			t.Errorf("authorization URL lacks %s: %s", p, authURL)
+		}
+	}
+	if q.Query().Get("code_challenge_method") != "S256" || q.Query().Get("redirect_uri") != s.srv.URL+"/api/auth/callback/idp" {
+		t.Errorf("authorization URL = %s", authURL)
+	}
+	callback := s.op.Login(t, c, authURL)
+	if loc := finish(t, c, callback); loc != s.srv.URL+"/after" {
+		t.Fatalf("callback redirected to %q; want %s/after", loc, s.srv.URL)
+	}
+	if got := s.session(t, c); !strings.Contains(got, `"email":"`+s.op.Email+`"`) {
+		t.Errorf("session = %s; want the provider's user", got)
+	}
+	u, err := s.store.UserByAccount(context.Background(), "idp", s.op.Subject)
+	if err != nil || !strings.EqualFold(u.Email, s.op.Email) {
+		t.Errorf("stored user = %+v, %v", u, err)
+	}
+	if s.created.Load() != 1 || s.linked.Load() != 1 || s.signIns.Load() != 1 {
+		t.Errorf("events createUser %d, linkAccount %d, signIn %d; want 1 each", s.created.Load(), s.linked.Load(), s.signIns.Load())
+	}
+	// A second sign-in finds the same user: no new user, no new link.
+	c2 := newBrowser()
+	finish(t, c2, s.op.Login(t, c2, s.start(t, c2, "")))
+	if s.created.Load() != 1 || s.linked.Load() != 1 || s.signIns.Load() != 2 {
+		t.Errorf("second sign-in: createUser %d, linkAccount %d, signIn %d; want 1, 1, 2", s.created.Load(), s.linked.Load(), s.signIns.Load())
+	}
+	if users, _ := s.store.ListUsers(context.Background()); len(users) != 1 {
+		t.Errorf("%d users after two sign-ins; want 1", len(users))
+	}
+}
+
+func TestOIDCCallbackFailures(t *testing.T) {
+	errorURL := func(s *oidcSite) string { return s.srv.URL + "/api/auth/error?error=OAuthCallback" }
+	t.Run("wrong state", func(t *testing.T) {
+		s := newOIDCSite(t, nil)
+		c := newBrowser()
+		cb := s.op.Login(t, c, s.start(t, c, ""))
+		u, _ := url.Parse(cb)
+		q := u.Query()
+		q.Set("state", "forged")
+		u.RawQuery = q.Encode()
+		if loc := finish(t, c, u.String()); loc != errorURL(s) {
+			t.Errorf("Location %q; want %s", loc, errorURL(s))
+		}
+	})
+	t.Run("missing PKCE verifier", func(t *testing.T) {
+		s := newOIDCSite(t, nil)
+		c := newBrowser()
+		cb := s.op.Login(t, c, s.start(t, c, ""))
+		u, _ := url.Parse(s.srv.URL)
+		var keep []*http.Cookie
+		for _, ck := range c.Jar.Cookies(u) {
+			if ck.Name != "next-auth.pkce.code_verifier" {
+				keep = append(keep, ck)
+			}
+		}
+		jar, _ := cookiejar.New(nil)
+		jar.SetCookies(u, keep)
+		c.Jar = jar
+		if loc := finish(t, c, cb); loc != errorURL(s) {
+			t.Errorf("Location %q; want %s", loc, errorURL(s))
+		}
+	})
+	t.Run("replayed callback", func(t *testing.T) {
+		s := newOIDCSite(t, nil)
+		c := newBrowser()
+		cb := s.op.Login(t, c, s.start(t, c, ""))
+		if loc := finish(t, c, cb); loc != s.srv.URL+"/after" {
+			t.Fatalf("first use: %q", loc)
+		}
+		// The check cookies were cleared: the same code and state again fail.
+		if loc := finish(t, c, cb); loc != errorURL(s) {
+			t.Errorf("replay: Location %q; want %s", loc, errorURL(s))
+		}
+	})
+	t.Run("nonce mismatch", func(t *testing.T) {
+		s := newOIDCSite(t, func(pc *oauth.Config, _ *latch.Config) {
+			pc.Checks = &latch.OAuthChecks{State: true, PKCE: true, Nonce: true}
+		})
+		c := newBrowser()
+		authURL := s.start(t, c, "")
+		// Sign in with a different nonce than the one in the cookie.
+		u, _ := url.Parse(authURL)
+		q := u.Query()
+		q.Set("nonce", "not-the-cookies-nonce")
+		u.RawQuery = q.Encode()
+		if loc := finish(t, c, s.op.Login(t, c, u.String())); loc != errorURL(s) {
+			t.Errorf("Location %q; want %s", loc, errorURL(s))
+		}
+	})
+	t.Run("expired ID token", func(t *testing.T) {
+		s := newOIDCSite(t, func(pc *oauth.Config, _ *latch.Config) {
+			pc.Now = func() time.Time { return time.Now().Add(3 * time.Hour) }
+		})
+		c := newBrowser()
+		if loc := finish(t, c, s.op.Login(t, c, s.start(t, c, ""))); loc != errorURL(s) {
+			t.Errorf("Location %q; want %s", loc, errorURL(s))
+		}
+	})
+	t.Run("access_denied from the provider", func(t *testing.T) {
+		s := newOIDCSite(t, nil)
+		c := newBrowser()
+		s.start(t, c, "")
+		if loc := finish(t, c, s.srv.URL+"/api/auth/callback/idp?error=access_denied&state=x"); loc != errorURL(s) {
+			t.Errorf("Location %q; want %s", loc, errorURL(s))
+		}
+	})
+	t.Run("callback of an unknown provider", func(t *testing.T) {
+		s := newOIDCSite(t, nil)
+		c := newBrowser()
+		cb := s.op.Login(t, c, s.start(t, c, ""))
+		// Present the callback under another provider id: unknown → 400.
+		res, _ := c.Get(strings.Replace(cb, "/callback/idp", "/callback/other", 1))
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("unknown provider callback: %d; want 400", res.StatusCode)
+		}
+	})
+}
+
+// An email that belongs to an existing user is not linked silently.
+func TestOIDCAccountNotLinked(t *testing.T) {
+	var s *oidcSite
+	s = newOIDCSite(t, nil)
+	if _, err := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: s.op.Email, Name: "Existing"}}); err != nil {
+		t.Fatal(err)
+	}
+	c := newBrowser()
+	if loc := finish(t, c, s.op.Login(t, c, s.start(t, c, ""))); loc != s.srv.URL+"/api/auth/error?error=OAuthAccountNotLinked" {
+		t.Errorf("Location %q; want error=OAuthAccountNotLinked", loc)
+	}
+	if got := s.session(t, c); got != "{}" {
+		t.Errorf("session = %s; want none", got)
+	}
+
+	// With linking by verified email allowed, the same sign-in links.
+	s2 := newOIDCSite(t, func(pc *oauth.Config, _ *latch.Config) { pc.AllowEmailLinking = true })
+	existing, _ := s2.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: s2.op.Email, Name: "Existing"}})
+	c2 := newBrowser()
+	loc := finish(t, c2, s2.op.Login(t, c2, s2.start(t, c2, "")))
+	wantLinked := s2.op.EmailVerified
+	if wantLinked {
+		if loc != s2.srv.URL+"/after" {
+			t.Fatalf("Location %q; want /after", loc)
+		}
+		u, err := s2.store.UserByAccount(context.Background(), "idp", s2.op.Subject)
+		if err != nil || u.ID != existing.ID {
+			t.Errorf("account linked to %+v, %v; want the existing user %s", u, err, existing.ID)
+		}
+	} else if loc != s2.srv.URL+"/api/auth/error?error=OAuthAccountNotLinked" {
+		t.Errorf("unverified email: Location %q; want OAuthAccountNotLinked", loc)
+	}
+}
+
+// A signed-in user links a second provider account to themselves.
+func TestOIDCLinkWhileSignedIn(t *testing.T) {
+	s := newOIDCSite(t, func(_ *oauth.Config, cfg *latch.Config) {
+		cfg.Providers = []latch.Provider{&latch.Credentials{Authorize: func(ctx context.Context, _ map[string]string, _ *http.Request) (*latch.User, error) {
+			u, err := cfg.Store.UserByEmail(ctx, "me@example.com")
+			if err != nil {
+				return nil, err
+			}
+			return &u.User, nil
+		}}}
+	})
+	me, _ := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: "me@example.com", Name: "Me"}})
+	c := newBrowser()
+	res, _ := c.Get(s.srv.URL + "/api/auth/csrf")
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	res, _ = c.PostForm(s.srv.URL+"/api/auth/callback/credentials", url.Values{"csrfToken": {csrf.CsrfToken}, "json": {"true"}})
+	if res.StatusCode != 200 {
+		t.Fatalf("credentials sign-in: %d", res.StatusCode)
+	}
+	if loc := finish(t, c, s.op.Login(t, c, s.start(t, c, ""))); loc != s.srv.URL+"/after" {
+		t.Fatalf("link: Location %q", loc)
+	}
+	u, err := s.store.UserByAccount(context.Background(), "idp", s.op.Subject)
+	if err != nil || u.ID != me.ID {
+		t.Errorf("provider account linked to %+v, %v; want %s", u, err, me.ID)
+	}
+	if s.created.Load() != 0 || s.linked.Load() != 1 {
+		t.Errorf("createUser %d, linkAccount %d; want 0, 1", s.created.Load(), s.linked.Load())
+	}
+}
