@@ -33,18 +33,19 @@ cookie=$(awk '$6 ~ /session-token|csrf-token|callback-url/ {printf "%s=%s; ", $6
 body=$(curl -fs -H "Cookie: $cookie" "http://127.0.0.1:$latch_port/api/auth/session")
 case "$body" in *load@example.com*) ;; *) echo "sign-in failed: $body" >&2; exit 1 ;; esac
 
-run() { # name url -> "rps p50 p99"
-  wrk -t2 -c"$conns" -d"${duration}s" --latency -H "Cookie: $cookie" "$2" >"$work/$1.wrk"
+run() { # key label url; prints requests/s, p50, p99 and errors
+  local out="$work/$1.wrk"
+  wrk -t2 -c"$conns" -d"${duration}s" --latency -H "Cookie: $cookie" "$3" >"$out"
   local rps p50 p99 errs
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.wrk")
-  p50=$(awk '$1=="50%" {print $2}' "$work/$1.wrk")
-  p99=$(awk '$1=="99%" {print $2}' "$work/$1.wrk")
-  errs=$(awk '/Non-2xx|Socket errors/' "$work/$1.wrk")
-  printf '%-28s %12s req/s   p50 %-9s p99 %-9s %s\n' "$1" "$rps" "$p50" "$p99" "$errs"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$out")
+  p50=$(awk '$1=="50%" {print $2}' "$out")
+  p99=$(awk '$1=="99%" {print $2}' "$out")
+  errs=$(awk '/Non-2xx|Socket errors/' "$out")
+  printf '%-24s %12s req/s   p50 %-9s p99 %-9s %s\n' "$2" "$rps" "$p50" "$p99" "$errs"
   echo "$rps" >"$work/$1.rps"
 }
 echo "GET /api/auth/session, ${duration}s, $conns connections, wrk -t2:"
-run "latch (JWT session)" "http://127.0.0.1:$latch_port/api/auth/session"
-run "bare net/http" "http://127.0.0.1:$bare_port/api/auth/session"
-awk -v a="$(cat "$work/latch (JWT session).rps")" -v b="$(cat "$work/bare net/http.rps")" \
+run latch "latch (JWT session)" "http://127.0.0.1:$latch_port/api/auth/session"
+run bare "bare net/http" "http://127.0.0.1:$bare_port/api/auth/session"
+awk -v a="$(cat "$work/latch.rps")" -v b="$(cat "$work/bare.rps")" \
   'BEGIN {printf "ratio latch / bare: %.2f\n", a / b}'
