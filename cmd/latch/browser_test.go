@@ -57,6 +57,8 @@ type browserKit struct {
 	scripts     string // testdata/browser
 	chromium    string
 	pkgDir      string // this package's directory, for go build
+	// allowOrigins are origins besides Latch's the page may reach.
+	allowOrigins []string
 }
 
 // needBrowser returns the kit, or skips the test (fails it when
@@ -107,6 +109,12 @@ func findBrowserKit() (*browserKit, error) {
 // buildLatch builds this command into a temporary directory.
 func (k *browserKit) buildLatch(t *testing.T) string {
 	t.Helper()
+	return buildLatchIn(t, k.pkgDir)
+}
+
+// buildLatchIn builds the latch command found in pkgDir.
+func buildLatchIn(t *testing.T, pkgDir string) string {
+	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("go is not on PATH to build the latch binary: %v", err)
@@ -114,7 +122,7 @@ func (k *browserKit) buildLatch(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "latch")
 	start := time.Now()
 	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	cmd.Dir = k.pkgDir
+	cmd.Dir = pkgDir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -339,6 +347,7 @@ type browserPlan struct {
 	Chromium        string   `json:"chromium"`
 	Args            []string `json:"args"`
 	Origin          string   `json:"origin"`
+	AllowOrigins    []string `json:"allowOrigins,omitempty"`
 	Bundle          string   `json:"bundle"`
 	StorageStateIn  string   `json:"storageStateIn,omitempty"`
 	StorageStateOut string   `json:"storageStateOut,omitempty"`
@@ -378,7 +387,7 @@ func (r *browserResult) get(t *testing.T, name string, v any) {
 func (k *browserKit) browse(t *testing.T, srv *latchProcess, bundle, stateIn, stateOut string, steps []step) *browserResult {
 	t.Helper()
 	plan, err := json.Marshal(browserPlan{
-		Chromium: k.chromium, Args: chromiumArgs, Origin: srv.origin, Bundle: bundle,
+		Chromium: k.chromium, Args: chromiumArgs, Origin: srv.origin, AllowOrigins: k.allowOrigins, Bundle: bundle,
 		StorageStateIn: stateIn, StorageStateOut: stateOut, TimeoutMs: 10000, Steps: steps,
 	})
 	if err != nil {

@@ -21,9 +21,22 @@ type fileConfig struct {
 	Addr string `yaml:"addr"`
 	// Secrets: the first encrypts, all decrypt.
 	Secrets []string `yaml:"secrets"`
-	// Database is the SQLite file, default ./latch-data/latch.db.
+	// Database is the SQLite file (default ./latch-data/latch.db) or a
+	// PostgreSQL URL (postgres://...).
 	Database string `yaml:"database"`
-	Session  struct {
+	// Redis, when set (redis://host:port/db), keeps sessions, email tokens
+	// and rate limits, shared by every instance.
+	Redis       string `yaml:"redis"`
+	RedisPrefix string `yaml:"redisPrefix"`
+	// SessionStrategy is "jwt" (default) or "database".
+	SessionStrategy string `yaml:"sessionStrategy"`
+	// Email enables sign-in links by email.
+	Email *emailConfig `yaml:"email"`
+	// OAuth lists OAuth 2.0 / OpenID Connect providers.
+	OAuth []oauthConfig `yaml:"oauth"`
+	// Metrics serves Prometheus metrics at /metrics.
+	Metrics bool `yaml:"metrics"`
+	Session struct {
 		// Durations like "720h" (Go syntax), checked in resolve.
 		MaxAge    string `yaml:"maxAge"`
 		UpdateAge string `yaml:"updateAge"`
@@ -39,6 +52,44 @@ type fileConfig struct {
 	Demo *bool `yaml:"demo"`
 	// AuthJSCookies uses Auth.js v5 cookies and tokens.
 	AuthJSCookies bool `yaml:"authjsCookies"`
+}
+
+// emailConfig configures the email provider.
+type emailConfig struct {
+	From string `yaml:"from"`
+	// SMTP is the server to send through; without it the links are written
+	// to the log (development).
+	SMTP *struct {
+		Host        string `yaml:"host"`
+		Port        int    `yaml:"port"`
+		Username    string `yaml:"username"`
+		Password    string `yaml:"password"`
+		ImplicitTLS bool   `yaml:"implicitTLS"`
+		// InsecureNoTLS: only for a relay on localhost.
+		InsecureNoTLS bool `yaml:"insecureNoTLS"`
+	} `yaml:"smtp"`
+}
+
+// oauthConfig is one OAuth provider of the configuration file.
+type oauthConfig struct {
+	// Preset is github, google, gitlab, discord, entra, keycloak, auth0,
+	// okta or oidc (any OpenID Connect issuer).
+	Preset string `yaml:"preset"`
+	// ID defaults to the preset's id; Name to the preset's name.
+	ID           string `yaml:"id"`
+	Name         string `yaml:"name"`
+	ClientID     string `yaml:"clientId"`
+	ClientSecret string `yaml:"clientSecret"`
+	// Issuer is the OIDC issuer URL (oidc, keycloak, okta), BaseURL the
+	// server of a self-hosted GitLab or GitHub Enterprise, Domain the
+	// Auth0 tenant domain, Tenant the Entra ID tenant.
+	Issuer  string `yaml:"issuer"`
+	BaseURL string `yaml:"baseUrl"`
+	Domain  string `yaml:"domain"`
+	Tenant  string `yaml:"tenant"`
+	// AllowEmailLinking signs a first-time user in as the existing user
+	// with the same verified email.
+	AllowEmailLinking bool `yaml:"allowEmailLinking"`
 }
 
 // config is the resolved configuration of a command.
@@ -83,6 +134,7 @@ func loadConfig(e *env, path string) (*config, error) {
 	set(&c.URL, "LATCH_URL", "NEXTAUTH_URL", "AUTH_URL")
 	set(&c.Addr, "LATCH_ADDR")
 	set(&c.Database, "LATCH_DATABASE")
+	set(&c.Redis, "LATCH_REDIS")
 	var secret string
 	set(&secret, "LATCH_SECRET", "NEXTAUTH_SECRET", "AUTH_SECRET")
 	if secret != "" {
@@ -108,6 +160,14 @@ func (c *config) validate() error {
 	}
 	if c.Database == "" {
 		errs = append(errs, fmt.Errorf("%s: database must not be empty", c.where("database")))
+	}
+	switch c.SessionStrategy {
+	case "", "jwt", "database":
+	default:
+		errs = append(errs, fmt.Errorf("%s: sessionStrategy %q: want jwt or database", c.where("sessionStrategy"), c.SessionStrategy))
+	}
+	if c.Email != nil && c.Email.From == "" {
+		errs = append(errs, fmt.Errorf("%s: email.from is required, e.g. \"Example <no-reply@example.com>\"", c.where("email")))
 	}
 	return errors.Join(errs...)
 }

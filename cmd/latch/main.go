@@ -3,6 +3,7 @@
 //
 //	latch serve [--config FILE] [--addr ADDR]   run the server and demo app
 //	latch user add|list|remove|passwd           manage the user database
+//	latch session list|revoke                   see and end database sessions
 //	latch secret                                print a new random secret
 //	latch migrate                               apply database migrations
 package main
@@ -29,11 +30,13 @@ const usage = `Usage:
   latch user list                               list users
   latch user remove EMAIL                       remove a user and their sessions
   latch user passwd EMAIL                       set a user's password
+  latch session list EMAIL                      list a user's database sessions
+  latch session revoke EMAIL | --token TOKEN    end sessions at once
   latch secret                                  print a new random secret
   latch migrate                                 apply database migrations
 
 Every command takes --config FILE (YAML; default ./latch.yaml when present).
-Environment: LATCH_URL, LATCH_SECRET, LATCH_ADDR, LATCH_DATABASE, and
+Environment: LATCH_URL, LATCH_SECRET, LATCH_ADDR, LATCH_DATABASE, LATCH_REDIS, and
 NEXTAUTH_URL, NEXTAUTH_SECRET, AUTH_SECRET as a NextAuth app sets them.
 `
 
@@ -51,6 +54,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = runServe(ctx, env, args[1:])
 	case "user":
 		err = runUser(ctx, env, args[1:])
+	case "session":
+		err = runSession(ctx, env, args[1:])
 	case "secret":
 		err = runSecret(env, args[1:])
 	case "migrate":

@@ -91,6 +91,91 @@ func TestServe(t *testing.T) {
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
 		t.Fatal(stderr)
 	}
+	base, c, stderr, stop := serveInProcess(t)
+	getJSON := func(path string, v any) *http.Response {
+		res, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		json.NewDecoder(res.Body).Decode(v)
+		return res
+	}
+	var health map[string]string
+	if res := getJSON("/healthz", &health); res.StatusCode != 200 || health["status"] != "ok" {
+		t.Errorf("healthz = %d %v", res.StatusCode, health)
+	}
+	signInAnn(t, c, base)
+	var sess struct{ User struct{ Name, Email string } }
+	getJSON("/api/auth/session", &sess)
+	if sess.User.Email != "ann@example.com" || sess.User.Name != "Ann" {
+		t.Errorf("session user = %+v", sess.User)
+	}
+	res, _ := c.Get(base + "/protected")
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "Signed in as <strong>Ann</strong>") {
+		t.Errorf("protected page = %d %s", res.StatusCode, body)
+	}
+	if !strings.Contains(stderr.String(), "DEVELOPMENT SETUP") {
+		t.Errorf("the log does not say this is a development setup: %s", stderr.String())
+	}
+	stop()
+}
+
+// TestSessionRevokeFromCLI: with database sessions, `latch session revoke`
+// ends a signed-in session on its next request.
+func TestSessionRevokeFromCLI(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("sessionStrategy: database\n"), 0o600)
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
+		t.Fatal(stderr)
+	}
+	base, c, _, stop := serveInProcess(t)
+	defer stop()
+	signInAnn(t, c, base)
+	session := func() string {
+		res, err := c.Get(base + "/api/auth/session")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	if s := session(); !strings.Contains(s, "ann@example.com") {
+		t.Fatalf("session before revoke = %s", s)
+	}
+	_, out, _ := run(t, dir, "", "session", "list", "ann@example.com")
+	if strings.Count(out, "\n") != 2 {
+		t.Errorf("session list = %q; want a header and one session", out)
+	}
+	if code, out, stderr := run(t, dir, "", "session", "revoke", "ann@example.com"); code != 0 || !strings.Contains(out, "revoked 1 session") {
+		t.Fatalf("session revoke: %d %q %q", code, out, stderr)
+	}
+	if s := session(); s != "{}" {
+		t.Errorf("session after revoke = %s; want {}", s)
+	}
+}
+
+// signInAnn signs in ann@example.com with the built-in user database.
+func signInAnn(t *testing.T, c *http.Client, base string) {
+	t.Helper()
+	res, err := c.Get(base + "/api/auth/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	res, err = c.PostForm(base+"/api/auth/callback/credentials", url.Values{"csrfToken": {csrf.CsrfToken}, "email": {"ann@example.com"}, "password": {"correct horse battery"}, "json": {"true"}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("sign-in: %v %v", res.Status, err)
+	}
+}
+
+// serveInProcess runs `latch serve` in the current directory on a free
+// port and returns its origin, a client with a cookie jar, its log, and a
+// function that stops it and checks it exited cleanly.
+func serveInProcess(t *testing.T) (string, *http.Client, *syncBuffer, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	var stderr syncBuffer
@@ -106,50 +191,26 @@ func TestServe(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 	i := strings.Index(line, "http://")
 	base := strings.TrimSuffix(strings.TrimSpace(line[i:]), "/")
-
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	getJSON := func(path string, v any) *http.Response {
-		res, err := c.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
 		}
-		defer res.Body.Close()
-		json.NewDecoder(res.Body).Decode(v)
-		return res
-	}
-	var health map[string]string
-	if res := getJSON("/healthz", &health); res.StatusCode != 200 || health["status"] != "ok" {
-		t.Errorf("healthz = %d %v", res.StatusCode, health)
-	}
-	var csrf struct{ CsrfToken string }
-	getJSON("/api/auth/csrf", &csrf)
-	res, err := c.PostForm(base+"/api/auth/callback/credentials", url.Values{"csrfToken": {csrf.CsrfToken}, "email": {"ann@example.com"}, "password": {"correct horse battery"}, "json": {"true"}})
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("sign-in: %v %v", res.Status, err)
-	}
-	var sess struct{ User struct{ Name, Email string } }
-	getJSON("/api/auth/session", &sess)
-	if sess.User.Email != "ann@example.com" || sess.User.Name != "Ann" {
-		t.Errorf("session user = %+v", sess.User)
-	}
-	res, _ = c.Get(base + "/protected")
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 || !strings.Contains(string(body), "Signed in as <strong>Ann</strong>") {
-		t.Errorf("protected page = %d %s", res.StatusCode, body)
-	}
-	if !strings.Contains(stderr.String(), "DEVELOPMENT SETUP") {
-		t.Errorf("the log does not say this is a development setup: %s", stderr.String())
-	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exit %d: %s", code, stderr.String())
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exit %d: %s", code, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop on cancel")
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop on cancel")
 	}
+	t.Cleanup(stop)
+	return base, c, &stderr, stop
 }
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write while

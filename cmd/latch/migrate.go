@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-
-	"github.com/latchauth/latch/store/sqlite"
 )
 
 func runMigrate(ctx context.Context, e *env, args []string) error {
@@ -20,7 +18,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := sqlite.Open(ctx, c.Database)
+	s, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}

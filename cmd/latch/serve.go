@@ -19,8 +19,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/jwt"
-	"github.com/latchauth/latch/provider/password"
-	"github.com/latchauth/latch/store/sqlite"
+	"github.com/latchauth/latch/metrics"
 )
 
 //go:embed demo
@@ -43,12 +42,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	store, err := sqlite.Open(ctx, c.Database)
+	store, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	if len(c.Secrets) == 0 {
+		if isPostgres(c.Database) {
+			return errors.New("a secret is required with a PostgreSQL database (every instance needs the same one): set LATCH_SECRET (see `latch secret`)")
+		}
 		secret, path, err := devSecret(filepath.Dir(c.Database))
 		if err != nil {
 			return err
@@ -106,16 +108,21 @@ func displayHost(a *net.TCPAddr) string {
 	return net.JoinHostPort(host, fmt.Sprint(a.Port))
 }
 
-// newServer wires Latch, the demo app and the health endpoint.
-func newServer(c *config, siteURL string, store *sqlite.Store, log *slog.Logger) (http.Handler, error) {
+// newServer wires Latch, the demo app, metrics and the health endpoint.
+func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (http.Handler, error) {
 	format := jwt.V4
 	if c.AuthJSCookies {
 		format = jwt.V5
 	}
-	auth, err := latch.New(latch.Config{
+	providers, err := buildProviders(c, store, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg := latch.Config{
 		URL:                   siteURL,
 		Secrets:               c.Secrets,
-		Providers:             []latch.Provider{password.New(store, password.Options{Logger: log})},
+		Providers:             providers,
+		Store:                 store,
 		MaxAge:                c.maxAge,
 		UpdateAge:             c.updateAge,
 		TokenFormat:           format,
@@ -123,18 +130,36 @@ func newServer(c *config, siteURL string, store *sqlite.Store, log *slog.Logger)
 		TrustedOrigins:        c.TrustedOrigins,
 		Theme:                 latch.Theme{BrandColor: c.Theme.BrandColor, LogoURL: c.Theme.LogoURL, AppName: c.Theme.AppName},
 		Logger:                log,
-	})
+	}
+	if c.SessionStrategy == "database" {
+		cfg.Strategy = latch.DatabaseSessions
+	}
+	var m *metrics.Metrics
+	if c.Metrics {
+		m = metrics.New()
+		m.Instrument(&cfg)
+	}
+	auth, err := latch.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle(auth.BasePath()+"/", auth)
+	var api http.Handler = auth
+	if m != nil {
+		api = m.Middleware(auth.BasePath(), auth)
+		mux.Handle("GET /metrics", m.Handler())
+	}
+	mux.Handle(auth.BasePath()+"/", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := store.Ping(ctx); err != nil {
+		p, ok := cfg.Store.(pinger)
+		if !ok {
+			p, _ = store.(pinger)
+		}
+		if err := pingStore(ctx, p); err != nil {
 			log.Error("health: store unreachable", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "store": "unreachable"})
@@ -156,6 +181,13 @@ func newServer(c *config, siteURL string, store *sqlite.Store, log *slog.Logger)
 		})))
 	}
 	return mux, nil
+}
+
+func pingStore(ctx context.Context, p pinger) error {
+	if p == nil {
+		return nil
+	}
+	return p.Ping(ctx)
 }
 
 var protectedPage = template.Must(template.New("protected").Parse(`<!DOCTYPE html>

@@ -13,7 +13,6 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/provider/password"
-	"github.com/latchauth/latch/store/sqlite"
 	"golang.org/x/term"
 )
 
@@ -36,7 +35,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, c.Database)
+	store, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -58,7 +57,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove or passwd", sub))
 }
 
-func userAdd(ctx context.Context, e *env, s *sqlite.Store, email, name string) error {
+func userAdd(ctx context.Context, e *env, s latch.Store, email, name string) error {
 	if email == "" || strings.Count(email, "@") != 1 {
 		return usageError("user add: --email must be an email address")
 	}
@@ -85,7 +84,7 @@ func userAdd(ctx context.Context, e *env, s *sqlite.Store, email, name string) e
 	return nil
 }
 
-func userList(ctx context.Context, e *env, s *sqlite.Store) error {
+func userList(ctx context.Context, e *env, s latch.Store) error {
 	users, err := s.ListUsers(ctx)
 	if err != nil {
 		return err
@@ -98,7 +97,7 @@ func userList(ctx context.Context, e *env, s *sqlite.Store) error {
 	return tw.Flush()
 }
 
-func lookup(ctx context.Context, s *sqlite.Store, cmd, email string) (*latch.StoredUser, error) {
+func lookup(ctx context.Context, s latch.Store, cmd, email string) (*latch.StoredUser, error) {
 	if email == "" {
 		return nil, usageError(cmd + ": give the user's email address")
 	}
@@ -109,7 +108,7 @@ func lookup(ctx context.Context, s *sqlite.Store, cmd, email string) (*latch.Sto
 	return u, err
 }
 
-func userRemove(ctx context.Context, e *env, s *sqlite.Store, email string) error {
+func userRemove(ctx context.Context, e *env, s latch.Store, email string) error {
 	u, err := lookup(ctx, s, "user remove", email)
 	if err != nil {
 		return err
@@ -121,7 +120,7 @@ func userRemove(ctx context.Context, e *env, s *sqlite.Store, email string) erro
 	return nil
 }
 
-func userPasswd(ctx context.Context, e *env, s *sqlite.Store, email string) error {
+func userPasswd(ctx context.Context, e *env, s latch.Store, email string) error {
 	u, err := lookup(ctx, s, "user passwd", email)
 	if err != nil {
 		return err

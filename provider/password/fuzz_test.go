@@ -8,6 +8,9 @@ import (
 // FuzzVerify feeds arbitrary strings to the hash parsers. Verify must
 // never panic, and must either fail with an error or give a consistent
 // answer. Only hashes that are cheap to check are run in full.
+//
+// Minimizing long inputs can take the engine's whole default minute;
+// -fuzzminimizetime=5s keeps a run moving.
 func FuzzVerify(f *testing.F) {
 	seeds := []string{
 		"",
@@ -45,12 +48,12 @@ func cheap(hash string) bool {
 	switch {
 	case strings.HasPrefix(hash, "$argon2id$"):
 		h, err := parseArgon2id(hash)
-		return err != nil || uint64(h.memory)*uint64(h.time) <= 1024
+		return err != nil || uint64(h.memory)*uint64(h.time) <= 256
 	case strings.HasPrefix(hash, "$2"):
 		if checkBcrypt(hash) != nil {
 			return true
 		}
-		return hash[4:6] <= "06"
+		return hash[4:6] == "04"
 	}
 	return true
 }

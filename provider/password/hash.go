@@ -33,7 +33,7 @@ const (
 	maxArgonSaltLen = 512
 	minArgonKeyLen  = 4
 	maxArgonKeyLen  = 512
-	maxBcryptCost   = 18 // 2^18 rounds: tens of seconds
+	maxBcryptCost   = 18 // 2^18 rounds: about 20 seconds on one core
 	maxHashLen      = 2048
 )
 

@@ -10,6 +10,7 @@
 //     "args": ["--headless", ...],          Chromium flags
 //     "origin": "http://127.0.0.1:PORT",    the Latch server
 //     "bundle": "/tmp/.../client.js",       client.js bundled by build.mjs
+//     "allowOrigins": ["http://..."],       optional: other origins the page may reach (an OpenID provider)
 //     "storageStateIn": "state.json",       optional: cookies to start with
 //     "storageStateOut": "state.json",      optional: where to save them at the end
 //     "timeoutMs": 10000,                   per step
@@ -41,7 +42,7 @@
 // The page sees Latch's origin as the only site on the network: requests to
 // ORIGIN/__test/** are answered here (the test page and the bundle, so the
 // client is same-origin with /api/auth without changing the server), those
-// to any other origin are aborted and listed in "blocked".
+// to any other origin (but allowOrigins) are aborted and listed in "blocked".
 //
 // Output: {"ok", "results": {name: value}, "timings": {name: ms},
 // "error": {"step", "message"}?, "console": [...], "pageErrors": [...],
@@ -85,7 +86,8 @@ try {
   context.setDefaultTimeout(timeout);
   context.setDefaultNavigationTimeout(timeout);
 
-  await context.route((u) => u.origin !== origin, (route) => {
+  const allowed = new Set([origin, ...(plan.allowOrigins ?? [])]);
+  await context.route((u) => !allowed.has(u.origin), (route) => {
     out.blocked.push(route.request().url());
     return route.abort("blockedbyclient");
   });

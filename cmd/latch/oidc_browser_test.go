@@ -1,0 +1,75 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/latchauth/latch/provider/oauth/oauthtest"
+)
+
+// TestBrowserOIDCSignIn: in Chromium, next-auth/react's
+// signIn('idp', {callbackUrl: '/protected'}) goes through a real OpenID
+// provider's login page and lands on Latch's /protected page signed in.
+func TestBrowserOIDCSignIn(t *testing.T) {
+	k := needBrowser(t)
+	bin := k.buildLatch(t)
+	op := oauthtest.NewProvider(t)
+	k.allowOrigins = []string{op.Issuer}
+
+	p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+	p.origin = "http://127.0.0.1:" + strconv.Itoa(p.port)
+	op.SetRedirectURIs(p.origin + "/api/auth/callback/idp")
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	p.env = append(cleanEnv(), "LATCH_URL="+p.origin+"/api/auth", "LATCH_DATABASE="+filepath.Join(p.dir, "latch.db"), "LATCH_SECRET="+hex.EncodeToString(secret))
+	yaml := fmt.Sprintf("oauth:\n  - preset: oidc\n    id: idp\n    name: Test IdP\n    issuer: %s\n    clientId: %s\n    clientSecret: %s\n", op.Issuer, op.ClientID, op.ClientSecret)
+	if err := os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("latch server log:\n%s", p.stderr.String())
+		}
+	})
+	p.start()
+
+	bundle := k.bundle(t, p.origin+"/api/auth")
+	res := k.browse(t, p, bundle, "", "", []step{
+		{Name: "page", Op: "testPage"},
+		{Name: "providers", Op: "eval", JS: `nextAuth.getProviders()`},
+		{Name: "toProvider", Op: "evalNavigate", JS: `nextAuth.signIn("idp", {callbackUrl: "/protected"})`},
+		{Name: "fillUser", Op: "fill", Selector: "#username", Value: op.Username},
+		{Name: "fillPassword", Op: "fill", Selector: "#password", Value: op.Password},
+		{Name: "login", Op: "click", Selector: `button[type="submit"]`, Wait: "url"},
+		{Name: "landed", Op: "waitURL", URL: "/protected"},
+		{Name: "greeting", Op: "text", Selector: "#greeting"},
+		{Name: "session", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.json())`},
+	})
+	var providers map[string]struct{ Type, SigninURL string }
+	res.get(t, "providers", &providers)
+	if providers["idp"].Type != "oauth" || providers["idp"].SigninURL != p.origin+"/api/auth/signin/idp" {
+		t.Errorf("providers = %+v; want idp of type oauth", providers)
+	}
+	var toProvider struct{ URL string }
+	res.get(t, "toProvider", &toProvider)
+	if !strings.HasPrefix(toProvider.URL, op.Issuer) {
+		t.Errorf("signIn navigated to %q; want the provider at %s", toProvider.URL, op.Issuer)
+	}
+	var greeting string
+	res.get(t, "greeting", &greeting)
+	if !strings.Contains(greeting, op.Email) {
+		t.Errorf("/protected says %q; want the provider's user %s", greeting, op.Email)
+	}
+	var sess struct{ User struct{ Name, Email string } }
+	res.get(t, "session", &sess)
+	if !strings.EqualFold(sess.User.Email, op.Email) || sess.User.Name != op.Name {
+		t.Errorf("session user = %+v; want %s <%s>", sess.User, op.Name, op.Email)
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/provider/email"
+	"github.com/latchauth/latch/provider/oauth"
+	"github.com/latchauth/latch/provider/password"
+)
+
+// buildProviders returns the sign-in providers the configuration asks for:
+// the OAuth providers, the built-in user database (email and password),
+// then email links.
+func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Provider, error) {
+	var providers []latch.Provider
+	for i, oc := range c.OAuth {
+		p, err := buildOAuth(oc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: oauth[%d]: %w", c.where(fmt.Sprintf("oauth[%d]", i)), i, err)
+		}
+		providers = append(providers, p)
+	}
+	providers = append(providers, password.New(store, password.Options{Logger: log}))
+	if c.Email != nil {
+		var sender email.Sender
+		if s := c.Email.SMTP; s != nil {
+			var err error
+			sender, err = email.SMTP(email.SMTPConfig{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, ImplicitTLS: s.ImplicitTLS, InsecureNoTLS: s.InsecureNoTLS})
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			log.Warn("DEVELOPMENT SETUP: email sign-in has no SMTP server; sign-in links are written to this log")
+			sender = email.Log(log)
+		}
+		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Sender: sender})
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
+	return providers, nil
+}
+
+func buildOAuth(oc oauthConfig) (*oauth.Provider, error) {
+	var cfg oauth.Config
+	switch oc.Preset {
+	case "github":
+		cfg = oauth.GitHub(oc.ClientID, oc.ClientSecret)
+		if oc.BaseURL != "" {
+			cfg = oauth.GitHubEnterprise(oc.BaseURL, oc.ClientID, oc.ClientSecret)
+		}
+	case "google":
+		cfg = oauth.Google(oc.ClientID, oc.ClientSecret)
+	case "gitlab":
+		cfg = oauth.GitLab(oc.BaseURL, oc.ClientID, oc.ClientSecret)
+	case "discord":
+		cfg = oauth.Discord(oc.ClientID, oc.ClientSecret)
+	case "entra":
+		cfg = oauth.MicrosoftEntraID(oc.Tenant, oc.ClientID, oc.ClientSecret)
+	case "keycloak":
+		cfg = oauth.Keycloak(oc.Issuer, oc.ClientID, oc.ClientSecret)
+	case "auth0":
+		cfg = oauth.Auth0(oc.Domain, oc.ClientID, oc.ClientSecret)
+	case "okta":
+		cfg = oauth.Okta(oc.Issuer, oc.ClientID, oc.ClientSecret)
+	case "oidc":
+		if oc.ID == "" {
+			return nil, errors.New("an oidc provider needs an id")
+		}
+		cfg = oauth.OIDC(oc.ID, oc.Name, oc.Issuer, oc.ClientID, oc.ClientSecret)
+	default:
+		return nil, fmt.Errorf("unknown preset %q: want github, google, gitlab, discord, entra, keycloak, auth0, okta or oidc", oc.Preset)
+	}
+	if oc.ID != "" {
+		cfg.ID = oc.ID
+	}
+	if oc.Name != "" {
+		cfg.Name = oc.Name
+	}
+	cfg.AllowEmailLinking = oc.AllowEmailLinking
+	return oauth.New(cfg)
+}

@@ -1,0 +1,490 @@
+// Package postgres is a [latch.Store] on PostgreSQL (13 or later), through
+// pgx and its connection pool.
+//
+// The tables have the names and columns of the NextAuth PostgreSQL adapter
+// (@auth/pg-adapter): users, accounts, sessions and verification_token, plus
+// Latch's own passwords and latch_migrations. An existing NextAuth database
+// can be opened as it is: its users.id is SERIAL (an integer) where a
+// database created by Latch has TEXT ids (random UUIDs), and the store
+// compares ids as text so both work. Versioned migrations, embedded from
+// migrations/*.sql, are applied by [Open] under an advisory lock, so
+// instances starting at the same time do not race.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/latchauth/latch"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the key of the transaction-level advisory lock held while
+// migrating ("latchmig" in ASCII).
+const migrationLock int64 = 0x6c617463686d6967
+
+// PostgreSQL error codes the store maps to latch errors.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
+
+// Store is a [latch.Store] on PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ latch.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or a key=value
+// connection string, as pgx accepts), applies pending migrations and
+// returns the store.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return OpenConfig(ctx, cfg)
+}
+
+// OpenConfig is [Open] with a pool configuration built by the caller, for
+// settings a connection string cannot carry.
+func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	body    string
+}
+
+func loadMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	sort.Strings(names)
+	out := make([]migration, 0, len(names))
+	for _, name := range names {
+		base := path.Base(name)
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("postgres: migration %s has no version number", base)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: migration %s: %w", base, err)
+		}
+		out = append(out, migration{version: version, name: base, body: string(body)})
+	}
+	return out, nil
+}
+
+// Migrate applies the migrations the database lacks and records them in
+// latch_migrations. It runs in one transaction that first takes a
+// transaction-level advisory lock, so concurrent callers wait for each
+// other and the second finds nothing left to do.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, "migrate", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("postgres: migrate: lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS latch_migrations (
+			version INTEGER PRIMARY KEY,
+			applied TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		for _, m := range ms {
+			var done bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM latch_migrations WHERE version = $1)`, m.version).Scan(&done); err != nil {
+				return fmt.Errorf("postgres: migrate: %w", err)
+			}
+			if done {
+				continue
+			}
+			// Without arguments pgx uses the simple protocol, which runs
+			// the several statements of a migration file.
+			if _, err := tx.Exec(ctx, m.body); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO latch_migrations (version) VALUES ($1)`, m.version); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise. fn's error is returned as it is; failures to begin or
+// commit are prefixed with op.
+func (s *Store) inTx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", op, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return storeErr(op, err)
+	}
+	return nil
+}
+
+// storeErr maps constraint violations to latch.ErrConflict and
+// latch.ErrNotFound (a missing row a foreign key points to), and a missing
+// row to latch.ErrNotFound.
+func storeErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return latch.ErrNotFound
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case codeUniqueViolation:
+			return fmt.Errorf("postgres: %s: %w", op, latch.ErrConflict)
+		case codeForeignKeyViolation:
+			return fmt.Errorf("postgres: %s: %w", op, latch.ErrNotFound)
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// execOne runs a statement that must touch a row: none is ErrNotFound.
+func (s *Store) execOne(ctx context.Context, op, query string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return storeErr(op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return latch.ErrNotFound
+	}
+	return nil
+}
+
+// null is s, or SQL NULL when s is empty.
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullTime is t, or SQL NULL when t is zero.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func utc(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.UTC()
+}
+
+// userCols are the columns scanUser reads; ids are read as text whatever
+// the column type.
+const userCols = `id::text, name, email, "emailVerified", image`
+
+func scanUser(row pgx.Row) (*latch.StoredUser, error) {
+	var u latch.StoredUser
+	var name, email, image *string
+	var verified *time.Time
+	if err := row.Scan(&u.ID, &name, &email, &verified, &image); err != nil {
+		return nil, err
+	}
+	u.Name, u.Email, u.Image = str(name), str(email), str(image)
+	u.EmailVerified = utc(verified)
+	return &u, nil
+}
+
+// CreateUser implements [latch.UserStore]. Without u.ID the database picks
+// the id: a random UUID, or the next number where users.id is SERIAL.
+func (s *Store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	var err error
+	if u.ID == "" {
+		err = s.pool.QueryRow(ctx, `INSERT INTO users (name, email, "emailVerified", image) VALUES ($1, $2, $3, $4) RETURNING id::text`,
+			null(u.Name), null(u.Email), nullTime(u.EmailVerified), null(u.Image)).Scan(&u.ID)
+	} else {
+		_, err = s.pool.Exec(ctx, `INSERT INTO users (id, name, email, "emailVerified", image) VALUES ($1, $2, $3, $4, $5)`,
+			u.ID, null(u.Name), null(u.Email), nullTime(u.EmailVerified), null(u.Image))
+	}
+	if err != nil {
+		return nil, storeErr("create user", err)
+	}
+	return &u, nil
+}
+
+// User implements [latch.UserStore].
+func (s *Store) User(ctx context.Context, id string) (*latch.StoredUser, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id::text = $1`, id))
+	return u, storeErr("user", err)
+}
+
+// UserByEmail implements [latch.UserStore].
+func (s *Store) UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE lower(email) = lower($1)`, email))
+	return u, storeErr("user by email", err)
+}
+
+// UpdateUser implements [latch.UserStore].
+func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	err := s.execOne(ctx, "update user", `UPDATE users SET name = $1, email = $2, "emailVerified" = $3, image = $4 WHERE id::text = $5`,
+		null(u.Name), null(u.Email), nullTime(u.EmailVerified), null(u.Image), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// DeleteUser implements [latch.UserStore]. The user's sessions, accounts
+// and password are deleted in the same transaction: a NextAuth database may
+// have no ON DELETE CASCADE foreign keys to rely on.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.inTx(ctx, "delete user", func(tx pgx.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM sessions WHERE "userId"::text = $1`,
+			`DELETE FROM accounts WHERE "userId"::text = $1`,
+			`DELETE FROM passwords WHERE "userId"::text = $1`,
+		} {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return storeErr("delete user", err)
+			}
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE id::text = $1`, id)
+		if err != nil {
+			return storeErr("delete user", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return latch.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// ListUsers implements [latch.UserStore]. Users without an email come last.
+func (s *Store) ListUsers(ctx context.Context) ([]*latch.StoredUser, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY lower(email), id::text`)
+	if err != nil {
+		return nil, storeErr("list users", err)
+	}
+	defer rows.Close()
+	var out []*latch.StoredUser
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, storeErr("list users", err)
+		}
+		out = append(out, u)
+	}
+	return out, storeErr("list users", rows.Err())
+}
+
+// PasswordHash implements [latch.UserStore].
+func (s *Store) PasswordHash(ctx context.Context, userID string) (string, error) {
+	var h string
+	err := s.pool.QueryRow(ctx, `SELECT hash FROM passwords WHERE "userId"::text = $1`, userID).Scan(&h)
+	return h, storeErr("password hash", err)
+}
+
+// SetPasswordHash implements [latch.UserStore].
+func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	return s.execOne(ctx, "set password hash", `INSERT INTO passwords ("userId", hash, updated)
+		SELECT id, $2::text, now() FROM users WHERE id::text = $1
+		ON CONFLICT ("userId") DO UPDATE SET hash = excluded.hash, updated = excluded.updated`, userID, hash)
+}
+
+const accountCols = `"userId"::text, type, provider, "providerAccountId", refresh_token, access_token, expires_at, id_token, scope, session_state, token_type`
+
+// LinkAccount implements [latch.AccountStore].
+func (s *Store) LinkAccount(ctx context.Context, a latch.LinkedAccount) error {
+	var exp any
+	if a.ExpiresAt != 0 {
+		exp = a.ExpiresAt
+	}
+	// Selecting the user makes a missing one insert no row, with or
+	// without a foreign key on accounts."userId".
+	return s.execOne(ctx, "link account", `INSERT INTO accounts ("userId", type, provider, "providerAccountId", refresh_token, access_token, expires_at, id_token, scope, session_state, token_type)
+		SELECT id, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text FROM users WHERE id::text = $1`,
+		a.UserID, a.Type, a.Provider, a.ProviderAccountID, null(a.RefreshToken), null(a.AccessToken), exp,
+		null(a.IDToken), null(a.Scope), null(a.SessionState), null(a.TokenType))
+}
+
+// UserByAccount implements [latch.AccountStore].
+func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID string) (*latch.StoredUser, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT u.id::text, u.name, u.email, u."emailVerified", u.image
+		FROM accounts a JOIN users u ON u.id = a."userId" WHERE a.provider = $1 AND a."providerAccountId" = $2`, provider, providerAccountID))
+	return u, storeErr("user by account", err)
+}
+
+// Accounts implements [latch.AccountStore].
+func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAccount, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE "userId"::text = $1 ORDER BY provider, "providerAccountId"`, userID)
+	if err != nil {
+		return nil, storeErr("accounts", err)
+	}
+	defer rows.Close()
+	out := []latch.LinkedAccount{}
+	for rows.Next() {
+		var a latch.LinkedAccount
+		var rt, at, it, sc, ss, tt *string
+		var exp *int64
+		if err := rows.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt); err != nil {
+			return nil, storeErr("accounts", err)
+		}
+		a.RefreshToken, a.AccessToken, a.IDToken = str(rt), str(at), str(it)
+		a.Scope, a.SessionState, a.TokenType = str(sc), str(ss), str(tt)
+		if exp != nil {
+			a.ExpiresAt = *exp
+		}
+		out = append(out, a)
+	}
+	return out, storeErr("accounts", rows.Err())
+}
+
+// UnlinkAccount implements [latch.AccountStore].
+func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID string) error {
+	return s.execOne(ctx, "unlink account", `DELETE FROM accounts WHERE provider = $1 AND "providerAccountId" = $2`, provider, providerAccountID)
+}
+
+// CreateSession implements [latch.SessionStore].
+func (s *Store) CreateSession(ctx context.Context, r latch.SessionRecord) error {
+	return s.execOne(ctx, "create session", `INSERT INTO sessions ("sessionToken", "userId", expires)
+		SELECT $1::text, id, $3::timestamptz FROM users WHERE id::text = $2`, r.Token, r.UserID, r.Expires)
+}
+
+// Session implements [latch.SessionStore].
+func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	var r latch.SessionRecord
+	var u latch.StoredUser
+	var name, email, image *string
+	var verified *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT s."sessionToken", s."userId"::text, s.expires, u.id::text, u.name, u.email, u."emailVerified", u.image
+		FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = $1`, token).
+		Scan(&r.Token, &r.UserID, &r.Expires, &u.ID, &name, &email, &verified, &image)
+	if err != nil {
+		return nil, nil, storeErr("session", err)
+	}
+	r.Expires = r.Expires.UTC()
+	u.Name, u.Email, u.Image, u.EmailVerified = str(name), str(email), str(image), utc(verified)
+	return &r, &u, nil
+}
+
+// UpdateSessionExpiry implements [latch.SessionStore].
+func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires time.Time) error {
+	return s.execOne(ctx, "update session", `UPDATE sessions SET expires = $1 WHERE "sessionToken" = $2`, expires, token)
+}
+
+// DeleteSession implements [latch.SessionStore].
+func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.SessionRecord, error) {
+	var r latch.SessionRecord
+	err := s.pool.QueryRow(ctx, `DELETE FROM sessions WHERE "sessionToken" = $1 RETURNING "sessionToken", "userId"::text, expires`, token).
+		Scan(&r.Token, &r.UserID, &r.Expires)
+	if err != nil {
+		return nil, storeErr("delete session", err)
+	}
+	r.Expires = r.Expires.UTC()
+	return &r, nil
+}
+
+// UserSessions implements [latch.SessionStore].
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]latch.SessionRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT "sessionToken", "userId"::text, expires FROM sessions WHERE "userId"::text = $1 ORDER BY expires DESC, "sessionToken"`, userID)
+	if err != nil {
+		return nil, storeErr("user sessions", err)
+	}
+	defer rows.Close()
+	out := []latch.SessionRecord{}
+	for rows.Next() {
+		var r latch.SessionRecord
+		if err := rows.Scan(&r.Token, &r.UserID, &r.Expires); err != nil {
+			return nil, storeErr("user sessions", err)
+		}
+		r.Expires = r.Expires.UTC()
+		out = append(out, r)
+	}
+	return out, storeErr("user sessions", rows.Err())
+}
+
+// DeleteUserSessions implements [latch.SessionStore].
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE "userId"::text = $1`, userID)
+	if err != nil {
+		return 0, storeErr("delete user sessions", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// CreateVerificationToken implements [latch.VerificationTokenStore].
+func (s *Store) CreateVerificationToken(ctx context.Context, t latch.VerificationToken) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO verification_token (identifier, token, expires) VALUES ($1, $2, $3)`, t.Identifier, t.Token, t.Expires)
+	return storeErr("create verification token", err)
+}
+
+// UseVerificationToken implements [latch.VerificationTokenStore].
+func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	var t latch.VerificationToken
+	err := s.pool.QueryRow(ctx, `DELETE FROM verification_token WHERE identifier = $1 AND token = $2 RETURNING identifier, token, expires`, identifier, token).
+		Scan(&t.Identifier, &t.Token, &t.Expires)
+	if err != nil {
+		return nil, storeErr("use verification token", err)
+	}
+	t.Expires = t.Expires.UTC()
+	return &t, nil
+}
