@@ -25,19 +25,22 @@ import (
 const CodeTooManyRequests = "TooManyRequests"
 
 // Limiter key prefixes: failures are counted under KeyPrefixAccount plus
-// the lower-cased email address and under KeyPrefixIP plus the client's
-// address (its /64 network for IPv6). Keys longer than 200 bytes are
-// replaced by the prefix, "sha256:" and the hex SHA-256 of the rest.
+// the lower-cased email address, under KeyPrefixIP plus the client's
+// address (its /64 network for IPv6), and under KeyPrefixAccountIP plus
+// both. Keys longer than 200 bytes are replaced by the prefix, "sha256:"
+// and the hex SHA-256 of the rest.
 const (
-	KeyPrefixAccount = "email:"
-	KeyPrefixIP      = "ip:"
+	KeyPrefixAccount   = "email:"
+	KeyPrefixIP        = "ip:"
+	KeyPrefixAccountIP = "email-ip:"
 )
 
 // Defaults of [Options].
 const (
-	DefaultMaxFailuresPerAccount = 5
-	DefaultMaxFailuresPerIP      = 20
-	DefaultFailureWindow         = 15 * time.Minute
+	DefaultMaxFailuresPerAccountIP = 5
+	DefaultMaxFailuresPerAccount   = 50
+	DefaultMaxFailuresPerIP        = 20
+	DefaultFailureWindow           = 15 * time.Minute
 )
 
 // Store is what the provider needs of a user store; every [latch.Store]
@@ -79,15 +82,19 @@ type Options struct {
 	// TooManyRequests when their request's context ends. Default
 	// 2*runtime.NumCPU().
 	MaxConcurrentHashes int
-	// MaxFailuresPerAccount (default 5) and MaxFailuresPerIP (default 20)
-	// are how many failed sign-ins one email address and one client
-	// address may have within FailureWindow (default 15 minutes) before
-	// further tries are refused with TooManyRequests, without checking
-	// the password, until the window ends. A negative value turns the
-	// limit off. A successful sign-in resets the account's count, not the
-	// address's. They configure the default Limiter only.
-	MaxFailuresPerAccount, MaxFailuresPerIP int
-	FailureWindow                           time.Duration
+	// MaxFailuresPerAccountIP (default 5), MaxFailuresPerAccount
+	// (default 50) and MaxFailuresPerIP (default 20) are how many failed
+	// sign-ins one email address from one client address, one email
+	// address from anywhere, and one client address may have within
+	// FailureWindow (default 15 minutes) before further tries are refused
+	// with TooManyRequests, without checking the password, until the
+	// window ends. The tight limit is per address and account, so that
+	// somebody guessing from one place cannot lock the owner out; the
+	// per-account limit bounds guessing from many places. A negative
+	// value turns a limit off. A successful sign-in resets the account's
+	// counts, not the address's. They configure the default Limiter only.
+	MaxFailuresPerAccountIP, MaxFailuresPerAccount, MaxFailuresPerIP int
+	FailureWindow                                                    time.Duration
 	// ClientIP returns the client's address for the per-IP limit; "" skips
 	// that limit. Default: the host of r.RemoteAddr. Behind a proxy, set
 	// it to read the proxy's header, or every client shares one limit.
@@ -173,10 +180,11 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 	if email == "" || pw == "" {
 		return nil, nil
 	}
-	keys := []string{limitKey(KeyPrefixAccount, strings.ToLower(email))}
+	account := strings.ToLower(email)
+	keys := []string{limitKey(KeyPrefixAccount, account)}
 	if r != nil {
 		if ip := a.clientIP(r); ip != "" {
-			keys = append(keys, limitKey(KeyPrefixIP, ipKey(ip)))
+			keys = append(keys, limitKey(KeyPrefixAccountIP, account+" "+ipKey(ip)), limitKey(KeyPrefixIP, ipKey(ip)))
 		}
 	}
 	if err := a.allow(ctx, keys); err != nil {
@@ -224,8 +232,13 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 		a.failed(ctx, keys)
 		return nil, nil
 	}
-	if err := a.limiter.Reset(ctx, keys[0]); err != nil {
-		a.log.Error("password: reset failure count", "err", err)
+	for _, k := range keys {
+		if strings.HasPrefix(k, KeyPrefixIP) {
+			continue // an address's failures stay counted
+		}
+		if err := a.limiter.Reset(ctx, k); err != nil {
+			a.log.Error("password: reset failure count", "err", err)
+		}
 	}
 	if needsRehash {
 		a.rehash(ctx, user.ID, pw)
@@ -357,7 +370,7 @@ func limitKey(prefix, s string) string {
 // memoryLimiter applies the per-account and per-IP limits of opts with
 // two in-memory counters; nil when a limit is off.
 type memoryLimiter struct {
-	account, ip *ratelimit.Limiter
+	accountIP, account, ip *ratelimit.Limiter
 }
 
 // newMemoryLimiter returns the default Limiter for opts; now is the clock
@@ -377,14 +390,18 @@ func newMemoryLimiter(opts Options, now func() time.Time) Limiter {
 		return ratelimit.New(ratelimit.Config{Max: n, Window: window, Now: now})
 	}
 	return &memoryLimiter{
-		account: newLimiter(opts.MaxFailuresPerAccount, DefaultMaxFailuresPerAccount),
-		ip:      newLimiter(opts.MaxFailuresPerIP, DefaultMaxFailuresPerIP),
+		accountIP: newLimiter(opts.MaxFailuresPerAccountIP, DefaultMaxFailuresPerAccountIP),
+		account:   newLimiter(opts.MaxFailuresPerAccount, DefaultMaxFailuresPerAccount),
+		ip:        newLimiter(opts.MaxFailuresPerIP, DefaultMaxFailuresPerIP),
 	}
 }
 
 func (m *memoryLimiter) pick(key string) *ratelimit.Limiter {
-	if strings.HasPrefix(key, KeyPrefixIP) {
+	switch {
+	case strings.HasPrefix(key, KeyPrefixIP):
 		return m.ip
+	case strings.HasPrefix(key, KeyPrefixAccountIP):
+		return m.accountIP
 	}
 	return m.account
 }
