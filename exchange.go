@@ -123,12 +123,14 @@ func (x *exchange) initCSRF() {
 func (x *exchange) initCallbackURL() {
 	current, hasCookie := cookie.Get(x.cookies, x.names.callbackURL)
 	param := x.body.Get("callbackUrl")
-	if param == "" {
+	if param == "" && x.r.URL.RawQuery != "" {
 		param = x.r.URL.Query().Get("callbackUrl")
 	}
 	switch {
 	case param != "":
 		x.callbackURL = x.a.redirectTo(param, x.origin)
+	case hasCookie && current == x.origin && x.a.cfg.Callbacks.Redirect == nil:
+		x.callbackURL = current // the default rule keeps the bare origin
 	case hasCookie:
 		x.callbackURL = x.a.redirectTo(current, x.origin)
 	default:
@@ -209,7 +211,7 @@ func (x *exchange) writeJSON(status int, v any) {
 		x.a.log.Error("latch: encode response", "action", x.action, "err", err)
 		b, status = []byte(`{}`), http.StatusInternalServerError
 	}
-	x.w.Header().Set("Content-Type", "application/json")
+	x.w.Header()["Content-Type"] = hdrJSON
 	x.w.WriteHeader(status)
 	x.w.Write(b)
 }
@@ -220,10 +222,18 @@ func (x *exchange) plainError(status int, msg string) {
 	x.w.Write([]byte(msg))
 }
 
+// Header values shared by every response (net/http never writes to them).
+var (
+	hdrNoStore = []string{"private, no-cache, no-store"}
+	hdrNoCache = []string{"no-cache"}
+	hdrZero    = []string{"0"}
+	hdrJSON    = []string{"application/json"}
+)
+
 func noCache(h http.Header) {
-	h.Set("Cache-Control", "private, no-cache, no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("Expires", "0")
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
+	h["Expires"] = hdrZero
 }
 
 // errorURL is <base>/error?error=CODE[&provider=ID].

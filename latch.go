@@ -111,40 +111,41 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		clientjs.Serve(w, r)
 		return
 	}
-	handler := a.route(action, r.Method)
-	if handler == nil {
+	if !a.route(x, action, r.Method == http.MethodGet, r.Method == http.MethodPost) {
 		unsupported(w, r)
-		return
 	}
-	if !x.init() {
-		return
-	}
-	handler(x)
 }
 
-func (a *Auth) route(action, method string) func(*exchange) {
-	get, post := method == http.MethodGet, method == http.MethodPost
+// route runs the action's handler after NextAuth's per-request init, or
+// reports false for an unsupported action or method.
+func (a *Auth) route(x *exchange, action string, get, post bool) bool {
+	var handle func(*Auth, *exchange)
 	switch {
 	case action == "session" && (get || post):
-		return a.serveSession
+		handle = (*Auth).serveSession
 	case action == "csrf" && get:
-		return a.serveCSRF
+		handle = (*Auth).serveCSRF
 	case action == "signin" && get:
-		return a.serveSignInPage
+		handle = (*Auth).serveSignInPage
 	case action == "signin" && post:
-		return a.serveSignIn
+		handle = (*Auth).serveSignIn
 	case action == "callback" && (get || post):
-		return a.serveCallback
+		handle = (*Auth).serveCallback
 	case action == "signout" && get:
-		return a.serveSignOutPage
+		handle = (*Auth).serveSignOutPage
 	case action == "signout" && post:
-		return a.serveSignOut
+		handle = (*Auth).serveSignOut
 	case action == "error" && get:
-		return a.serveError
+		handle = (*Auth).serveError
 	case action == "verify-request" && get:
-		return a.serveVerifyRequest
+		handle = (*Auth).serveVerifyRequest
+	default:
+		return false
 	}
-	return nil
+	if x.init() {
+		handle(a, x)
+	}
+	return true
 }
 
 // unsupported is NextAuth's answer to an unknown action or method.

@@ -3,6 +3,7 @@ package latch
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ func (x *exchange) writeSessionJSON(sess *Session) {
 		return
 	}
 	x.writeCookies()
-	x.w.Header().Set("Content-Type", "application/json")
+	x.w.Header()["Content-Type"] = hdrJSON
 	x.w.Write(body)
 }
 
@@ -79,16 +80,21 @@ func (x *exchange) writeSessionJSON(sess *Session) {
 // value with a fresh expiry. p carries the JWT callback's trigger.
 func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWTParams, expires time.Time) (*Session, Token, string, error) {
 	now := a.now()
-	payload, err := codec.DecodePayload(raw, now)
-	if err != nil {
-		return nil, nil, "", err
-	}
 	if a.cfg.Callbacks.JWT == nil && a.cfg.Callbacks.Session == nil && a.cfg.Events.Session == nil {
 		// The common case: the token goes back unchanged but for its
 		// times, so it is never decoded into a map.
+		payload, err := codec.Open(raw)
+		if err != nil {
+			return nil, nil, "", err
+		}
 		obj, err := jsonobj.Parse(payload)
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
+		}
+		if obj.Get("exp") != nil {
+			if exp, ok := obj.Number("exp"); !ok || jwt.Expired(exp, now) {
+				return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, jwt.ErrExpired)
+			}
 		}
 		sess := &Session{Expires: expires}
 		for _, c := range [...]struct {
@@ -100,11 +106,20 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 			sess.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
 		}
 		iat := now.Unix()
-		obj = obj.Set("iat", strconv.AppendInt(nil, iat, 10)).
-			Set("exp", strconv.AppendInt(nil, iat+int64(a.cfg.MaxAge/time.Second), 10)).
-			Set("jti", []byte(`"`+uuid.NewString()+`"`))
+		// One buffer holds the new iat, exp and jti values.
+		times := make([]byte, 0, 64)
+		times = strconv.AppendInt(times, iat, 10)
+		n1 := len(times)
+		times = strconv.AppendInt(times, iat+int64(a.cfg.MaxAge/time.Second), 10)
+		n2 := len(times)
+		times = appendQuotedUUID(times)
+		obj = obj.Set("iat", times[:n1]).Set("exp", times[n1:n2]).Set("jti", times[n2:])
 		value, err := codec.EncodePayload(obj.AppendTo(make([]byte, 0, len(payload)+16)))
 		return sess, nil, value, err
+	}
+	payload, err := codec.DecodePayload(raw, now)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	var token Token
 	d := json.NewDecoder(bytes.NewReader(payload))
@@ -125,6 +140,24 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 	}
 	value, err := codec.Encode(jwt.Claims(token), now, a.cfg.MaxAge)
 	return sess, token, value, err
+}
+
+// appendQuotedUUID appends a random (version 4) UUID as a JSON string.
+func appendQuotedUUID(b []byte) []byte {
+	u := uuid.New()
+	b = append(b, '"')
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], u[10:])
+	b = append(b, s[:]...)
+	return append(b, '"')
 }
 
 var errSessionEnded = errors.New("latch: the JWT callback ended the session")

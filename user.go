@@ -130,6 +130,7 @@ func sessionUserOf(t Token) SessionUser {
 // {"user":{"name":...,"email":...,"image":...},"expires":"2006-01-02T15:04:05.000Z",...}.
 func (s *Session) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(128)
 	b.WriteString(`{"user":{`)
 	n := 0
 	u := &s.User
@@ -154,7 +155,8 @@ func (s *Session) MarshalJSON() ([]byte, error) {
 		}
 	}
 	b.WriteString(`},"expires":"`)
-	b.WriteString(s.Expires.UTC().Format("2006-01-02T15:04:05.000Z"))
+	var buf [24]byte
+	b.Write(s.Expires.UTC().AppendFormat(buf[:0], "2006-01-02T15:04:05.000Z"))
 	b.WriteByte('"')
 	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
 		if k == "user" || k == "expires" {

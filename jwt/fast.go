@@ -34,19 +34,17 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 func (c *Codec) sealV4(plain []byte) string {
 	var iv [12]byte
 	rand.Read(iv[:])
-	aead := c.keys[0].aead
-	sealed := aead.Seal(nil, iv[:], plain, []byte(v4Header))
+	sealed := c.keys[0].aead.Seal(make([]byte, 0, len(plain)+16), iv[:], plain, []byte(v4Header))
 	ct, tag := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
-	var b strings.Builder
-	b.Grow(len(v4Header) + 2 + b64.EncodedLen(12) + 1 + b64.EncodedLen(len(ct)) + 1 + b64.EncodedLen(16))
-	b.WriteString(v4Header)
-	b.WriteString("..")
-	b.WriteString(b64.EncodeToString(iv[:]))
-	b.WriteByte('.')
-	b.WriteString(b64.EncodeToString(ct))
-	b.WriteByte('.')
-	b.WriteString(b64.EncodeToString(tag))
-	return b.String()
+	out := make([]byte, 0, len(v4Header)+2+b64.EncodedLen(12)+1+b64.EncodedLen(len(ct))+1+b64.EncodedLen(16))
+	out = append(out, v4Header...)
+	out = append(out, '.', '.')
+	out = b64.AppendEncode(out, iv[:])
+	out = append(out, '.')
+	out = b64.AppendEncode(out, ct)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, tag)
+	return string(out)
 }
 
 var errNotFast = errors.New("not the v4 serialisation")

@@ -200,12 +200,29 @@ func (c *Codec) Decode(token string, now time.Time) (Claims, error) {
 	return claims, nil
 }
 
-// DecodePayload is [Codec.Decode] returning the JSON payload undecoded. It
-// checks that the payload is a JSON object with a valid "exp".
-func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
+// Open decrypts token with any key of the ring and returns its payload
+// without looking at it: the caller must check the claims (at least "exp",
+// with [Expired]). Failures wrap [ErrInvalidToken].
+func (c *Codec) Open(token string) ([]byte, error) {
 	plain, err := c.decrypt(token)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return plain, nil
+}
+
+// Expired reports whether a token whose "exp" claim is exp (seconds since
+// the epoch) is no longer accepted at now, allowing [ClockTolerance].
+func Expired(exp float64, now time.Time) bool {
+	return float64(now.Add(-ClockTolerance).Unix()) > exp
+}
+
+// DecodePayload is [Codec.Decode] returning the JSON payload undecoded. It
+// checks that the payload is a JSON object with a valid "exp".
+func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
+	plain, err := c.Open(token)
+	if err != nil {
+		return nil, err
 	}
 	obj, err := jsonobj.Parse(plain)
 	if err != nil {
@@ -216,7 +233,7 @@ func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf(`%w: "exp" claim must be a number`, ErrInvalidToken)
 		}
-		if float64(now.Add(-ClockTolerance).Unix()) > exp {
+		if Expired(exp, now) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrExpired)
 		}
 	}

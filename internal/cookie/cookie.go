@@ -6,11 +6,11 @@ package cookie
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ChunkSize is the longest value written into one cookie: 4096 bytes
@@ -59,8 +59,9 @@ func Serialize(name, value string, maxAge int, expires time.Time, o Options) str
 		b.WriteString(o.Path)
 	}
 	if !expires.IsZero() {
+		var buf [len(http.TimeFormat)]byte
 		b.WriteString("; Expires=")
-		b.WriteString(expires.UTC().Format(http.TimeFormat))
+		b.Write(expires.UTC().AppendFormat(buf[:0], http.TimeFormat))
 	}
 	if o.HTTPOnly {
 		b.WriteString("; HttpOnly")
@@ -122,24 +123,84 @@ func Encode(v string) string {
 // '%' is percent-decoded ('+' stays '+'); one that does not decode is kept
 // as it is.
 func Decode(v string) string {
-	if !strings.Contains(v, "%") {
+	i := strings.IndexByte(v, '%')
+	if i < 0 {
 		return v
 	}
-	d, err := url.PathUnescape(v)
-	if err != nil {
-		return v
+	b := make([]byte, 0, len(v))
+	b = append(b, v[:i]...)
+	for ; i < len(v); i++ {
+		c := v[i]
+		if c != '%' {
+			b = append(b, c)
+			continue
+		}
+		if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
+			return v // malformed: kept as it is, like decodeURIComponent's failure
+		}
+		b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
+		i += 2
 	}
-	return d
+	if !utf8.Valid(b) {
+		return v // decodeURIComponent fails on broken UTF-8 too
+	}
+	return string(b)
 }
 
-// Read returns the request's cookies in header order, values undecoded.
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// Read returns the request's cookies in header order, values undecoded
+// (surrounding double quotes removed). Pairs without a valid name are
+// skipped, as net/http does.
 func Read(r *http.Request) []Pair {
-	cs := r.Cookies()
-	out := make([]Pair, len(cs))
-	for i, c := range cs {
-		out[i] = Pair{c.Name, c.Value}
+	lines := r.Header["Cookie"]
+	if len(lines) == 0 {
+		return nil
+	}
+	out := make([]Pair, 0, 8)
+	for _, line := range lines {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			name, value, _ := strings.Cut(part, "=")
+			if !validName(name) {
+				continue
+			}
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			out = append(out, Pair{name, value})
+		}
 	}
 	return out
+}
+
+// validName reports whether s is an RFC 6265 cookie name (an RFC 7230
+// token).
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Get returns the decoded value of the first cookie called name.

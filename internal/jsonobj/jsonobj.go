@@ -14,10 +14,30 @@ import (
 // ErrSyntax is returned for input that is not a JSON object.
 var ErrSyntax = errors.New("jsonobj: not a JSON object")
 
-// Member is one top-level member: its decoded key and its raw value.
+// Member is one top-level member: its key and its raw value.
 type Member struct {
-	Key   string
-	Value []byte
+	// rawKey is the key's JSON string literal with its quotes; key is the
+	// decoded key when it differs (escapes), else "" and rawKey's inside
+	// is the key.
+	rawKey []byte
+	key    string
+	Value  []byte
+}
+
+// Key returns the member's decoded key.
+func (m Member) Key() string {
+	if m.key != "" || len(m.rawKey) < 2 {
+		return m.key
+	}
+	return string(m.rawKey[1 : len(m.rawKey)-1])
+}
+
+// is reports whether the member's key is k, without allocating.
+func (m Member) is(k string) bool {
+	if m.key != "" {
+		return m.key == k
+	}
+	return len(m.rawKey) >= 2 && string(m.rawKey[1:len(m.rawKey)-1]) == k
 }
 
 // Object is a JSON object's members in their order.
@@ -47,9 +67,11 @@ func Parse(b []byte) (Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, err := unquote(b[i:end])
-		if err != nil {
-			return nil, err
+		m := Member{rawKey: b[i:end]}
+		if hasEscapes(m.rawKey) {
+			if m.key, err = unquote(m.rawKey); err != nil {
+				return nil, err
+			}
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
@@ -60,7 +82,8 @@ func Parse(b []byte) (Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj = append(obj, Member{key, b[start:end]})
+		m.Value = b[start:end]
+		obj = append(obj, m)
 		i = skipSpace(b, end)
 		if i >= len(b) {
 			return nil, ErrSyntax
@@ -81,7 +104,7 @@ func Parse(b []byte) (Object, error) {
 // Get returns the raw value of key, or nil.
 func (o Object) Get(key string) []byte {
 	for _, m := range o {
-		if m.Key == key {
+		if m.is(key) {
 			return m.Value
 		}
 	}
@@ -111,12 +134,12 @@ func (o Object) Number(key string) (float64, bool) {
 // Set replaces the value of key, or appends the member.
 func (o Object) Set(key string, raw []byte) Object {
 	for i := range o {
-		if o[i].Key == key {
+		if o[i].is(key) {
 			o[i].Value = raw
 			return o
 		}
 	}
-	return append(o, Member{key, raw})
+	return append(o, Member{rawKey: appendKey(nil, key), Value: raw})
 }
 
 // AppendTo appends the object's JSON to b.
@@ -126,7 +149,7 @@ func (o Object) AppendTo(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendKey(b, m.Key)
+		b = append(b, m.rawKey...)
 		b = append(b, ':')
 		b = append(b, m.Value...)
 	}
@@ -244,6 +267,16 @@ func skipValue(b []byte, i, depth int) (int, error) {
 		}
 		return j, nil
 	}
+}
+
+// hasEscapes reports whether a string literal needs decoding.
+func hasEscapes(q []byte) bool {
+	for _, c := range q[1 : len(q)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // unquote decodes a JSON string literal, including its quotes.

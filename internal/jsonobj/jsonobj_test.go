@@ -58,7 +58,7 @@ func FuzzParse(f *testing.F) {
 		}
 		got := map[string]json.RawMessage{}
 		for _, m := range obj {
-			got[m.Key] = m.Value
+			got[m.Key()] = m.Value
 		}
 		if len(got) != len(want) {
 			return // duplicate keys: encoding/json keeps the last
