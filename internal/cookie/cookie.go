@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ChunkSize is the longest value written into one cookie: 4096 bytes
@@ -140,9 +139,6 @@ func Decode(v string) string {
 		}
 		b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
 		i += 2
-	}
-	if !utf8.Valid(b) {
-		return v // decodeURIComponent fails on broken UTF-8 too
 	}
 	return string(b)
 }
