@@ -107,7 +107,7 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case action == "_log" && r.Method == http.MethodPost:
 		a.serveLog(x)
 		return
-	case action == "client.js" && provider == "" && r.Method == http.MethodGet:
+	case rest == "client.js" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		clientjs.Serve(w, r)
 		return
 	}
@@ -167,14 +167,17 @@ func sanitizeMethod(m string) string {
 // cors answers browser pages of trusted origins. It reports whether the
 // request was a preflight that has been answered.
 func (a *Auth) cors(w http.ResponseWriter, r *http.Request) bool {
+	if len(a.trusted) == 0 {
+		return false
+	}
+	h := w.Header()
+	h.Add("Vary", "Origin") // answers differ by Origin: caches must keep them apart
 	origin := r.Header.Get("Origin")
 	if origin == "" || !a.trusted[strings.ToLower(origin)] {
 		return false
 	}
-	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Set("Access-Control-Allow-Credentials", "true")
-	h.Add("Vary", "Origin")
 	if r.Method != http.MethodOptions {
 		return false
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strings"
 )
@@ -21,7 +22,10 @@ var (
 		sum := sha256.Sum256(source)
 		return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 	}()
-	etag = `"` + strings.TrimPrefix(Integrity, "sha256-")[:16] + `"`
+	etag = func() string {
+		sum := sha256.Sum256(source)
+		return `"` + hex.EncodeToString(sum[:8]) + `"`
+	}()
 )
 
 // Source returns the module's JavaScript.
@@ -40,8 +44,11 @@ func Serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Cache-Control", "public, no-cache")
 	}
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+	if match := r.Header.Get("If-None-Match"); match != "" && (strings.TrimSpace(match) == "*" || strings.Contains(match, etag)) {
 		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if r.Method == http.MethodHead {
 		return
 	}
 	w.Write(source)
