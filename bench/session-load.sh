@@ -5,6 +5,7 @@
 # when LATCH_TEST_POSTGRES_DSN is set — database sessions on PostgreSQL.
 # Prints requests/s, p50/p99 and the ratio to the bare server. Needs wrk
 # (apt-get install wrk), curl and psql (for the PostgreSQL run).
+# LATCH_BENCH_ENV="GOGC=100" passes settings to the latch processes.
 #
 #   bench/session-load.sh [DURATION_SECONDS] [CONNECTIONS]
 set -euo pipefail
@@ -38,7 +39,7 @@ start_latch() {
     cd "$work/$key"
     export LATCH_DATABASE="$db" LATCH_SECRET="$secret" LATCH_URL="http://127.0.0.1:$port/api/auth"
     echo "a load test password" | "$work/latch" user add --email load@example.com --name "Load Test" >/dev/null
-    exec "$work/latch" serve --addr "127.0.0.1:$port" >"$work/$key.out" 2>"$work/$key.log"
+    exec env ${LATCH_BENCH_ENV:-} "$work/latch" serve --addr "127.0.0.1:$port" >"$work/$key.out" 2>"$work/$key.log"
   ) &
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local jar="$work/$key.jar" csrf

@@ -74,8 +74,12 @@ func (c *Codec) openV4(token string) ([]byte, error) {
 	if _, err := b64.Decode(sealed[n:], []byte(tagPart)); err != nil {
 		return nil, errNotFast
 	}
-	for _, k := range c.keys {
-		if plain, err := k.aead.Open(nil, iv, sealed, []byte(v4Header)); err == nil {
+	for i, k := range c.keys {
+		dst := sealed[:0] // decrypt in place
+		if i < len(c.keys)-1 {
+			dst = nil // a failed Open may have clobbered sealed; keep it for the next key
+		}
+		if plain, err := k.aead.Open(dst, iv, sealed, []byte(v4Header)); err == nil {
 			return plain, nil
 		}
 	}
