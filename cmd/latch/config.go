@@ -206,3 +206,11 @@ func (c *config) where(key string) string {
 }
 
 func (c *config) demo() bool { return c.Demo == nil || *c.Demo }
+
+// redisPrefix is the prefix of Latch's Redis keys.
+func (c *config) redisPrefix() string {
+	if c.RedisPrefix == "" {
+		return "latch:"
+	}
+	return c.RedisPrefix
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchauth/latch/client"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // sharedBackends returns a PostgreSQL DSN on a fresh schema and a Redis URL
@@ -123,6 +124,24 @@ func TestMultipleInstances(t *testing.T) {
 	if s, err := on(b).GetSession(ctx, client.GetSessionOptions{}); err != nil || s != nil {
 		t.Fatalf("session on B after signing out on C = %+v, %v; want none", s, err)
 	}
+
+	// Rate limits are global: five wrong passwords on A, the sixth on B is
+	// refused before the password is even checked.
+	for i := range 5 {
+		res, err := on(a).SignIn(ctx, "credentials", client.SignInOptions{Credentials: map[string]string{"email": "multi@example.com", "password": "wrong"}}, nil)
+		if res == nil || res.Error != "CredentialsSignin" {
+			t.Fatalf("wrong password %d on A: %+v, %v", i+1, res, err)
+		}
+	}
+	if res, _ := on(b).SignIn(ctx, "credentials", client.SignInOptions{Credentials: map[string]string{"email": "multi@example.com", "password": "a shared password"}}, nil); res == nil || res.Error != "TooManyRequests" || res.Status != http.StatusTooManyRequests {
+		t.Fatalf("sixth try on B = %+v; want TooManyRequests 429 (limits shared through Redis)", res)
+	}
+	rdbOpts, _ := goredis.ParseURL(redisURL)
+	rdb := goredis.NewClient(rdbOpts)
+	if keys, _ := rdb.Keys(ctx, prefix+"limit:password:*").Result(); len(keys) > 0 {
+		rdb.Del(ctx, keys...) // let the user sign in again below
+	}
+	rdb.Close()
 
 	// Sign in again, then load all three and kill A in the middle.
 	if _, err := on(b).SignIn(ctx, "credentials", client.SignInOptions{Credentials: map[string]string{"email": "multi@example.com", "password": "a shared password"}}, nil); err != nil {

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/provider/email"
 	"github.com/latchauth/latch/provider/oauth"
 	"github.com/latchauth/latch/provider/password"
+	"github.com/latchauth/latch/store/redis"
 )
 
 // buildProviders returns the sign-in providers the configuration asks for:
@@ -23,7 +26,20 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 		}
 		providers = append(providers, p)
 	}
-	providers = append(providers, password.New(store, password.Options{Logger: log}))
+	pwOpts := password.Options{Logger: log}
+	emailLimiter := email.Limiter(nil)
+	if rs, ok := store.(*redis.Store); ok {
+		// Several instances: count failures and link requests in Redis, so
+		// the limits hold across all of them.
+		pwOpts.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:password:", password.DefaultFailureWindow, password.DefaultMaxFailures)
+		emailLimiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:email:", 15*time.Minute, func(key string) int {
+			if strings.HasPrefix(key, email.KeyPrefixIP) {
+				return 20
+			}
+			return 5
+		})
+	}
+	providers = append(providers, password.New(store, pwOpts))
 	if c.Email != nil {
 		var sender email.Sender
 		if s := c.Email.SMTP; s != nil {
@@ -36,7 +52,7 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 			log.Warn("DEVELOPMENT SETUP: email sign-in has no SMTP server; sign-in links are written to this log")
 			sender = email.Log(log)
 		}
-		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Sender: sender})
+		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Sender: sender, Limiter: emailLimiter})
 		if err != nil {
 			return nil, err
 		}

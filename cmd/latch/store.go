@@ -25,7 +25,7 @@ func openStore(ctx context.Context, c *config) (latch.Store, error) {
 		return nil, err
 	}
 	if c.Redis != "" {
-		rs, err := redis.Open(ctx, c.Redis, s, c.RedisPrefix)
+		rs, err := redis.Open(ctx, c.Redis, s, c.redisPrefix())
 		if err != nil {
 			s.Close()
 			return nil, err

@@ -60,6 +60,13 @@ type Message struct {
 	Text, HTML        string
 }
 
+// Limiter keys: "email:" plus the normalised address, "ip:" plus the
+// client's address.
+const (
+	KeyPrefixAddress = "email:"
+	KeyPrefixIP      = "ip:"
+)
+
 // Limiter counts sign-in link requests per key. Hit records one request
 // and reports whether it is within the limit; when it is not, retryAfter
 // says how long until it is.
@@ -191,7 +198,7 @@ func (p *Provider) Normalize(ctx context.Context, r *http.Request, raw string) (
 	if err != nil {
 		return "", err
 	}
-	for _, key := range []string{"email:" + email, "ip:" + p.cfg.ClientIP(r)} {
+	for _, key := range []string{KeyPrefixAddress + email, KeyPrefixIP + p.cfg.ClientIP(r)} {
 		retry, ok, err := p.cfg.Limiter.Hit(ctx, key)
 		if err != nil {
 			return "", err

@@ -32,7 +32,7 @@ func newMemoryLimiter(perAddress, perIP int, w time.Duration) *memoryLimiter {
 
 func (l *memoryLimiter) Hit(_ context.Context, key string) (time.Duration, bool, error) {
 	limit := l.perAddress
-	if strings.HasPrefix(key, "ip:") {
+	if strings.HasPrefix(key, KeyPrefixIP) {
 		limit = l.perIP
 	}
 	now := l.now()

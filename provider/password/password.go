@@ -367,6 +367,19 @@ func limitKey(prefix, s string) string {
 	return prefix + "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// DefaultMaxFailures returns the default limit for a limiter key: the
+// per-IP, per-account-and-IP or per-account default by the key's prefix.
+// A shared Limiter can use it to apply the same limits.
+func DefaultMaxFailures(key string) int {
+	switch {
+	case strings.HasPrefix(key, KeyPrefixIP):
+		return DefaultMaxFailuresPerIP
+	case strings.HasPrefix(key, KeyPrefixAccountIP):
+		return DefaultMaxFailuresPerAccountIP
+	}
+	return DefaultMaxFailuresPerAccount
+}
+
 // memoryLimiter applies the per-account and per-IP limits of opts with
 // two in-memory counters; nil when a limit is off.
 type memoryLimiter struct {

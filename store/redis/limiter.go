@@ -9,21 +9,24 @@ import (
 )
 
 // Limiter is a fixed-window rate limiter shared by every instance that
-// uses the same Redis: at most Max hits per key per Window.
+// uses the same Redis: at most max(key) hits (or failures) per key per
+// window. It serves both kinds of limits Latch's providers use: Hit
+// (provider/email counts every request) and Allow/Fail/Reset
+// (provider/password counts failures).
 type Limiter struct {
 	rdb    goredis.UniversalClient
 	prefix string
-	max    int64
+	max    func(key string) int
 	window time.Duration
 }
 
-// NewLimiter returns a limiter of max hits per window under prefix
-// (default "latch:limit:").
-func NewLimiter(rdb goredis.UniversalClient, prefix string, max int, window time.Duration) *Limiter {
+// NewLimiter returns a limiter of max(key) per window under prefix
+// (default "latch:limit:"); a max below 0 means no limit for that key.
+func NewLimiter(rdb goredis.UniversalClient, prefix string, window time.Duration, max func(key string) int) *Limiter {
 	if prefix == "" {
 		prefix = "latch:limit:"
 	}
-	return &Limiter{rdb: rdb, prefix: prefix, max: int64(max), window: window}
+	return &Limiter{rdb: rdb, prefix: prefix, max: max, window: window}
 }
 
 // hit counts one hit in the key's window: INCR, and the window's expiry
@@ -37,14 +40,48 @@ return {n, redis.call("PTTL", KEYS[1])}
 // Hit records one hit on key and reports whether it is within the limit;
 // when not, retryAfter is the rest of the window.
 func (l *Limiter) Hit(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error) {
+	limit := l.max(key)
+	if limit < 0 {
+		return 0, true, nil
+	}
 	res, err := hit.Run(ctx, l.rdb, []string{l.prefix + key}, l.window.Milliseconds()).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("redis: rate limit: %w", err)
 	}
-	if res[0] > l.max {
+	if res[0] > int64(limit) {
 		return time.Duration(max(res[1], 1)) * time.Millisecond, false, nil
 	}
 	return 0, true, nil
+}
+
+// Allow reports whether key is below its limit, without counting.
+func (l *Limiter) Allow(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error) {
+	limit := l.max(key)
+	if limit < 0 {
+		return 0, true, nil
+	}
+	pipe := l.rdb.Pipeline()
+	n := pipe.Get(ctx, l.prefix+key)
+	ttl := pipe.PTTL(ctx, l.prefix+key)
+	if _, err := pipe.Exec(ctx); err != nil && err != goredis.Nil {
+		return 0, false, fmt.Errorf("redis: rate limit: %w", err)
+	}
+	count, _ := n.Int()
+	if count >= limit {
+		return max(ttl.Val(), time.Millisecond), false, nil
+	}
+	return 0, true, nil
+}
+
+// Fail counts one failure for key.
+func (l *Limiter) Fail(ctx context.Context, key string) error {
+	if l.max(key) < 0 {
+		return nil
+	}
+	if err := hit.Run(ctx, l.rdb, []string{l.prefix + key}, l.window.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("redis: rate limit: %w", err)
+	}
+	return nil
 }
 
 // Count returns the hits of key in its current window.

@@ -127,8 +127,9 @@ func TestLimiterIsShared(t *testing.T) {
 	rdb := client(t)
 	ctx := context.Background()
 	p := prefix(t, rdb)
-	a := redis.NewLimiter(rdb, p, 3, time.Minute)
-	b := redis.NewLimiter(rdb, p, 3, time.Minute) // another instance
+	three := func(string) int { return 3 }
+	a := redis.NewLimiter(rdb, p, time.Minute, three)
+	b := redis.NewLimiter(rdb, p, time.Minute, three) // another instance
 	for i, l := range []*redis.Limiter{a, b, a} {
 		if _, ok, err := l.Hit(ctx, "k"); !ok || err != nil {
 			t.Fatalf("hit %d: ok=%v err=%v", i+1, ok, err)
@@ -141,5 +142,22 @@ func TestLimiterIsShared(t *testing.T) {
 	a.Reset(ctx, "k")
 	if _, ok, _ := b.Hit(ctx, "k"); !ok {
 		t.Error("after Reset: refused")
+	}
+
+	// Failures: Allow does not count, Fail does.
+	for range 5 {
+		if _, ok, _ := a.Allow(ctx, "f"); !ok {
+			t.Fatal("Allow refused before any failure")
+		}
+	}
+	for range 3 {
+		b.Fail(ctx, "f")
+	}
+	if retry, ok, err := a.Allow(ctx, "f"); ok || err != nil || retry <= 0 {
+		t.Errorf("after 3 failures on another instance: ok=%v retry=%v err=%v; want refused", ok, retry, err)
+	}
+	unlimited := redis.NewLimiter(rdb, p, time.Minute, func(string) int { return -1 })
+	if _, ok, _ := unlimited.Allow(ctx, "f"); !ok {
+		t.Error("a key without a limit was refused")
 	}
 }
