@@ -308,3 +308,22 @@ func TestOIDCLinkWhileSignedIn(t *testing.T) {
 		t.Errorf("createUser %d, linkAccount %d; want 0, 1", s.created.Load(), s.linked.Load())
 	}
 }
+
+// response_mode=form_post: the provider POSTs code and state to the
+// callback instead of redirecting with a query.
+func TestOIDCFormPostCallback(t *testing.T) {
+	s := newOIDCSite(t, nil)
+	c := newBrowser()
+	cb := s.op.Login(t, c, s.start(t, c, ""))
+	u, _ := url.Parse(cb)
+	res, err := c.PostForm(s.srv.URL+"/api/auth/callback/idp", u.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || loc != s.srv.URL+"/after" {
+		t.Fatalf("form_post callback: %d %q; want 302 to /after", res.StatusCode, loc)
+	}
+	if got := s.session(t, c); !strings.Contains(got, s.op.Email) {
+		t.Errorf("session after form_post = %s", got)
+	}
+}
