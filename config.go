@@ -79,6 +79,11 @@ type Config struct {
 	// gets CORS headers.
 	TrustedOrigins []string
 
+	// ClientIP returns the address of a request's client, for logs and
+	// events (give the same function to rate-limited providers). Default:
+	// the host of RemoteAddr; behind proxies, use clientip.Resolver.
+	ClientIP func(*http.Request) string
+
 	// MaxBodyBytes bounds POST bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
@@ -138,6 +143,9 @@ func (c *Config) withDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = remoteHost
 	}
 }
 

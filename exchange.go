@@ -240,7 +240,7 @@ func noCache(h http.Header) {
 func (x *exchange) errorURL(code string, provider string) string {
 	// Every failed sign-in ends here: say so for operators (no secrets,
 	// no submitted values).
-	x.a.log.Info("latch: sign-in failed", "provider", x.provider, "code", code, "ip", clientHost(x.r))
+	x.a.log.Info("latch: sign-in failed", "provider", x.provider, "code", code, "ip", x.a.cfg.ClientIP(x.r))
 	if f := x.a.cfg.Events.SignInFailure; f != nil {
 		f(x.r.Context(), SignInFailureEvent{Provider: x.provider, Code: code, Request: x.r})
 	}
@@ -251,8 +251,8 @@ func (x *exchange) errorURL(code string, provider string) string {
 	return x.base + "/error?" + q
 }
 
-// clientHost is the host part of the request's remote address.
-func clientHost(r *http.Request) string {
+// remoteHost is the host part of the request's remote address.
+func remoteHost(r *http.Request) string {
 	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i > 0 {
 		return strings.Trim(r.RemoteAddr[:i], "[]")
 	}

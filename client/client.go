@@ -196,7 +196,10 @@ func (c *Client) Subscribe(fn func(State)) (unsubscribe func()) {
 // latest one.
 func (c *Client) Changes(ctx context.Context) <-chan State {
 	ch := make(chan State, 1)
+	var mu sync.Mutex // one drain-and-send at a time, so a send never blocks
 	unsub := c.Subscribe(func(s State) {
+		mu.Lock()
+		defer mu.Unlock()
 		select {
 		case <-ch: // drop the stale state
 		default:
@@ -372,6 +375,11 @@ func (c *Client) GetSession(ctx context.Context, opts GetSessionOptions) (*Sessi
 	}
 	sess, err := decodeSession(raw)
 	if err != nil {
+		c.update(func(s *State) {
+			if s.Status == Loading {
+				s.Status = Unauthenticated
+			}
+		})
 		return nil, err
 	}
 	c.update(func(s *State) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/latchauth/latch/clientip"
 )
 
 // fileConfig is the configuration file, every field optional.
@@ -41,9 +42,13 @@ type fileConfig struct {
 		MaxAge    string `yaml:"maxAge"`
 		UpdateAge string `yaml:"updateAge"`
 	} `yaml:"session"`
-	TrustForwardedHeaders bool     `yaml:"trustForwardedHeaders"`
-	TrustedOrigins        []string `yaml:"trustedOrigins"`
-	Theme                 struct {
+	TrustForwardedHeaders bool `yaml:"trustForwardedHeaders"`
+	// TrustedProxies are the addresses (CIDR ranges) of your proxies or
+	// load balancers: from them, the client's address is read from
+	// X-Forwarded-For, for rate limits and logs.
+	TrustedProxies []string `yaml:"trustedProxies"`
+	TrustedOrigins []string `yaml:"trustedOrigins"`
+	Theme          struct {
 		BrandColor string `yaml:"brandColor"`
 		LogoURL    string `yaml:"logoUrl"`
 		AppName    string `yaml:"appName"`
@@ -99,6 +104,7 @@ type config struct {
 	data []byte // its content, for positions in errors
 
 	maxAge, updateAge time.Duration
+	clientIP          *clientip.Resolver
 }
 
 // commonFlags registers --config on fs.
@@ -160,6 +166,9 @@ func (c *config) validate() error {
 	}
 	if c.Database == "" {
 		errs = append(errs, fmt.Errorf("%s: database must not be empty", c.where("database")))
+	}
+	if c.clientIP, err = clientip.New(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("%s: trustedProxies: %w", c.where("trustedProxies"), err))
 	}
 	switch c.SessionStrategy {
 	case "", "jwt", "database":

@@ -231,3 +231,28 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Flags may follow the arguments: the --config of `user remove E --config F`
+// is honoured, not ignored.
+func TestFlagsAfterArguments(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "other.yaml"), []byte("database: other/latch.db\n"), 0o600)
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "bo@example.com", "--name", "Bo", "--config", "other.yaml"); code != 0 {
+		t.Fatalf("user add: %s", stderr)
+	}
+	if _, out, _ := run(t, dir, "", "user", "list", "--config", "other.yaml"); !strings.Contains(out, "bo@example.com") || !strings.Contains(out, "Bo") {
+		t.Errorf("user list = %q; want Bo, added with flags after the email", out)
+	}
+	if code, _, stderr := run(t, dir, "", "user", "remove", "bo@example.com", "--config", "other.yaml"); code != 0 {
+		t.Errorf("user remove with --config last: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "latch-data")); err == nil {
+		t.Error("a default database was created although --config named another")
+	}
+	if code, _, _ := run(t, dir, "", "user", "frobnicate"); code != 2 {
+		t.Errorf("unknown user subcommand: exit %d; want 2", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "latch-data")); err == nil {
+		t.Error("an unknown subcommand created a database")
+	}
+}

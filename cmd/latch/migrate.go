@@ -23,6 +23,6 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	fmt.Fprintf(e.stdout, "database %s is up to date\n", c.Database)
+	fmt.Fprintf(e.stdout, "database %s is up to date\n", redactDSN(c.Database))
 	return nil
 }

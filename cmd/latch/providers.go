@@ -26,7 +26,7 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 		}
 		providers = append(providers, p)
 	}
-	pwOpts := password.Options{Logger: log}
+	pwOpts := password.Options{Logger: log, ClientIP: c.clientIP.IP}
 	emailLimiter := email.Limiter(nil)
 	if rs, ok := store.(*redis.Store); ok {
 		// Several instances: count failures and link requests in Redis, so
@@ -52,7 +52,7 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 			log.Warn("DEVELOPMENT SETUP: email sign-in has no SMTP server; sign-in links are written to this log")
 			sender = email.Log(log)
 		}
-		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Sender: sender, Limiter: emailLimiter})
+		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Sender: sender, Limiter: emailLimiter, ClientIP: c.clientIP.IP})
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -74,7 +75,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer ln.Close()
 	siteURL := c.URL
-	if siteURL == "" {
+	if siteURL == "" && c.TrustForwardedHeaders {
+		siteURL = "/api/auth" // the origin comes from each request's X-Forwarded-* headers
+	} else if siteURL == "" {
 		siteURL = "http://" + displayHost(ln.Addr().(*net.TCPAddr)) + "/api/auth"
 		log.Warn("DEVELOPMENT SETUP: no URL configured; assuming " + siteURL + ". Set LATCH_URL (or NEXTAUTH_URL) to the public URL.")
 	}
@@ -85,8 +88,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	origin := strings.TrimSuffix(siteURL, "/api/auth")
+	if strings.HasPrefix(origin, "/") || origin == "" {
+		origin = "http://" + displayHost(ln.Addr().(*net.TCPAddr))
+	}
 	fmt.Fprintf(e.stdout, "Latch is listening on %s — open %s/\n", ln.Addr(), origin)
-	log.Info("serving", "addr", ln.Addr().String(), "url", siteURL, "database", c.Database)
+	log.Info("serving", "addr", ln.Addr().String(), "url", siteURL, "database", redactDSN(c.Database))
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -137,6 +143,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		TokenFormat:           format,
 		TrustForwardedHeaders: c.TrustForwardedHeaders,
 		TrustedOrigins:        c.TrustedOrigins,
+		ClientIP:              c.clientIP.IP,
 		Theme:                 latch.Theme{BrandColor: c.Theme.BrandColor, LogoURL: c.Theme.LogoURL, AppName: c.Theme.AppName},
 		Logger:                log,
 	}
@@ -221,4 +228,12 @@ func devSecret(dir string) (secret, path string, err error) {
 		return "", "", fmt.Errorf("write development secret: %w", err)
 	}
 	return secret, path, nil
+}
+
+// redactDSN hides the password of a database URL.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
 }

@@ -26,8 +26,16 @@ func runSession(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(io.Discard)
 	cfgPath := commonFlags(fs)
 	token := fs.String("token", "", "a session token (revoke)")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return usageError("session " + sub + ": " + err.Error())
+	}
+	if sub != "list" && sub != "revoke" {
+		return usageError(fmt.Sprintf("session: unknown subcommand %q: want list or revoke", sub))
+	}
+	email := ""
+	if len(rest) > 0 {
+		email = rest[0]
 	}
 	c, err := loadConfig(e, *cfgPath)
 	if err != nil {
@@ -48,7 +56,7 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "revoked 1 session")
 		return nil
 	case sub == "list" || sub == "revoke":
-		u, err := lookup(ctx, store, "session "+sub, fs.Arg(0))
+		u, err := lookup(ctx, store, "session "+sub, email)
 		if err != nil {
 			return err
 		}

@@ -28,8 +28,20 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	cfgPath := commonFlags(fs)
 	email := fs.String("email", "", "email address (add)")
 	name := fs.String("name", "", "display name (add)")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return usageError("user " + sub + ": " + err.Error())
+	}
+	arg := func() string {
+		if len(rest) > 0 {
+			return rest[0]
+		}
+		return ""
+	}
+	switch sub {
+	case "add", "list", "remove", "passwd":
+	default:
+		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove or passwd", sub))
 	}
 	c, err := loadConfig(e, *cfgPath)
 	if err != nil {
@@ -44,17 +56,15 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	switch sub {
 	case "add":
 		if *email == "" {
-			*email = fs.Arg(0)
+			*email = arg()
 		}
 		return userAdd(ctx, e, store, strings.TrimSpace(*email), *name)
 	case "list":
 		return userList(ctx, e, store)
 	case "remove":
-		return userRemove(ctx, e, store, fs.Arg(0))
-	case "passwd":
-		return userPasswd(ctx, e, store, fs.Arg(0))
+		return userRemove(ctx, e, store, arg())
 	}
-	return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove or passwd", sub))
+	return userPasswd(ctx, e, store, arg())
 }
 
 func userAdd(ctx context.Context, e *env, s latch.Store, email, name string) error {

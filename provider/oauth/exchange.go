@@ -124,7 +124,9 @@ func (p *Provider) Exchange(ctx context.Context, req latch.CallbackRequest) (*la
 		if raw == nil {
 			raw = info
 		} else {
-			if sub, ok := info["sub"]; ok && str(sub) != str(raw["sub"]) {
+			// OIDC Core 5.3.2: userinfo is used only when its sub is the
+			// ID token's.
+			if sub := info["sub"]; str(sub) != str(raw["sub"]) {
 				return nil, fmt.Errorf("oauth: provider %q: userinfo is about subject %q, the ID token about %q", p.cfg.ID, limit(str(sub), 64), limit(str(raw["sub"]), 64))
 			}
 			for k, v := range info {

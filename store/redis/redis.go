@@ -225,7 +225,13 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 	if err != nil {
 		return 0, redisErr("delete user sessions", err)
 	}
-	s.rdb.Del(ctx, s.userKey(userID))
+	// Only the tokens read: a session created meanwhile stays indexed, so a
+	// later revoke still finds it.
+	members := make([]any, len(tokens))
+	for i, t := range tokens {
+		members[i] = t
+	}
+	s.rdb.SRem(ctx, s.userKey(userID), members...)
 	return int(n), nil
 }
 

@@ -1,0 +1,78 @@
+// Package clientip finds the address of the client behind a request when
+// proxies you trust stand in between: rate limits need the client, not
+// the load balancer. X-Forwarded-For is read only from trusted proxies, so
+// a client cannot choose its address by sending the header itself.
+package clientip
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Resolver finds client addresses. The zero value trusts no proxy and
+// answers the host of RemoteAddr.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// New returns a Resolver that trusts the proxies in cidrs (e.g.
+// "10.0.0.0/8", "127.0.0.1/32"; a bare address means just that address).
+func New(cidrs []string) (*Resolver, error) {
+	r := &Resolver{}
+	for _, c := range cidrs {
+		c = strings.TrimSpace(c)
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			a, aerr := netip.ParseAddr(c)
+			if aerr != nil {
+				return nil, fmt.Errorf("clientip: %q is neither an address nor a CIDR range", c)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		r.trusted = append(r.trusted, p.Masked())
+	}
+	return r, nil
+}
+
+func (r *Resolver) isTrusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range r.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// IP returns the client's address: the connection's peer, or, when that
+// is a trusted proxy, the right-most address of X-Forwarded-For that is not
+// a trusted proxy.
+func (r *Resolver) IP(req *http.Request) string {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || r == nil || !r.isTrusted(peer) {
+		return host
+	}
+	var hops []string
+	for _, h := range req.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: the last good one is the best we know
+		}
+		client = a
+		if !r.isTrusted(a) {
+			break
+		}
+	}
+	return client.Unmap().String()
+}
