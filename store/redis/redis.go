@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,28 @@ func Open(ctx context.Context, url string, sql latch.Store, prefix string) (*Sto
 		rdb.Close()
 		return nil, fmt.Errorf("redis: ping %s: %w", opts.Addr, err)
 	}
+	if err := checkVersion(ctx, rdb); err != nil {
+		rdb.Close()
+		return nil, err
+	}
 	return Wrap(sql, rdb, prefix), nil
+}
+
+// checkVersion refuses servers older than Redis 7, which lack EXPIRE NX/GT.
+func checkVersion(ctx context.Context, rdb goredis.UniversalClient) error {
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return fmt.Errorf("redis: INFO: %w", err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			major, _, _ := strings.Cut(v, ".")
+			if n, err := strconv.Atoi(major); err == nil && n < 7 {
+				return fmt.Errorf("redis: server version %s; Latch needs Redis 7 or later", v)
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the Redis client and the SQL store.
