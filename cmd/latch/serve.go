@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -185,6 +186,8 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	})
 	if c.demo() {
 		index, _ := demoFS.ReadFile("demo/index.html")
+		// The page loads the client from the API's base path.
+		index = bytes.ReplaceAll(index, []byte("/api/auth/"), []byte(auth.BasePath()+"/"))
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-cache")
