@@ -46,13 +46,13 @@ func SameOrigin(raw, origin string) (string, bool) {
 			return "", false
 		}
 		u, err := url.Parse(origin + raw)
-		if err != nil || Origin(u) != origin || u.User != nil {
+		if err != nil || Origin(u) != origin || u.User != nil || protocolRelativePath(u) {
 			return "", false
 		}
 		return origin + raw, true
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.User != nil || u.Opaque != "" || Origin(u) == "" || Origin(u) != origin {
+	if err != nil || u.User != nil || u.Opaque != "" || Origin(u) == "" || Origin(u) != origin || protocolRelativePath(u) {
 		return "", false
 	}
 	if rest, ok := strings.CutPrefix(raw, origin); ok && (rest == "" || strings.ContainsRune("/?#", rune(rest[0]))) {
@@ -68,4 +68,56 @@ func SameOrigin(raw, origin string) (string, bool) {
 		rest += "#" + u.EscapedFragment()
 	}
 	return origin + rest, true
+}
+
+// protocolRelativePath reports whether u's path, once its dot segments are
+// resolved as a browser resolves them, starts with "//": a client that
+// reduces the URL to its path (as nuxt-auth does when it redirects during
+// server-side rendering) would then leave the site.
+func protocolRelativePath(u *url.URL) bool {
+	p := u.EscapedPath()
+	if strings.HasPrefix(p, "//") {
+		return true
+	}
+	// "%2F" is not a separator for a browser, but "%2E" is a dot in a dot
+	// segment: resolve the escaped path with those dots decoded.
+	p = strings.NewReplacer("%2e", ".", "%2E", ".").Replace(p)
+	return strings.HasPrefix(removeDotSegments(p), "//")
+}
+
+// removeDotSegments is RFC 3986 section 5.2.4, as browsers apply it.
+func removeDotSegments(in string) string {
+	var out []string // output segments, each with its leading "/"
+	for in != "" {
+		switch {
+		case strings.HasPrefix(in, "../"):
+			in = in[3:]
+		case strings.HasPrefix(in, "./"):
+			in = in[2:]
+		case strings.HasPrefix(in, "/./"):
+			in = in[2:]
+		case in == "/.":
+			in = "/"
+		case strings.HasPrefix(in, "/../"):
+			in = in[3:]
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		case in == "/..":
+			in = "/"
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		case in == "." || in == "..":
+			in = ""
+		default:
+			i := strings.IndexByte(in[1:], '/') + 1
+			if i == 0 {
+				i = len(in)
+			}
+			out = append(out, in[:i])
+			in = in[i:]
+		}
+	}
+	return strings.Join(out, "")
 }
