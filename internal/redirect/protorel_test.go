@@ -1,5 +1,7 @@
 package redirect
+
 import "testing"
+
 // Paths that a browser resolves to "//host" are refused.
 func TestProtocolRelativePaths(t *testing.T) {
 	o := "http://localhost:3000"
