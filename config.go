@@ -240,7 +240,7 @@ func (c *Config) validate() error {
 		if p == "" {
 			continue
 		}
-		if u, err := url.Parse(p); err != nil || !strings.HasPrefix(p, "/") && redirect.Origin(u) == "" || strings.HasPrefix(p, "//") {
+		if u, err := url.Parse(p); err != nil || !strings.HasPrefix(p, "/") && redirect.Origin(u) == "" || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\t\r\n") {
 			errs = append(errs, fmt.Errorf("%s %q is neither a path nor an http(s) URL", name, p))
 		}
 	}

@@ -93,35 +93,57 @@ func (a *Auth) emailCallback(x *exchange, p EmailProvider) {
 		x.redirect(x.errorURL(CodeVerification, ""), http.StatusOK)
 		return
 	}
-	isNew := false
 	stored, err := a.cfg.Store.UserByEmail(ctx, vt.Identifier)
 	switch {
 	case err == nil:
-		stored.EmailVerified = a.now()
-		if stored, err = a.cfg.Store.UpdateUser(ctx, *stored); err != nil {
-			a.log.Error("latch: email callback: update user", "err", err)
-			x.redirect(x.errorURL(CodeCallback, ""), http.StatusOK)
-			return
+		// A user whose address was never proven but who has provider
+		// accounts was made by a provider that did not verify it: whoever
+		// linked those must not receive the owner's sign-in.
+		if stored.EmailVerified.IsZero() {
+			accs, err := a.cfg.Store.Accounts(ctx, stored.ID)
+			if err != nil {
+				a.log.Error("latch: email callback: accounts", "err", err)
+				x.redirect(x.errorURL(CodeCallback, ""), http.StatusOK)
+				return
+			}
+			if len(accs) > 0 {
+				x.redirect(x.errorURL(CodeOAuthAccountNotLinked, ""), http.StatusOK)
+				return
+			}
 		}
 	case errors.Is(err, ErrNotFound):
-		stored, err = a.cfg.Store.CreateUser(ctx, StoredUser{User: User{Email: vt.Identifier}, EmailVerified: a.now()})
-		if err != nil {
-			a.log.Error("latch: email callback: create user", "err", err)
-			x.redirect(x.errorURL(CodeEmailCreateAccount, ""), http.StatusOK)
-			return
-		}
-		isNew = true
-		if f := a.cfg.Events.CreateUser; f != nil {
-			f(ctx, CreateUserEvent{User: &stored.User})
-		}
+		stored = nil
 	default:
 		a.log.Error("latch: email callback: look up user", "err", err)
 		x.redirect(x.errorURL(CodeCallback, ""), http.StatusOK)
 		return
 	}
 	account := &Account{Provider: info.ID, Type: TypeEmail, ProviderAccountID: vt.Identifier}
-	if !a.checkSignIn(ctx, x, &SignInParams{User: &stored.User, Account: account}) {
-		return
+	candidate := &User{ID: vt.Identifier, Email: vt.Identifier}
+	if stored != nil {
+		candidate = &stored.User
+	}
+	if !a.checkSignIn(ctx, x, &SignInParams{User: candidate, Account: account}) {
+		return // refused before the user was created or updated
+	}
+	isNew := stored == nil
+	if isNew {
+		stored, err = a.cfg.Store.CreateUser(ctx, StoredUser{User: User{Email: vt.Identifier}, EmailVerified: a.now()})
+		if err != nil {
+			a.log.Error("latch: email callback: create user", "err", err)
+			x.redirect(x.errorURL(CodeEmailCreateAccount, ""), http.StatusOK)
+			return
+		}
+		if f := a.cfg.Events.CreateUser; f != nil {
+			f(ctx, CreateUserEvent{User: &stored.User})
+		}
+	} else {
+		stored.EmailVerified = a.now()
+		if stored, err = a.cfg.Store.UpdateUser(ctx, *stored); err != nil {
+			a.log.Error("latch: email callback: update user", "err", err)
+			x.redirect(x.errorURL(CodeCallback, ""), http.StatusOK)
+			return
+		}
 	}
 	if !a.startSession(x, &stored.User, account, nil, isNew) {
 		return

@@ -65,7 +65,8 @@ var ErrAccessDenied = &Error{Code: CodeAccessDenied}
 var ErrCredentialsSignin = &Error{Code: CodeCredentialsSignin}
 
 // RedirectError, returned by a SignIn callback, stops the sign-in and sends
-// the user to URL instead.
+// the user to URL instead. URL passes through the Redirect callback (by
+// default: same origin or a trusted origin, else the site's origin).
 type RedirectError struct {
 	URL string
 }

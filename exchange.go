@@ -67,21 +67,35 @@ func forwardedOrigin(r *http.Request) string {
 	if r.TLS != nil {
 		proto = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+	// A proxy appends to these headers: the last value is the one the
+	// trusted proxy wrote, earlier ones may come from the client.
+	if p := lastValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
 		proto = "https"
-		if strings.EqualFold(strings.TrimSpace(strings.Split(p, ",")[0]), "http") {
+		if strings.EqualFold(p, "http") {
 			proto = "http"
 		}
 	}
 	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		host = strings.TrimSpace(strings.Split(h, ",")[0])
+	if h := lastValue(r.Header.Values("X-Forwarded-Host")); h != "" {
+		host = h
 	}
 	u, err := url.Parse(proto + "://" + host)
 	if err != nil || u.Host != host || u.Path != "" || u.User != nil {
 		return proto + "://localhost"
 	}
 	return redirect.Origin(u)
+}
+
+// lastValue is the last comma-separated value of a header's lines.
+func lastValue(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	l := lines[len(lines)-1]
+	if i := strings.LastIndexByte(l, ','); i >= 0 {
+		l = l[i+1:]
+	}
+	return strings.TrimSpace(l)
 }
 
 // init does what NextAuth does before every action: read the body, check

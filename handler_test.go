@@ -1114,8 +1114,9 @@ func TestSignInCallback(t *testing.T) {
 	}{
 		{"allow", nil, 200, httpOrigin, true},
 		{"access denied", latch.ErrAccessDenied, 403, httpBase + "/error?error=AccessDenied", false},
-		{"redirect", latch.RedirectTo("/x"), 200, "/x", false},
-		{"redirect absolute", latch.RedirectTo("https://example.com/onboard"), 200, "https://example.com/onboard", false},
+		// RedirectTo goes through the redirect rule: on the site, or the origin.
+		{"redirect", latch.RedirectTo("/x"), 200, httpOrigin + "/x", false},
+		{"redirect absolute", latch.RedirectTo("https://example.com/onboard"), 200, httpOrigin, false},
 	}
 	for _, tt := range tests {
 		for _, asJSON := range []bool{true, false} {
@@ -1943,7 +1944,8 @@ func TestTrustForwardedHeaders(t *testing.T) {
 				secure bool
 			}{
 				{"proxy https", "internal:8080", map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "example.org"}, "https://example.org/api/auth/signin/credentials", true},
-				{"proxy list", "internal:8080", map[string]string{"X-Forwarded-Proto": "https,http", "X-Forwarded-Host": "example.org, internal"}, "https://example.org/api/auth/signin/credentials", true},
+				// A proxy appends: the last value is the proxy's, earlier ones the client's.
+				{"proxy list", "internal:8080", map[string]string{"X-Forwarded-Proto": "http, https", "X-Forwarded-Host": "evil.example, example.org"}, "https://example.org/api/auth/signin/credentials", true},
 				{"proxy http", "internal:8080", map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "example.org:8080"}, "http://example.org:8080/api/auth/signin/credentials", false},
 				{"host only", "app.local:3000", nil, "http://app.local:3000/api/auth/signin/credentials", false},
 			}

@@ -149,7 +149,14 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 		Account:     Account{Provider: info.ID, Type: TypeOAuth, ProviderAccountID: profile.ID},
 		OAuthTokens: profile.Tokens,
 	}
-	user, isNew, err := a.resolveOAuthUser(x, p, profile, account)
+	user, commit, err := a.planOAuthUser(x, p, profile, account)
+	if err == nil && !a.checkSignIn(ctx, x, &SignInParams{User: user, Account: &account.Account, Profile: profile}) {
+		return // refused before anything was written
+	}
+	isNew := false
+	if err == nil {
+		user, isNew, err = commit()
+	}
 	if err != nil {
 		var le *Error
 		if errors.As(err, &le) {
@@ -159,81 +166,83 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 		}
 		return
 	}
-	if !a.checkSignIn(ctx, x, &SignInParams{User: user, Account: &account.Account, Profile: profile}) {
-		return
-	}
 	if !a.startSession(x, user, &account.Account, profile, isNew) {
 		return
 	}
 	x.redirect(x.callbackURL, http.StatusOK)
 }
 
-// resolveOAuthUser finds or creates the user of an OAuth sign-in and links
-// the account, as NextAuth does. Without a Store the profile is the user.
-func (a *Auth) resolveOAuthUser(x *exchange, p OAuthProvider, profile *OAuthProfile, account *LinkedAccount) (*User, bool, error) {
+// planOAuthUser decides, without writing anything, which user an OAuth
+// sign-in signs in, as NextAuth does: the user the account is linked to;
+// else the signed-in user, who links it; else the user with the same
+// verified email when the provider allows linking; else a new user. It
+// returns that user (for the SignIn callback) and the function that
+// performs the writes (create, link) once the sign-in is allowed. Without
+// a Store the profile is the user.
+func (a *Auth) planOAuthUser(x *exchange, p OAuthProvider, profile *OAuthProfile, account *LinkedAccount) (*User, func() (*User, bool, error), error) {
 	fromProfile := &User{ID: profile.ID, Name: profile.Name, Email: profile.Email, Image: profile.Image}
 	s := a.cfg.Store
 	if s == nil {
-		return fromProfile, false, nil
+		return fromProfile, func() (*User, bool, error) { return fromProfile, false, nil }, nil
 	}
 	ctx := x.r.Context()
-	current := a.currentUserID(x)
+	link := func(u *StoredUser) func() (*User, bool, error) {
+		return func() (*User, bool, error) {
+			account.UserID = u.ID
+			if err := s.LinkAccount(ctx, *account); err != nil {
+				return nil, false, err
+			}
+			a.fireLinkAccount(ctx, &u.User, account)
+			return &u.User, false, nil
+		}
+	}
+	current, err := a.currentUser(x)
+	if err != nil {
+		return nil, nil, err
+	}
 	linked, err := s.UserByAccount(ctx, account.Provider, account.ProviderAccountID)
 	switch {
 	case err == nil:
-		if current != "" && current != linked.ID {
-			return nil, false, &Error{Code: CodeOAuthAccountNotLinked, Err: errors.New("the account is linked to another user")}
+		if current != nil && current.ID != linked.ID {
+			return nil, nil, &Error{Code: CodeOAuthAccountNotLinked, Err: errors.New("the account is linked to another user")}
 		}
-		return &linked.User, false, nil
+		return &linked.User, func() (*User, bool, error) { return &linked.User, false, nil }, nil
 	case !errors.Is(err, ErrNotFound):
-		return nil, false, err
+		return nil, nil, err
 	}
-	if current != "" { // a signed-in user links another provider
-		account.UserID = current
-		if err := s.LinkAccount(ctx, *account); err != nil {
-			return nil, false, err
-		}
-		u, err := s.User(ctx, current)
-		if err != nil {
-			return nil, false, err
-		}
-		a.fireLinkAccount(ctx, &u.User, account)
-		return &u.User, false, nil
+	if current != nil { // a signed-in user links another provider
+		return &current.User, link(current), nil
 	}
 	if profile.Email != "" {
 		existing, err := s.UserByEmail(ctx, profile.Email)
 		switch {
 		case err == nil:
-			if !p.AllowEmailLinking() || !profile.EmailVerified {
-				return nil, false, &Error{Code: CodeOAuthAccountNotLinked, Err: errors.New("the email belongs to a user without this account")}
+			// Both sides must have proven the address: the provider now,
+			// and the existing user before (else whoever registered the
+			// address first, unverified, would get the account).
+			if !p.AllowEmailLinking() || !profile.EmailVerified || existing.EmailVerified.IsZero() {
+				return nil, nil, &Error{Code: CodeOAuthAccountNotLinked, Err: errors.New("the email belongs to a user without this account")}
 			}
-			account.UserID = existing.ID
-			if err := s.LinkAccount(ctx, *account); err != nil {
-				return nil, false, err
-			}
-			a.fireLinkAccount(ctx, &existing.User, account)
-			return &existing.User, false, nil
+			return &existing.User, link(existing), nil
 		case !errors.Is(err, ErrNotFound):
-			return nil, false, err
+			return nil, nil, err
 		}
 	}
-	nu := StoredUser{User: User{Name: profile.Name, Email: profile.Email, Image: profile.Image}}
-	if profile.EmailVerified {
-		nu.EmailVerified = a.now()
-	}
-	created, err := s.CreateUser(ctx, nu)
-	if err != nil {
-		return nil, false, &Error{Code: CodeOAuthCreateAccount, Err: err}
-	}
-	if f := a.cfg.Events.CreateUser; f != nil {
-		f(ctx, CreateUserEvent{User: &created.User})
-	}
-	account.UserID = created.ID
-	if err := s.LinkAccount(ctx, *account); err != nil {
-		return nil, false, err
-	}
-	a.fireLinkAccount(ctx, &created.User, account)
-	return &created.User, true, nil
+	return fromProfile, func() (*User, bool, error) {
+		nu := StoredUser{User: User{Name: profile.Name, Email: profile.Email, Image: profile.Image}}
+		if profile.EmailVerified {
+			nu.EmailVerified = a.now()
+		}
+		created, err := s.CreateUser(ctx, nu)
+		if err != nil {
+			return nil, false, &Error{Code: CodeOAuthCreateAccount, Err: err}
+		}
+		if f := a.cfg.Events.CreateUser; f != nil {
+			f(ctx, CreateUserEvent{User: &created.User})
+		}
+		u, _, err := link(created)()
+		return u, true, err
+	}, nil
 }
 
 func (a *Auth) fireLinkAccount(ctx context.Context, u *User, acc *LinkedAccount) {
@@ -242,22 +251,35 @@ func (a *Auth) fireLinkAccount(ctx context.Context, u *User, acc *LinkedAccount)
 	}
 }
 
-// currentUserID is the id of the user signed in on this request, or "".
-func (a *Auth) currentUserID(x *exchange) string {
+// currentUser is the stored user signed in on this request, or nil. The
+// session is checked as GET <base>/session checks it (a JWT the JWT
+// callback ends counts as signed out), and its user must exist.
+func (a *Auth) currentUser(x *exchange) (*StoredUser, error) {
 	raw, _ := joinNames(x)
 	if raw == "" {
-		return ""
+		return nil, nil
 	}
+	ctx := x.r.Context()
+	var id string
 	if a.cfg.Strategy == DatabaseSessions {
-		rec, _, err := a.lookupSession(x.r.Context(), raw, a.now())
+		rec, _, err := a.lookupSession(ctx, raw, a.now())
 		if err != nil {
-			return ""
+			return nil, nil
 		}
-		return rec.UserID
+		id = rec.UserID
+	} else {
+		t, err := a.decodeToken(x.names.sessions, raw)
+		if err != nil {
+			return nil, nil
+		}
+		if t, err = a.runJWT(ctx, &JWTParams{Token: t}); err != nil {
+			return nil, nil
+		}
+		id = t.Subject()
 	}
-	t, err := a.decodeToken(x.names.sessions, raw)
-	if err != nil {
-		return ""
+	u, err := a.cfg.Store.User(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
 	}
-	return t.Subject()
+	return u, err
 }

@@ -260,7 +260,7 @@ func TestOIDCAccountNotLinked(t *testing.T) {
 
 	// With linking by verified email allowed, the same sign-in links.
 	s2 := newOIDCSite(t, func(pc *oauth.Config, _ *latch.Config) { pc.AllowEmailLinking = true })
-	existing, _ := s2.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: s2.op.Email, Name: "Existing"}})
+	existing, _ := s2.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: s2.op.Email, Name: "Existing"}, EmailVerified: time.Now()})
 	c2 := newBrowser()
 	loc := finish(t, c2, s2.op.Login(t, c2, s2.start(t, c2, "")))
 	wantLinked := s2.op.EmailVerified
@@ -325,5 +325,69 @@ func TestOIDCFormPostCallback(t *testing.T) {
 	}
 	if got := s.session(t, c); !strings.Contains(got, s.op.Email) {
 		t.Errorf("session after form_post = %s", got)
+	}
+}
+
+// A user whose email was never proven is not linked by email, even when
+// the provider allows linking: whoever registered the address first must
+// not receive the account.
+func TestOIDCNoLinkToUnverifiedUser(t *testing.T) {
+	s := newOIDCSite(t, func(pc *oauth.Config, _ *latch.Config) { pc.AllowEmailLinking = true })
+	squatter, _ := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: s.op.Email, Name: "Squatter"}})
+	c := newBrowser()
+	if loc := finish(t, c, s.op.Login(t, c, s.start(t, c, ""))); loc != s.srv.URL+"/api/auth/error?error=OAuthAccountNotLinked" {
+		t.Errorf("Location %q; want error=OAuthAccountNotLinked", loc)
+	}
+	if accs, _ := s.store.Accounts(context.Background(), squatter.ID); len(accs) != 0 {
+		t.Errorf("accounts linked to the unverified user: %+v", accs)
+	}
+}
+
+// A sign-in the SignIn callback refuses writes nothing: no user, no link,
+// no events.
+func TestOIDCRefusedSignInWritesNothing(t *testing.T) {
+	s := newOIDCSite(t, func(_ *oauth.Config, cfg *latch.Config) {
+		cfg.Callbacks.SignIn = func(context.Context, *latch.SignInParams) error { return latch.ErrAccessDenied }
+	})
+	c := newBrowser()
+	if loc := finish(t, c, s.op.Login(t, c, s.start(t, c, ""))); loc != s.srv.URL+"/api/auth/error?error=AccessDenied" {
+		t.Errorf("Location %q; want error=AccessDenied", loc)
+	}
+	if users, _ := s.store.ListUsers(context.Background()); len(users) != 0 {
+		t.Errorf("users after a refused sign-in: %d; want 0", len(users))
+	}
+	if s.created.Load() != 0 || s.linked.Load() != 0 {
+		t.Errorf("events after a refused sign-in: createUser %d, linkAccount %d", s.created.Load(), s.linked.Load())
+	}
+}
+
+// A session the JWT callback has ended cannot link accounts.
+func TestOIDCEndedSessionCannotLink(t *testing.T) {
+	var revoked atomic.Bool
+	s := newOIDCSite(t, func(_ *oauth.Config, cfg *latch.Config) {
+		cfg.Callbacks.JWT = func(_ context.Context, p *latch.JWTParams) (latch.Token, error) {
+			if p.Trigger == "" && revoked.Load() {
+				return nil, nil
+			}
+			return p.Token, nil
+		}
+		cfg.Providers = []latch.Provider{&latch.Credentials{Authorize: func(ctx context.Context, _ map[string]string, _ *http.Request) (*latch.User, error) {
+			u, err := cfg.Store.UserByEmail(ctx, "victim@example.com")
+			if err != nil {
+				return nil, err
+			}
+			return &u.User, nil
+		}}}
+	})
+	victim, _ := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: "victim@example.com"}})
+	c := newBrowser()
+	res, _ := c.Get(s.srv.URL + "/api/auth/csrf")
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	c.PostForm(s.srv.URL+"/api/auth/callback/credentials", url.Values{"csrfToken": {csrf.CsrfToken}, "json": {"true"}})
+	revoked.Store(true)
+	finish(t, c, s.op.Login(t, c, s.start(t, c, "")))
+	if accs, _ := s.store.Accounts(context.Background(), victim.ID); len(accs) != 0 {
+		t.Errorf("an ended session linked %+v to its user", accs)
 	}
 }

@@ -114,6 +114,7 @@ func (x *exchange) html(status int, render func(*strings.Builder) error) {
 	x.writeCookies()
 	h := x.w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "private, no-store") // pages carry the visitor's CSRF token
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src * data:; form-action *; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -154,7 +155,9 @@ func (a *Auth) checkSignIn(ctx context.Context, x *exchange, p *SignInParams) bo
 	}
 	var re *RedirectError
 	if errors.As(err, &re) {
-		x.redirect(re.URL, http.StatusOK)
+		// Through the redirect rule: a RedirectTo(userInput) must not
+		// become an open redirect.
+		x.redirect(a.redirectTo(re.URL, x.origin), http.StatusOK)
 		return false
 	}
 	var le *Error
