@@ -89,6 +89,9 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account, profile *
 	_, names := joinNames(x)
 	var err error
 	if a.cfg.Strategy == DatabaseSessions {
+		if old, _ := joinNames(x); old != "" {
+			a.endDatabaseSession(x, old) // a new sign-in replaces the old session
+		}
 		err = a.createDatabaseSession(x, user.ID, names)
 	} else {
 		var token Token

@@ -77,6 +77,7 @@ type Events struct {
 	SignOut     func(ctx context.Context, e SignOutEvent)
 	Session     func(ctx context.Context, e SessionEvent)
 	CreateUser  func(ctx context.Context, e CreateUserEvent)
+	UpdateUser  func(ctx context.Context, e UpdateUserEvent)
 	LinkAccount func(ctx context.Context, e LinkAccountEvent)
 	// SignInFailure hears of every refused or failed sign-in.
 	SignInFailure func(ctx context.Context, e SignInFailureEvent)
@@ -91,6 +92,12 @@ type SignInFailureEvent struct {
 
 // CreateUserEvent describes a user created by a first sign-in.
 type CreateUserEvent struct {
+	User *User
+}
+
+// UpdateUserEvent describes a user changed by a sign-in (an email sign-in
+// marks the address as verified).
+type UpdateUserEvent struct {
 	User *User
 }
 

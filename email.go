@@ -144,6 +144,9 @@ func (a *Auth) emailCallback(x *exchange, p EmailProvider) {
 			x.redirect(x.errorURL(CodeCallback, ""), http.StatusOK)
 			return
 		}
+		if f := a.cfg.Events.UpdateUser; f != nil {
+			f(ctx, UpdateUserEvent{User: &stored.User})
+		}
 	}
 	if !a.startSession(x, &stored.User, account, nil, isNew) {
 		return

@@ -42,8 +42,10 @@
 // checked against a dummy hash with the current parameters, so it takes
 // as long as a wrong password and counts as a failure too.
 //
-// Counting failures per account lets anyone who knows an address lock it
-// out for the window; the per-IP limit alone would let a botnet guess
-// freely at one account. The defaults (5 per account, 20 per address, per
-// 15 minutes) follow the usual compromise.
+// Failures are counted three ways, each within 15 minutes: 5 per account
+// from one client address (a guesser in one place cannot lock the owner
+// out elsewhere), 50 per account from anywhere (bounds a botnet guessing
+// at one account), and 20 per client address (bounds one place guessing
+// at many accounts). The check comes before the hash and the count after
+// it, so parallel tries can overshoot by up to MaxConcurrentHashes.
 package password
