@@ -1,8 +1,8 @@
-// Package ratelimit counts failures per key in memory, in fixed windows:
-// a key's window opens at its first failure and lasts Window; once Max
-// failures fall in it, the key is refused until the window ends.
+// Package ratelimit counts tries per key in memory, in fixed windows: a
+// key's window opens at its first try and lasts Window; once Max tries
+// fall in it, the key is refused until the window ends.
 //
-// Memory is bounded: windows that ended are dropped as new failures come
+// Memory is bounded: windows that ended are dropped as new tries come
 // in, and when MaxEntries keys are tracked the oldest window is evicted to
 // make room. Entries are kept in a list ordered by window start, so both
 // cost O(1) per call.
@@ -21,10 +21,10 @@ const DefaultMaxEntries = 100_000
 
 // Config configures a [Limiter].
 type Config struct {
-	// Max is how many failures a key may have within Window; it must be
+	// Max is how many tries a key may have within Window; it must be
 	// positive.
 	Max int
-	// Window is how long a key's failures count, from its first one; it
+	// Window is how long a key's tries count, from its first one; it
 	// must be positive.
 	Window time.Duration
 	// MaxEntries caps the number of keys tracked (default
@@ -34,7 +34,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Limiter counts failures per key. It is safe for concurrent use. Its
+// Limiter counts tries per key. It is safe for concurrent use. Its
 // methods take a context and return an error to match limiters backed by
 // shared storage; this one never fails.
 type Limiter struct {
@@ -75,50 +75,46 @@ func New(c Config) *Limiter {
 	}
 }
 
-// Allow reports whether key is under its limit; when it is not, retryAfter
-// is how long until its window ends.
-func (l *Limiter) Allow(_ context.Context, key string) (retryAfter time.Duration, ok bool, err error) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.expire(now)
-	el := l.entries[key]
-	if el == nil {
-		return 0, true, nil
-	}
-	e := el.Value.(*entry)
-	if l.ended(e, now) {
-		l.remove(el)
-		return 0, true, nil
-	}
-	if e.count < l.max {
-		return 0, true, nil
-	}
-	return e.start.Add(l.window).Sub(now), false, nil
-}
-
-// Fail records a failure for key, opening a window if it has none.
-func (l *Limiter) Fail(_ context.Context, key string) error {
+// Hit counts one try for key and reports whether it is within the limit:
+// the window opens at the key's first counted try, and once Max tries
+// were counted in it, further ones are refused (and not counted) until it
+// ends; retryAfter is how long that is. Counting and checking are one
+// step, so concurrent tries cannot overshoot the limit.
+func (l *Limiter) Hit(_ context.Context, key string) (retryAfter time.Duration, ok bool, err error) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.expire(now)
 	if el := l.entries[key]; el != nil {
 		e := el.Value.(*entry)
-		if !l.ended(e, now) {
-			e.count++
-			return nil
+		if e.count >= l.max {
+			return e.start.Add(l.window).Sub(now), false, nil
 		}
-		l.remove(el)
+		e.count++
+		return 0, true, nil
 	}
 	for len(l.entries) >= l.maxEntries {
 		l.remove(l.order.Front())
 	}
 	l.entries[key] = l.order.PushBack(&entry{key: key, start: now, count: 1})
+	return 0, true, nil
+}
+
+// Undo takes back one counted try of key, for a try that turned out not
+// to count (a successful sign-in, a request that gave up before the
+// check). The window keeps its start.
+func (l *Limiter) Undo(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el := l.entries[key]; el != nil {
+		if e := el.Value.(*entry); e.count > 0 {
+			e.count--
+		}
+	}
 	return nil
 }
 
-// Reset forgets the failures of key.
+// Reset forgets the tries of key.
 func (l *Limiter) Reset(_ context.Context, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

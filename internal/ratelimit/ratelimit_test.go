@@ -32,12 +32,12 @@ func TestLimit(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name      string
-		failures  int
+		hits      int
 		advance   time.Duration
 		wantOK    bool
 		wantRetry time.Duration
 	}{
-		{"no failures", 0, 0, true, 0},
+		{"first try", 0, 0, true, 0},
 		{"below the limit", 2, 0, true, 0},
 		{"at the limit", 3, 0, false, 10 * time.Minute},
 		{"at the limit, later in the window", 3, 4 * time.Minute, false, 6 * time.Minute},
@@ -48,62 +48,124 @@ func TestLimit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClock()
 			l := New(Config{Max: 3, Window: 10 * time.Minute, Now: c.Now})
-			for range tt.failures {
-				if err := l.Fail(ctx, "k"); err != nil {
-					t.Fatalf("Fail: got error %v; want nil", err)
+			for i := range tt.hits {
+				_, ok, err := l.Hit(ctx, "k")
+				if err != nil {
+					t.Fatalf("Hit %d: got error %v; want nil", i+1, err)
+				}
+				if want := i < 3; ok != want {
+					t.Fatalf("Hit %d: got ok=%v; want %v", i+1, ok, want)
 				}
 			}
 			c.Advance(tt.advance)
-			retry, ok, err := l.Allow(ctx, "k")
+			retry, ok, err := l.Hit(ctx, "k")
 			if err != nil {
-				t.Fatalf("Allow: got error %v; want nil", err)
+				t.Fatalf("Hit: got error %v; want nil", err)
 			}
 			if ok != tt.wantOK || retry != tt.wantRetry {
-				t.Errorf("Allow: got (%v, %v); want (%v, %v)", retry, ok, tt.wantRetry, tt.wantOK)
+				t.Errorf("Hit: got (%v, %v); want (%v, %v)", retry, ok, tt.wantRetry, tt.wantOK)
 			}
-			if _, ok, _ := l.Allow(ctx, "other"); !ok {
-				t.Errorf("Allow(other): got false; want true")
+			if _, ok, _ := l.Hit(ctx, "other"); !ok {
+				t.Errorf("Hit(other): got false; want true")
 			}
 		})
 	}
 }
 
-func TestWindowOpensAtFirstFailure(t *testing.T) {
+func TestWindowOpensAtFirstHit(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	l := New(Config{Max: 2, Window: 10 * time.Minute, Now: c.Now})
-	l.Fail(ctx, "k")
+	l.Hit(ctx, "k")
 	c.Advance(9 * time.Minute)
-	l.Fail(ctx, "k")
-	if retry, ok, _ := l.Allow(ctx, "k"); ok || retry != time.Minute {
-		t.Errorf("Allow after 2 failures: got (%v, %v); want (1m0s, false)", retry, ok)
+	l.Hit(ctx, "k")
+	if retry, ok, _ := l.Hit(ctx, "k"); ok || retry != time.Minute {
+		t.Errorf("third Hit: got (%v, %v); want (1m0s, false)", retry, ok)
 	}
 	c.Advance(time.Minute)
-	if _, ok, _ := l.Allow(ctx, "k"); !ok {
-		t.Errorf("Allow after the window: got false; want true")
+	// The window ended: a new one opens with this try.
+	for i := range 2 {
+		if _, ok, _ := l.Hit(ctx, "k"); !ok {
+			t.Errorf("Hit %d in the new window: got false; want true", i+1)
+		}
 	}
-	// A failure after the window opens a new one.
-	l.Fail(ctx, "k")
-	if _, ok, _ := l.Allow(ctx, "k"); !ok {
-		t.Errorf("Allow after 1 failure in a new window: got false; want true")
+}
+
+func TestUndo(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l := New(Config{Max: 2, Window: 10 * time.Minute, Now: c.Now})
+	l.Hit(ctx, "k")
+	l.Hit(ctx, "k")
+	if err := l.Undo(ctx, "k"); err != nil {
+		t.Fatalf("Undo: got error %v; want nil", err)
+	}
+	if _, ok, _ := l.Hit(ctx, "k"); !ok {
+		t.Fatal("Hit after Undo: got false; want true")
+	}
+	c.Advance(5 * time.Minute)
+	// The window kept its start: it ends 5 minutes from now.
+	if retry, ok, _ := l.Hit(ctx, "k"); ok || retry != 5*time.Minute {
+		t.Errorf("Hit over the limit: got (%v, %v); want (5m0s, false)", retry, ok)
+	}
+	// Undo never goes below zero, and an unknown key is fine.
+	for range 5 {
+		l.Undo(ctx, "k")
+	}
+	l.Undo(ctx, "unknown")
+	for i := range 2 {
+		if _, ok, _ := l.Hit(ctx, "k"); !ok {
+			t.Errorf("Hit %d after undoing all: got false; want true", i+1)
+		}
+	}
+	if _, ok, _ := l.Hit(ctx, "k"); ok {
+		t.Error("third Hit after undoing all: got true; want false")
+	}
+}
+
+// TestConcurrentHitsDoNotOvershoot fires many tries at once: exactly Max
+// of them are allowed.
+func TestConcurrentHitsDoNotOvershoot(t *testing.T) {
+	ctx := context.Background()
+	l := New(Config{Max: 5, Window: time.Hour})
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		allowed int
+	)
+	start := make(chan struct{})
+	for range 64 {
+		wg.Go(func() {
+			<-start
+			if _, ok, _ := l.Hit(ctx, "k"); ok {
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if allowed != 5 {
+		t.Errorf("allowed %d of 64 concurrent tries; want 5", allowed)
 	}
 }
 
 func TestReset(t *testing.T) {
 	ctx := context.Background()
 	l := New(Config{Max: 1, Window: time.Hour})
-	l.Fail(ctx, "k")
-	if _, ok, _ := l.Allow(ctx, "k"); ok {
-		t.Fatalf("Allow before Reset: got true; want false")
+	l.Hit(ctx, "k")
+	if _, ok, _ := l.Hit(ctx, "k"); ok {
+		t.Fatalf("Hit before Reset: got true; want false")
 	}
 	if err := l.Reset(ctx, "k"); err != nil {
 		t.Fatalf("Reset: got error %v; want nil", err)
 	}
-	if _, ok, _ := l.Allow(ctx, "k"); !ok {
-		t.Errorf("Allow after Reset: got false; want true")
-	}
 	if got := l.Len(); got != 0 {
 		t.Errorf("Len after Reset: got %d; want 0", got)
+	}
+	if _, ok, _ := l.Hit(ctx, "k"); !ok {
+		t.Errorf("Hit after Reset: got false; want true")
 	}
 	if err := l.Reset(ctx, "unknown"); err != nil {
 		t.Errorf("Reset(unknown): got error %v; want nil", err)
@@ -115,14 +177,14 @@ func TestExpiredEntriesDropped(t *testing.T) {
 	c := newClock()
 	l := New(Config{Max: 5, Window: time.Minute, Now: c.Now})
 	for i := range 100 {
-		l.Fail(ctx, fmt.Sprint("old", i))
+		l.Hit(ctx, fmt.Sprint("old", i))
 	}
 	c.Advance(30 * time.Second)
 	for i := range 10 {
-		l.Fail(ctx, fmt.Sprint("new", i))
+		l.Hit(ctx, fmt.Sprint("new", i))
 	}
 	c.Advance(30 * time.Second)
-	l.Fail(ctx, "latest")
+	l.Hit(ctx, "latest")
 	if got, want := l.Len(), 11; got != want {
 		t.Errorf("Len after the first windows ended: got %d; want %d", got, want)
 	}
@@ -133,7 +195,7 @@ func TestMaxEntriesEvictsOldest(t *testing.T) {
 	c := newClock()
 	l := New(Config{Max: 1, Window: time.Hour, MaxEntries: 3, Now: c.Now})
 	for _, k := range []string{"a", "b", "c", "d"} {
-		l.Fail(ctx, k)
+		l.Hit(ctx, k)
 		c.Advance(time.Second)
 	}
 	if got := l.Len(); got != 3 {
@@ -143,14 +205,14 @@ func TestMaxEntriesEvictsOldest(t *testing.T) {
 		key    string
 		wantOK bool
 	}{
-		{"a", true}, // evicted
 		{"b", false},
 		{"c", false},
 		{"d", false},
+		{"a", true}, // evicted
 	}
 	for _, tt := range tests {
-		if _, ok, _ := l.Allow(ctx, tt.key); ok != tt.wantOK {
-			t.Errorf("Allow(%q): got %v; want %v", tt.key, ok, tt.wantOK)
+		if _, ok, _ := l.Hit(ctx, tt.key); ok != tt.wantOK {
+			t.Errorf("Hit(%q): got %v; want %v", tt.key, ok, tt.wantOK)
 		}
 	}
 }
@@ -176,8 +238,8 @@ func TestConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 500 {
 				k := fmt.Sprint(g, "-", i%80)
-				l.Fail(ctx, k)
-				l.Allow(ctx, k)
+				l.Hit(ctx, k)
+				l.Hit(ctx, k)
 				if i%7 == 0 {
 					l.Reset(ctx, k)
 				}

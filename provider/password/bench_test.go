@@ -41,9 +41,9 @@ func BenchmarkVerifyBcrypt10(b *testing.B) {
 // noLimit is a Limiter that never refuses, so benchmarks can fail forever.
 type noLimit struct{}
 
-func (noLimit) Allow(context.Context, string) (time.Duration, bool, error) { return 0, true, nil }
-func (noLimit) Fail(context.Context, string) error                         { return nil }
-func (noLimit) Reset(context.Context, string) error                        { return nil }
+func (noLimit) Hit(context.Context, string) (time.Duration, bool, error) { return 0, true, nil }
+func (noLimit) Undo(context.Context, string) error                       { return nil }
+func (noLimit) Reset(context.Context, string) error                      { return nil }
 
 // benchmarkAuthorize runs a failing sign-in for email; compare
 // BenchmarkAuthorizeUnknownUser with BenchmarkAuthorizeWrongPassword: they

@@ -46,6 +46,9 @@
 // from one client address (a guesser in one place cannot lock the owner
 // out elsewhere), 50 per account from anywhere (bounds a botnet guessing
 // at one account), and 20 per client address (bounds one place guessing
-// at many accounts). The check comes before the hash and the count after
-// it, so parallel tries can overshoot by up to MaxConcurrentHashes.
+// at many accounts). A try is counted, and checked against the limits,
+// in one step before the password is hashed, so a burst of parallel
+// tries cannot overshoot a limit; tries still in progress count too. A
+// try that turns out not to be a failure (a correct password, a request
+// that gave up waiting for a slot) is taken back.
 package password

@@ -56,17 +56,20 @@ type Store interface {
 	SetPasswordHash(ctx context.Context, userID, hash string) error
 }
 
-// Limiter counts failed sign-ins per key (see [KeyPrefixAccount] and
-// [KeyPrefixIP]). The default keeps counts in memory, per process; a
-// limiter on shared storage (Redis, the database) makes the limits hold
-// across replicas.
+// Limiter counts sign-in tries per key (see [KeyPrefixAccount] and
+// [KeyPrefixIP]). A try is counted before the password is checked, so
+// that concurrent tries cannot overshoot a limit, and taken back when it
+// turns out not to be a failure. The default keeps counts in memory, per
+// process; a limiter on shared storage (Redis, the database) makes the
+// limits hold across replicas.
 type Limiter interface {
-	// Allow reports whether key may try to sign in; when it may not,
-	// retryAfter is how long until it may.
-	Allow(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error)
-	// Fail records a failed sign-in for key.
-	Fail(ctx context.Context, key string) error
-	// Reset forgets the failures of key.
+	// Hit counts one try for key and reports whether it is within the
+	// limit, atomically; a refused try is not counted, and retryAfter is
+	// how long until key may try again.
+	Hit(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error)
+	// Undo takes back one counted try of key.
+	Undo(ctx context.Context, key string) error
+	// Reset forgets the tries of key.
 	Reset(ctx context.Context, key string) error
 }
 
@@ -187,56 +190,57 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 			keys = append(keys, limitKey(KeyPrefixAccountIP, account+" "+ipKey(ip)), limitKey(KeyPrefixIP, ipKey(ip)))
 		}
 	}
-	if err := a.allow(ctx, keys); err != nil {
+	// The try counts as a failure from here on; what turns out not to be
+	// one is taken back below.
+	if err := a.hit(ctx, keys); err != nil {
 		return nil, err
 	}
-
 	user, hash, err := a.lookup(ctx, email)
 	if err != nil {
+		a.undo(ctx, keys)
 		return nil, err
 	}
-
 	select {
 	case <-ctx.Done():
+		a.undo(ctx, keys)
 		return nil, busy(ctx)
 	default:
 	}
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
+		a.undo(ctx, keys)
 		return nil, busy(ctx)
 	}
 	defer func() { <-a.sem }()
-	// Tries that were waiting for a slot may have been pushed over the
-	// limit by those that held one.
-	if err := a.allow(ctx, keys); err != nil {
-		return nil, err
-	}
 
 	if user == nil || hash == "" {
 		// The same work as a wrong password, so that timing does not tell
 		// which emails have accounts.
 		d, err := dummyHash()
 		if err != nil {
+			a.undo(ctx, keys)
 			return nil, err
 		}
 		a.verify(d, pw)
-		a.failed(ctx, keys)
 		return nil, nil
 	}
 	ok, needsRehash, err := a.verify(hash, pw)
 	if err != nil {
+		a.undo(ctx, keys)
 		return nil, fmt.Errorf("password: user %s: %w", user.ID, err)
 	}
 	if !ok {
-		a.failed(ctx, keys)
 		return nil, nil
 	}
 	for _, k := range keys {
+		var err error
 		if strings.HasPrefix(k, KeyPrefixIP) {
-			continue // an address's failures stay counted
+			err = a.limiter.Undo(ctx, k) // an address's failures stay counted
+		} else {
+			err = a.limiter.Reset(ctx, k)
 		}
-		if err := a.limiter.Reset(ctx, k); err != nil {
+		if err != nil {
 			a.log.Error("password: reset failure count", "err", err)
 		}
 	}
@@ -269,36 +273,41 @@ func (a *authorizer) lookup(ctx context.Context, email string) (*latch.StoredUse
 	return user, hash, nil
 }
 
-// allow returns a TooManyRequests error when a key is over its limit.
-func (a *authorizer) allow(ctx context.Context, keys []string) error {
+// hit counts a try under every key, or, when a key is over its limit,
+// none and returns a TooManyRequests error.
+func (a *authorizer) hit(ctx context.Context, keys []string) error {
 	var retry time.Duration
-	limited := false
+	var counted []string
 	for _, k := range keys {
-		d, ok, err := a.limiter.Allow(ctx, k)
+		d, ok, err := a.limiter.Hit(ctx, k)
 		if err != nil {
+			a.undo(ctx, counted)
 			return fmt.Errorf("password: rate limit: %w", err)
 		}
 		if !ok {
-			limited = true
 			retry = max(retry, d)
+			continue
 		}
+		counted = append(counted, k)
 	}
-	if limited {
+	if len(counted) < len(keys) {
+		a.undo(ctx, counted)
 		return &latch.Error{Code: CodeTooManyRequests, Status: http.StatusTooManyRequests, RetryAfter: retry}
 	}
 	return nil
 }
 
-// failed records a failed sign-in under every key.
-func (a *authorizer) failed(ctx context.Context, keys []string) {
+// undo takes back the try counted under every key. It runs even when
+// ctx has ended: the count must not outlive a try that was not made.
+func (a *authorizer) undo(ctx context.Context, keys []string) {
+	ctx = context.WithoutCancel(ctx)
 	for _, k := range keys {
-		if err := a.limiter.Fail(ctx, k); err != nil {
-			a.log.Error("password: record failure", "err", err)
+		if err := a.limiter.Undo(ctx, k); err != nil {
+			a.log.Error("password: take back a try", "err", err)
 		}
 	}
 }
 
-// rehash stores a fresh argon2id hash of the user's password.
 func (a *authorizer) rehash(ctx context.Context, userID, pw string) {
 	h, err := a.hash(pw)
 	if err == nil {
@@ -419,17 +428,17 @@ func (m *memoryLimiter) pick(key string) *ratelimit.Limiter {
 	return m.account
 }
 
-func (m *memoryLimiter) Allow(ctx context.Context, key string) (time.Duration, bool, error) {
+func (m *memoryLimiter) Hit(ctx context.Context, key string) (time.Duration, bool, error) {
 	l := m.pick(key)
 	if l == nil {
 		return 0, true, nil
 	}
-	return l.Allow(ctx, key)
+	return l.Hit(ctx, key)
 }
 
-func (m *memoryLimiter) Fail(ctx context.Context, key string) error {
+func (m *memoryLimiter) Undo(ctx context.Context, key string) error {
 	if l := m.pick(key); l != nil {
-		return l.Fail(ctx, key)
+		return l.Undo(ctx, key)
 	}
 	return nil
 }

@@ -339,10 +339,10 @@ func TestAuthorizeErrors(t *testing.T) {
 
 type failingLimiter struct{}
 
-func (failingLimiter) Allow(context.Context, string) (time.Duration, bool, error) {
+func (failingLimiter) Hit(context.Context, string) (time.Duration, bool, error) {
 	return 0, false, errors.New("redis down")
 }
-func (failingLimiter) Fail(context.Context, string) error  { return errors.New("redis down") }
+func (failingLimiter) Undo(context.Context, string) error  { return errors.New("redis down") }
 func (failingLimiter) Reset(context.Context, string) error { return errors.New("redis down") }
 
 // wantTooMany checks that err is a TooManyRequests *latch.Error.
@@ -620,7 +620,7 @@ func TestConcurrencyBound(t *testing.T) {
 func TestConcurrentAuthorize(t *testing.T) {
 	store := newMemStore()
 	store.add("u1", "a@example.com", cheapHash("right"))
-	a := newAuthorizer(store, Options{MaxConcurrentHashes: 2, MaxFailuresPerAccount: -1, MaxFailuresPerIP: -1})
+	a := newAuthorizer(store, Options{MaxConcurrentHashes: 2, MaxFailuresPerAccountIP: -1, MaxFailuresPerAccount: -1, MaxFailuresPerIP: -1})
 	fastDummy(a)
 	a.hash = func(string) (string, error) { return cheapHash("right"), nil }
 	var running, peak atomic.Int32
@@ -657,6 +657,77 @@ func TestConcurrentAuthorize(t *testing.T) {
 	if got := peak.Load(); got > 2 {
 		t.Errorf("concurrent verifications: got %d; want at most 2", got)
 	}
+}
+
+// TestConcurrentFailuresDoNotOvershoot fires a burst of wrong passwords
+// at once: exactly the limit of them are checked, the rest refused, and
+// the owner, from elsewhere, can still sign in.
+func TestConcurrentFailuresDoNotOvershoot(t *testing.T) {
+	store := newMemStore()
+	store.add("u1", "a@example.com", cheapHash("right"))
+	a := newAuthorizer(store, Options{MaxConcurrentHashes: 64})
+	n := countVerify(a)
+	var (
+		wg                 sync.WaitGroup
+		refused, unchecked atomic.Int32
+	)
+	start := make(chan struct{})
+	for range 40 {
+		wg.Go(func() {
+			<-start
+			u, err := a.authorize(context.Background(), creds("a@example.com", "wrong"), request("192.0.2.1"))
+			var le *latch.Error
+			switch {
+			case errors.As(err, &le) && le.Code == CodeTooManyRequests:
+				refused.Add(1)
+			case u != nil || err != nil:
+				unchecked.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if got, want := n.Load(), int32(DefaultMaxFailuresPerAccountIP); got != want {
+		t.Errorf("passwords checked in a burst of 40: got %d; want %d", got, want)
+	}
+	if refused.Load() != 40-DefaultMaxFailuresPerAccountIP || unchecked.Load() != 0 {
+		t.Errorf("refused %d, other outcomes %d; want %d and 0", refused.Load(), unchecked.Load(), 40-DefaultMaxFailuresPerAccountIP)
+	}
+	if u, err := a.authorize(context.Background(), creds("a@example.com", "right"), request("198.51.100.7")); u == nil || err != nil {
+		t.Errorf("owner from another address: got (%v, %v); want signed in", u, err)
+	}
+}
+
+// TestTryTakenBack checks that a try that was not a failure does not
+// count: a successful sign-in, and one that gave up waiting for a slot.
+func TestTryTakenBack(t *testing.T) {
+	ctx := context.Background()
+	store := newMemStore()
+	store.add("u1", "a@example.com", cheapHash("right"))
+	a := newAuthorizer(store, Options{MaxFailuresPerIP: 2, MaxFailuresPerAccountIP: -1, MaxFailuresPerAccount: -1})
+	fastDummy(a)
+	ip := request("192.0.2.1")
+	for i := range 5 {
+		if u, err := a.authorize(ctx, creds("a@example.com", "right"), ip); u == nil || err != nil {
+			t.Fatalf("sign-in %d: got (%v, %v); want signed in", i+1, u, err)
+		}
+	}
+	// A try that gives up waiting is not a failure either.
+	a.sem = make(chan struct{}) // no slot ever frees
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	for range 5 {
+		_, err := a.authorize(gone, creds("a@example.com", "wrong"), ip)
+		wantTooMany(t, "cancelled try", nil, err, false)
+	}
+	a.sem = make(chan struct{}, 1)
+	for i := range 2 {
+		if u, err := a.authorize(ctx, creds("a@example.com", "wrong"), ip); u != nil || err != nil {
+			t.Fatalf("failure %d: got (%v, %v); want (nil, nil)", i+1, u, err)
+		}
+	}
+	_, err := a.authorize(ctx, creds("a@example.com", "right"), ip)
+	wantTooMany(t, "after 2 failures", nil, err, true)
 }
 
 func TestIPKey(t *testing.T) {

@@ -9,10 +9,10 @@ import (
 )
 
 // Limiter is a fixed-window rate limiter shared by every instance that
-// uses the same Redis: at most max(key) hits (or failures) per key per
-// window. It serves both kinds of limits Latch's providers use: Hit
-// (provider/email counts every request) and Allow/Fail/Reset
-// (provider/password counts failures).
+// uses the same Redis: at most max(key) hits per key per window, counted
+// and checked in one atomic step. It is the Limiter of both
+// provider/email (every request is a hit) and provider/password (every
+// try is a hit, taken back with Undo when it was not a failure).
 type Limiter struct {
 	rdb    goredis.UniversalClient
 	prefix string
@@ -29,56 +29,49 @@ func NewLimiter(rdb goredis.UniversalClient, prefix string, window time.Duration
 	return &Limiter{rdb: rdb, prefix: prefix, max: max, window: window}
 }
 
-// hit counts one hit in the key's window: INCR, and the window's expiry
-// on the first hit (PEXPIRE NX), in one round trip.
+// hit counts one hit in the key's window unless it is full: INCR, the
+// window's expiry on the first hit, and a DECR when the hit was over the
+// limit, in one round trip. It returns {allowed (0|1), ms left}.
 var hit = goredis.NewScript(`
 local n = redis.call("INCR", KEYS[1])
 if n == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
-return {n, redis.call("PTTL", KEYS[1])}
+if n > tonumber(ARGV[2]) then
+  redis.call("DECR", KEYS[1])
+  return {0, redis.call("PTTL", KEYS[1])}
+end
+return {1, 0}
 `)
 
-// Hit records one hit on key and reports whether it is within the limit;
-// when not, retryAfter is the rest of the window.
+// undo takes back one hit, if the window still has any.
+var undo = goredis.NewScript(`
+local n = tonumber(redis.call("GET", KEYS[1]) or "0")
+if n > 0 then redis.call("DECR", KEYS[1]) end
+return 0
+`)
+
+// Hit counts one hit on key and reports whether it is within the limit;
+// a refused hit is not counted, and retryAfter is the rest of the window.
 func (l *Limiter) Hit(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error) {
 	limit := l.max(key)
 	if limit < 0 {
 		return 0, true, nil
 	}
-	res, err := hit.Run(ctx, l.rdb, []string{l.prefix + key}, l.window.Milliseconds()).Int64Slice()
+	res, err := hit.Run(ctx, l.rdb, []string{l.prefix + key}, l.window.Milliseconds(), limit).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("redis: rate limit: %w", err)
 	}
-	if res[0] > int64(limit) {
+	if res[0] == 0 {
 		return time.Duration(max(res[1], 1)) * time.Millisecond, false, nil
 	}
 	return 0, true, nil
 }
 
-// Allow reports whether key is below its limit, without counting.
-func (l *Limiter) Allow(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error) {
-	limit := l.max(key)
-	if limit < 0 {
-		return 0, true, nil
-	}
-	pipe := l.rdb.Pipeline()
-	n := pipe.Get(ctx, l.prefix+key)
-	ttl := pipe.PTTL(ctx, l.prefix+key)
-	if _, err := pipe.Exec(ctx); err != nil && err != goredis.Nil {
-		return 0, false, fmt.Errorf("redis: rate limit: %w", err)
-	}
-	count, _ := n.Int()
-	if count >= limit {
-		return max(ttl.Val(), time.Millisecond), false, nil
-	}
-	return 0, true, nil
-}
-
-// Fail counts one failure for key.
-func (l *Limiter) Fail(ctx context.Context, key string) error {
+// Undo takes back one hit of key; the window keeps its end.
+func (l *Limiter) Undo(ctx context.Context, key string) error {
 	if l.max(key) < 0 {
 		return nil
 	}
-	if err := hit.Run(ctx, l.rdb, []string{l.prefix + key}, l.window.Milliseconds()).Err(); err != nil {
+	if err := undo.Run(ctx, l.rdb, []string{l.prefix + key}).Err(); err != nil && err != goredis.Nil {
 		return fmt.Errorf("redis: rate limit: %w", err)
 	}
 	return nil

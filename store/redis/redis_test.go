@@ -144,20 +144,61 @@ func TestLimiterIsShared(t *testing.T) {
 		t.Error("after Reset: refused")
 	}
 
-	// Failures: Allow does not count, Fail does.
-	for range 5 {
-		if _, ok, _ := a.Allow(ctx, "f"); !ok {
-			t.Fatal("Allow refused before any failure")
+	// A refused hit is not counted: one Undo makes room for one more.
+	if _, ok, _ := a.Hit(ctx, "k"); !ok {
+		t.Fatal("hit 2 after Reset: refused")
+	}
+	a.Hit(ctx, "k")
+	for range 3 {
+		if _, ok, _ := b.Hit(ctx, "k"); ok {
+			t.Fatal("hit over the limit: allowed")
 		}
 	}
-	for range 3 {
-		b.Fail(ctx, "f")
+	if err := b.Undo(ctx, "k"); err != nil {
+		t.Fatalf("Undo: %v", err)
 	}
-	if retry, ok, err := a.Allow(ctx, "f"); ok || err != nil || retry <= 0 {
-		t.Errorf("after 3 failures on another instance: ok=%v retry=%v err=%v; want refused", ok, retry, err)
+	if _, ok, _ := a.Hit(ctx, "k"); !ok {
+		t.Error("hit after Undo: refused")
 	}
+	if _, ok, _ := a.Hit(ctx, "k"); ok {
+		t.Error("hit after the room Undo made was used: allowed")
+	}
+	if n, _ := a.Count(ctx, "k"); n != 3 {
+		t.Errorf("Count: got %d; want 3", n)
+	}
+	// Undo of a key without hits creates nothing.
+	if err := a.Undo(ctx, "none"); err != nil {
+		t.Fatalf("Undo(none): %v", err)
+	}
+	if n, err := rdb.Exists(ctx, p+"none").Result(); err != nil || n != 0 {
+		t.Errorf("Undo(none) left a key: exists=%d err=%v", n, err)
+	}
+
 	unlimited := redis.NewLimiter(rdb, p, time.Minute, func(string) int { return -1 })
-	if _, ok, _ := unlimited.Allow(ctx, "f"); !ok {
-		t.Error("a key without a limit was refused")
+	for range 5 {
+		if _, ok, _ := unlimited.Hit(ctx, "f"); !ok {
+			t.Fatal("a key without a limit was refused")
+		}
+	}
+
+	// Concurrent hits from two instances do not overshoot.
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		allowed int
+	)
+	for i := range 40 {
+		l := []*redis.Limiter{a, b}[i%2]
+		wg.Go(func() {
+			if _, ok, _ := l.Hit(ctx, "burst"); ok {
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if allowed != 3 {
+		t.Errorf("allowed %d of 40 concurrent hits; want 3", allowed)
 	}
 }
