@@ -151,8 +151,15 @@ func (x *exchange) initCallbackURL() {
 		x.callbackURL = x.origin
 	}
 	if x.callbackURL != current {
-		x.setCookie(x.names.callbackURL, cookie.Serialize(x.names.callbackURL, x.callbackURL, -1, time.Time{}, x.names.opts))
+		x.setCallbackURL(x.callbackURL)
 	}
+}
+
+// setCallbackURL makes u where the flow ends, and remembers it in the
+// callback-url cookie.
+func (x *exchange) setCallbackURL(u string) {
+	x.callbackURL = u
+	x.setCookie(x.names.callbackURL, cookie.Serialize(x.names.callbackURL, u, -1, time.Time{}, x.names.opts))
 }
 
 // redirectTo applies the Redirect callback, or the default same-origin rule.

@@ -32,8 +32,15 @@ func (a *Auth) startOAuth(x *exchange, p OAuthProvider) {
 	info := p.Info()
 	checks := p.Checks()
 	req := AuthorizationRequest{RedirectURI: x.base + "/callback/" + info.ID, Params: x.r.URL.Query()}
+	opts := checkCookieOptions(x.names.opts, checks)
 	set := func(name, value string, maxAge bool) error {
-		v, err := x.names.checks[name].Encode(jwt.Claims{"value": value, "provider": info.ID}, a.now(), checkCookieLife)
+		claims := jwt.Claims{"value": value, "provider": info.ID}
+		if checks.FormPost {
+			// The callback-url cookie will not come with the provider's
+			// cross-site POST.
+			claims["callbackUrl"] = x.callbackURL
+		}
+		v, err := x.names.checks[name].Encode(claims, a.now(), checkCookieLife)
 		if err != nil {
 			return err
 		}
@@ -41,7 +48,7 @@ func (a *Auth) startOAuth(x *exchange, p OAuthProvider) {
 		if maxAge {
 			age = int(checkCookieLife / time.Second)
 		}
-		x.setCookie(name, cookie.Serialize(name, v, age, a.now().Add(checkCookieLife), x.names.opts))
+		x.setCookie(name, cookie.Serialize(name, v, age, a.now().Add(checkCookieLife), opts))
 		return nil
 	}
 	var err error
@@ -71,6 +78,16 @@ func (a *Auth) startOAuth(x *exchange, p OAuthProvider) {
 	x.redirect(to, http.StatusOK)
 }
 
+// checkCookieOptions are the attributes of the OAuth check cookies: the
+// other cookies' attributes, but SameSite=None on https for a provider
+// that POSTs the callback from its own site.
+func checkCookieOptions(opts cookie.Options, checks OAuthChecks) cookie.Options {
+	if checks.FormPost && opts.Secure {
+		opts.SameSite = "None"
+	}
+	return opts
+}
+
 // oauthCallback answers GET/POST <base>/callback/<id> for an OAuth
 // provider.
 func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
@@ -93,9 +110,11 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 	}
 	checks := p.Checks()
 	req := CallbackRequest{RedirectURI: x.base + "/callback/" + info.ID, Code: params.Get("code"), Params: params}
+	opts := checkCookieOptions(x.names.opts, checks)
+	callbackURL := "" // from a check cookie, for FormPost providers
 	read := func(name string) (string, error) {
 		raw, ok := cookie.Get(x.cookies, name)
-		x.setCookie(name, cookie.Clear(name, x.names.opts))
+		x.setCookie(name, cookie.Clear(name, opts))
 		if !ok {
 			return "", fmt.Errorf("%s cookie is missing", name)
 		}
@@ -109,6 +128,9 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 		v, _ := claims["value"].(string)
 		if v == "" {
 			return "", fmt.Errorf("%s cookie has no value", name)
+		}
+		if u, _ := claims["callbackUrl"].(string); u != "" && callbackURL == "" {
+			callbackURL = u
 		}
 		return v, nil
 	}
@@ -133,6 +155,11 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 		if req.Nonce, err = read(x.names.nonce); err != nil {
 			fail(CodeOAuthCallback, err)
 			return
+		}
+	}
+	if checks.FormPost && callbackURL != "" && x.r.Method == http.MethodPost {
+		if _, sent := cookie.Get(x.cookies, x.names.callbackURL); !sent {
+			x.setCallbackURL(a.redirectTo(callbackURL, x.origin))
 		}
 	}
 	profile, err := p.Exchange(ctx, req)

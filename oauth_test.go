@@ -33,9 +33,16 @@ type oidcSite struct {
 
 func newOIDCSite(t *testing.T, edit func(*oauth.Config, *latch.Config)) *oidcSite {
 	t.Helper()
+	return newOIDCSiteOn(t, httptest.NewServer, edit)
+}
+
+// newOIDCSiteOn is newOIDCSite on a server made by newServer, e.g.
+// httptest.NewTLSServer for an https site.
+func newOIDCSiteOn(t *testing.T, newServer func(http.Handler) *httptest.Server, edit func(*oauth.Config, *latch.Config)) *oidcSite {
+	t.Helper()
 	s := &oidcSite{}
 	mux := http.NewServeMux()
-	s.srv = httptest.NewServer(mux)
+	s.srv = newServer(mux)
 	t.Cleanup(s.srv.Close)
 	s.op = oauthtest.NewProvider(t, s.srv.URL+"/api/auth/callback/idp")
 	var err error
@@ -325,6 +332,126 @@ func TestOIDCFormPostCallback(t *testing.T) {
 	}
 	if got := s.session(t, c); !strings.Contains(got, s.op.Email) {
 		t.Errorf("session after form_post = %s", got)
+	}
+}
+
+// A form_post provider on https POSTs the callback from its own site, so
+// a browser sends only the cookies that are SameSite=None: the check
+// cookies must be, and must carry the callback URL, since the Lax
+// callback-url cookie stays behind. The provider is set up as the Apple
+// preset is: a client secret made per token request, and the user's name
+// from the "user" field of the first callback.
+func TestOIDCFormPostCrossSite(t *testing.T) {
+	var secrets atomic.Int32
+	s := newOIDCSiteOn(t, httptest.NewTLSServer, func(pc *oauth.Config, _ *latch.Config) {
+		pc.Params = map[string]string{"response_mode": "form_post"}
+		pc.Checks = &latch.OAuthChecks{State: true, Nonce: true}
+		pc.Profile = oauth.AppleProfile
+		secret := pc.ClientSecret
+		pc.ClientSecret = ""
+		pc.ClientSecretFunc = func(context.Context) (string, error) { secrets.Add(1); return secret, nil }
+	})
+	jar, _ := cookiejar.New(nil)
+	c := s.srv.Client()
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	res, err := c.Get(s.srv.URL + "/api/auth/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	// A sign-in request cannot switch the response mode back.
+	res, err = c.PostForm(s.srv.URL+"/api/auth/signin/idp?response_mode=query", url.Values{"csrfToken": {csrf.CsrfToken}, "callbackUrl": {"/after"}, "json": {"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ URL string }
+	json.NewDecoder(res.Body).Decode(&out)
+	if !strings.Contains(out.URL, "response_mode=form_post") {
+		t.Errorf("authorization URL %q; want response_mode=form_post", out.URL)
+	}
+	crossSite := map[string]bool{} // the cookies a browser sends with a cross-site POST
+	for _, h := range res.Header.Values("Set-Cookie") {
+		name, _, _ := strings.Cut(h, "=")
+		switch name {
+		case "__Secure-next-auth.state", "__Secure-next-auth.nonce":
+			if !strings.Contains(h, "; Secure") || !strings.Contains(h, "; SameSite=None") || !strings.Contains(h, "; HttpOnly") {
+				t.Errorf("check cookie %s; want HttpOnly; Secure; SameSite=None", h)
+			}
+			crossSite[name] = true
+		case "__Secure-next-auth.callback-url":
+			if !strings.Contains(h, "; SameSite=Lax") {
+				t.Errorf("callback-url cookie %s; want SameSite=Lax", h)
+			}
+		}
+	}
+	if len(crossSite) != 2 {
+		t.Fatalf("sign-in set cookies %q; want the state and nonce cookies", res.Header.Values("Set-Cookie"))
+	}
+
+	action, fields := s.op.LoginFormPost(t, c, out.URL)
+	if action != s.srv.URL+"/api/auth/callback/idp" || fields.Get("code") == "" || fields.Get("state") == "" {
+		t.Fatalf("form_post to %q with %v; want code and state to the callback", action, fields)
+	}
+	fields.Set("user", `{"name":{"firstName":"Ann","lastName":"Apple"},"email":"ann@example.com"}`)
+	req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	u, _ := url.Parse(action)
+	for _, ck := range jar.Cookies(u) {
+		if crossSite[ck.Name] {
+			req.AddCookie(ck)
+		}
+	}
+	bare := s.srv.Client() // no jar: only the cookies added above
+	bare.CheckRedirect = c.CheckRedirect
+	res, err = bare.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || loc != s.srv.URL+"/after" {
+		t.Fatalf("cross-site form_post callback: %d %q; want 302 to %s/after (from the state cookie)", res.StatusCode, loc, s.srv.URL)
+	}
+	jar.SetCookies(u, res.Cookies())
+	if got := s.session(t, c); !strings.Contains(got, s.op.Email) || !strings.Contains(got, `"name":"Ann Apple"`) {
+		t.Errorf("session after the cross-site form_post = %s; want %s named Ann Apple", got, s.op.Email)
+	}
+	if secrets.Load() != 1 {
+		t.Errorf("client secrets made: %d; want 1", secrets.Load())
+	}
+	for _, ck := range res.Cookies() {
+		if crossSite[ck.Name] && ck.MaxAge >= 0 {
+			t.Errorf("check cookie %s not cleared by the callback", ck.Name)
+		}
+	}
+}
+
+// Without https, SameSite=None cookies cannot be set (browsers want them
+// Secure): a form_post provider's check cookies stay Lax there.
+func TestOIDCFormPostCheckCookiesLaxOnHTTP(t *testing.T) {
+	s := newOIDCSite(t, func(pc *oauth.Config, _ *latch.Config) {
+		pc.Params = map[string]string{"response_mode": "form_post"}
+	})
+	c := newBrowser()
+	res, _ := c.Get(s.srv.URL + "/api/auth/csrf")
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	res, err := c.PostForm(s.srv.URL+"/api/auth/signin/idp", url.Values{"csrfToken": {csrf.CsrfToken}, "json": {"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, h := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(h, "next-auth.state=") || strings.HasPrefix(h, "next-auth.pkce.code_verifier=") {
+			n++
+			if !strings.Contains(h, "; SameSite=Lax") {
+				t.Errorf("check cookie on http %s; want SameSite=Lax", h)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("sign-in set %d check cookies; want 2", n)
 	}
 }
 

@@ -89,6 +89,13 @@ type OAuthChecks struct {
 	State bool // a random "state" bound to the browser (default)
 	PKCE  bool // RFC 7636 S256 code challenge (default for OIDC)
 	Nonce bool // OIDC "nonce" echoed in the ID token
+	// FormPost says the provider returns to the callback with a POST from
+	// its own site (response_mode=form_post, as Sign in with Apple does).
+	// Browsers do not send SameSite=Lax cookies with such a request, so
+	// the check cookies are then SameSite=None (on https only, where they
+	// are Secure) and carry the callback URL themselves. The state check
+	// keeps the callback bound to the browser that started the sign-in.
+	FormPost bool
 }
 
 // AuthorizationRequest is what AuthCodeURL builds the URL from.

@@ -78,7 +78,7 @@ type emailConfig struct {
 // oauthConfig is one OAuth provider of the configuration file.
 type oauthConfig struct {
 	// Preset is github, google, gitlab, discord, entra, keycloak, auth0,
-	// okta or oidc (any OpenID Connect issuer).
+	// okta, apple or oidc (any OpenID Connect issuer).
 	Preset string `yaml:"preset"`
 	// ID defaults to the preset's id; Name to the preset's name.
 	ID           string `yaml:"id"`
@@ -92,6 +92,18 @@ type oauthConfig struct {
 	BaseURL string `yaml:"baseUrl"`
 	Domain  string `yaml:"domain"`
 	Tenant  string `yaml:"tenant"`
+	// TeamID, KeyID and PrivateKeyFile (the AuthKey_<KeyID>.p8 file,
+	// relative to the configuration file) are Apple's; clientId is the
+	// Services ID. Latch makes the client secrets from the key.
+	TeamID         string `yaml:"teamId"`
+	KeyID          string `yaml:"keyId"`
+	PrivateKeyFile string `yaml:"privateKeyFile"`
+	// Scopes replace the preset's scopes. Params are extra authorization
+	// request parameters, added to the preset's: e.g. prompt:
+	// select_account, or response_mode: form_post for a provider that
+	// POSTs the callback.
+	Scopes []string          `yaml:"scopes"`
+	Params map[string]string `yaml:"params"`
 	// AllowEmailLinking signs a first-time user in as the existing user
 	// with the same verified email.
 	AllowEmailLinking bool `yaml:"allowEmailLinking"`

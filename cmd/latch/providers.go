@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,7 +23,7 @@ import (
 func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Provider, error) {
 	var providers []latch.Provider
 	for i, oc := range c.OAuth {
-		p, err := buildOAuth(oc)
+		p, err := buildOAuth(oc, filepath.Dir(c.path))
 		if err != nil {
 			return nil, fmt.Errorf("%s: oauth[%d]: %w", c.where(fmt.Sprintf("oauth[%d]", i)), i, err)
 		}
@@ -61,9 +64,26 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 	return providers, nil
 }
 
-func buildOAuth(oc oauthConfig) (*oauth.Provider, error) {
+// buildOAuth returns the provider oc describes; dir is the folder of the
+// configuration file, for relative file names.
+func buildOAuth(oc oauthConfig, dir string) (*oauth.Provider, error) {
 	var cfg oauth.Config
 	switch oc.Preset {
+	case "apple":
+		if oc.PrivateKeyFile == "" {
+			return nil, errors.New("the apple preset needs privateKeyFile (the AuthKey_<keyId>.p8 file), teamId and keyId")
+		}
+		name := oc.PrivateKeyFile
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		pem, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("apple private key: %w", err)
+		}
+		if cfg, err = oauth.Apple(oc.ClientID, oauth.AppleKey{TeamID: oc.TeamID, KeyID: oc.KeyID, PrivateKey: pem}); err != nil {
+			return nil, err
+		}
 	case "github":
 		cfg = oauth.GitHub(oc.ClientID, oc.ClientSecret)
 		if oc.BaseURL != "" {
@@ -89,13 +109,23 @@ func buildOAuth(oc oauthConfig) (*oauth.Provider, error) {
 		}
 		cfg = oauth.OIDC(oc.ID, oc.Name, oc.Issuer, oc.ClientID, oc.ClientSecret)
 	default:
-		return nil, fmt.Errorf("unknown preset %q: want github, google, gitlab, discord, entra, keycloak, auth0, okta or oidc", oc.Preset)
+		return nil, fmt.Errorf("unknown preset %q: want github, google, gitlab, discord, entra, keycloak, auth0, okta, apple or oidc", oc.Preset)
 	}
 	if oc.ID != "" {
 		cfg.ID = oc.ID
 	}
 	if oc.Name != "" {
 		cfg.Name = oc.Name
+	}
+	if oc.Scopes != nil {
+		cfg.Scopes = oc.Scopes
+	}
+	if len(oc.Params) > 0 {
+		cfg.Params = maps.Clone(cfg.Params)
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		maps.Copy(cfg.Params, oc.Params)
 	}
 	cfg.AllowEmailLinking = oc.AllowEmailLinking
 	return oauth.New(cfg)

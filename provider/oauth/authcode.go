@@ -25,7 +25,7 @@ var reserved = map[string]bool{
 // AuthCodeURL implements [latch.OAuthProvider]. It returns the provider's
 // authorization URL with client_id, redirect_uri, response_type=code, the
 // scopes, state, code_challenge (S256) and nonce as req has them, then
-// Config.Params overridden by req.Params. Like NextAuth, it encodes
+// Config.Params overridden by req.Params (but for response_mode). Like NextAuth, it encodes
 // spaces as %20.
 func (p *Provider) AuthCodeURL(ctx context.Context, req latch.AuthorizationRequest) (string, error) {
 	if req.RedirectURI == "" {
@@ -40,7 +40,10 @@ func (p *Provider) AuthCodeURL(ctx context.Context, req latch.AuthorizationReque
 		params[k] = v
 	}
 	for k, vs := range req.Params {
-		if len(vs) > 0 {
+		// response_mode decides how the callback arrives, which the check
+		// cookies are set up for (latch.OAuthChecks.FormPost): only
+		// Config.Params chooses it.
+		if len(vs) > 0 && k != "response_mode" {
 			params[k] = vs[0]
 		}
 	}

@@ -22,6 +22,13 @@
 //	cfg.AllowEmailLinking = true
 //	github, err := oauth.New(cfg)
 //
+// [Apple] (Sign in with Apple) also returns an error, for its key: it makes
+// the ES256 client secret Apple wants for every token request from the
+// team's .p8 key, so there is no secret to renew every six months. Apple
+// answers with response_mode=form_post, a cross-site POST to the callback;
+// Latch then sets the check cookies SameSite=None on https (see
+// [latch.OAuthChecks.FormPost]).
+//
 // Profiles follow NextAuth v4's providers, so accounts created by NextAuth
 // (provider id and providerAccountId) keep matching.
 //

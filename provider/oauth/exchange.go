@@ -93,7 +93,17 @@ func (p *Provider) Exchange(ctx context.Context, req latch.CallbackRequest) (*la
 	if p.checks.PKCE {
 		opts = append(opts, oauth2.VerifierOption(req.CodeVerifier))
 	}
-	tok, err := ep.oauth2.Exchange(hctx, req.Code, opts...)
+	oc := ep.oauth2
+	if p.cfg.ClientSecretFunc != nil {
+		secret, err := p.cfg.ClientSecretFunc(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("oauth: provider %q: client secret: %w", p.cfg.ID, err)
+		}
+		c := *oc
+		c.ClientSecret = secret
+		oc = &c
+	}
+	tok, err := oc.Exchange(hctx, req.Code, opts...)
 	if err != nil {
 		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
 			e := &ExchangeError{Code: re.ErrorCode, Description: re.ErrorDescription, err: re}
@@ -135,7 +145,7 @@ func (p *Provider) Exchange(ctx context.Context, req latch.CallbackRequest) (*la
 		}
 	}
 
-	profile, err := p.cfg.Profile(ctx, &ProfileContext{Raw: raw, Token: tok, Client: client})
+	profile, err := p.cfg.Profile(ctx, &ProfileContext{Raw: raw, Token: tok, Client: client, Params: req.Params})
 	if err != nil {
 		return nil, fmt.Errorf("oauth: provider %q: profile: %w", p.cfg.ID, err)
 	}

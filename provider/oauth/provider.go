@@ -31,6 +31,10 @@ type Config struct {
 	// with the provider. ClientID is required; ClientSecret may be empty
 	// for public clients that use PKCE.
 	ClientID, ClientSecret string
+	// ClientSecretFunc, when set, returns the client secret for each
+	// token request in place of ClientSecret: for providers whose secret
+	// is a short-lived signed JWT (see [Apple]).
+	ClientSecretFunc func(ctx context.Context) (string, error)
 
 	// Issuer makes the provider an OpenID Connect provider. Its endpoints
 	// are discovered at <Issuer>/.well-known/openid-configuration, whose
@@ -46,7 +50,9 @@ type Config struct {
 	// scope parameter for plain OAuth 2.0.
 	Scopes []string
 	// Params are extra authorization request parameters (e.g. "prompt").
-	// A sign-in request's own parameters override them. Parameters that
+	// A sign-in request's own parameters override them, but for
+	// response_mode. "response_mode": "form_post" turns on
+	// [latch.OAuthChecks.FormPost]. Parameters that
 	// the flow owns (client_id, redirect_uri, response_type, state,
 	// code_challenge, code_challenge_method, nonce) are never taken from
 	// either.
@@ -104,6 +110,10 @@ type ProfileContext struct {
 	// Client sends the access token with every request, for APIs the
 	// mapper needs (e.g. GitHub's /user/emails). Use requests with ctx.
 	Client *http.Client
+	// Params are the callback's parameters (its query, or its form for
+	// response_mode=form_post). Apple sends the user's name in "user",
+	// on the first sign-in only.
+	Params url.Values
 }
 
 // Provider is an OAuth 2.0 or OpenID Connect provider made by [New]. It is
@@ -202,6 +212,9 @@ func New(cfg Config) (*Provider, error) {
 		p.checks = latch.OAuthChecks{State: true, PKCE: true}
 	default:
 		p.checks = latch.OAuthChecks{State: true}
+	}
+	if p.cfg.Params["response_mode"] == "form_post" {
+		p.checks.FormPost = true
 	}
 	if cfg.Issuer == "" {
 		p.ep = p.newEndpoints(nil, cfg.AuthURL, cfg.TokenURL, cfg.UserInfoURL, cfg.AuthStyle)

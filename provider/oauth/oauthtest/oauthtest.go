@@ -102,6 +102,35 @@ func (o *OP) SetRedirectURIs(uris ...string) {
 // jar. The test fails if the OP answers anything else.
 func (o *OP) Login(t testing.TB, client *http.Client, authURL string) (callbackURL string) {
 	t.Helper()
+	cb := o.login(t, client, authURL)
+	if cb.form != nil {
+		t.Fatalf("oauthtest: the OP answered with a form_post page to %s; use LoginFormPost", cb.url)
+	}
+	return cb.url
+}
+
+// LoginFormPost is Login for an authorization request with
+// response_mode=form_post: the OP ends with a page that POSTs the
+// response to the RP. It returns that form's action (the RP's callback)
+// and fields ("code" and "state", or "error"), without posting them.
+func (o *OP) LoginFormPost(t testing.TB, client *http.Client, authURL string) (action string, fields url.Values) {
+	t.Helper()
+	cb := o.login(t, client, authURL)
+	if cb.form == nil {
+		t.Fatalf("oauthtest: the OP redirected to %s instead of answering with a form_post page", cb.url)
+	}
+	return cb.url, cb.form
+}
+
+// callback is how the OP hands the browser back to the RP: a redirect
+// to url, or (form_post) a form posting form to url.
+type callback struct {
+	url  string
+	form url.Values
+}
+
+func (o *OP) login(t testing.TB, client *http.Client, authURL string) callback {
+	t.Helper()
 	if client == nil {
 		jar, _ := cookiejar.New(nil)
 		client = &http.Client{Jar: jar}
@@ -113,6 +142,7 @@ func (o *OP) Login(t testing.TB, client *http.Client, authURL string) (callbackU
 	if err != nil {
 		t.Fatalf("oauthtest: issuer %q: %v", o.Issuer, err)
 	}
+	leaves := func(u *url.URL) bool { return u.Scheme != issuer.Scheme || u.Host != issuer.Host }
 	req, err := http.NewRequest(http.MethodGet, authURL, nil)
 	if err != nil {
 		t.Fatalf("oauthtest: authorization URL %q: %v", authURL, err)
@@ -131,14 +161,20 @@ func (o *OP) Login(t testing.TB, client *http.Client, authURL string) (callbackU
 			if err != nil {
 				t.Fatalf("oauthtest: %s %s: status %d without a usable Location: %v", req.Method, req.URL, resp.StatusCode, err)
 			}
-			if loc.Scheme != issuer.Scheme || loc.Host != issuer.Host {
-				return loc.String()
+			if leaves(loc) {
+				return callback{url: loc.String()}
 			}
 			req, _ = http.NewRequest(http.MethodGet, loc.String(), nil)
-		case resp.StatusCode == http.StatusOK && !submitted:
+		case resp.StatusCode == http.StatusOK:
 			form, err := loginForm(req.URL, string(body))
 			if err != nil {
 				t.Fatalf("oauthtest: %s %s: %v; page:\n%s", req.Method, req.URL, err, limit(body))
+			}
+			if action, _ := url.Parse(form.action); submitted && leaves(action) {
+				return callback{url: form.action, form: form.values}
+			}
+			if submitted {
+				t.Fatalf("oauthtest: %s %s: the login form again:\n%s", req.Method, req.URL, limit(body))
 			}
 			form.values.Set("username", o.Username)
 			form.values.Set("password", o.Password)
@@ -150,7 +186,7 @@ func (o *OP) Login(t testing.TB, client *http.Client, authURL string) (callbackU
 		}
 	}
 	t.Fatalf("oauthtest: too many redirects from %s", authURL)
-	return ""
+	return callback{}
 }
 
 func limit(b []byte) string {
@@ -170,7 +206,8 @@ var (
 	hiddenRE = regexp.MustCompile(`(?is)<input[^>]*\btype="hidden"[^>]*\bname="([^"]*)"[^>]*\bvalue="([^"]*)"`)
 )
 
-// loginForm reads the action and hidden fields of the OP's login page.
+// loginForm reads the action and hidden fields of the OP's login page, or
+// of its form_post page.
 func loginForm(page *url.URL, body string) (*form, error) {
 	m := formRE.FindStringSubmatch(body)
 	if m == nil {
