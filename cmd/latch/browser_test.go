@@ -59,6 +59,11 @@ type browserKit struct {
 	pkgDir      string // this package's directory, for go build
 	// allowOrigins are origins besides Latch's the page may reach.
 	allowOrigins []string
+	// extraArgs are Chromium flags besides chromiumArgs (e.g. host
+	// resolver rules); ignoreHTTPSErrors accepts the test's own TLS
+	// certificates.
+	extraArgs         []string
+	ignoreHTTPSErrors bool
 }
 
 // needBrowser returns the kit, or skips the test (fails it when
@@ -348,6 +353,7 @@ type browserPlan struct {
 	Args            []string `json:"args"`
 	Origin          string   `json:"origin"`
 	AllowOrigins    []string `json:"allowOrigins,omitempty"`
+	IgnoreHTTPS     bool     `json:"ignoreHTTPSErrors,omitempty"`
 	Bundle          string   `json:"bundle"`
 	StorageStateIn  string   `json:"storageStateIn,omitempty"`
 	StorageStateOut string   `json:"storageStateOut,omitempty"`
@@ -387,7 +393,8 @@ func (r *browserResult) get(t *testing.T, name string, v any) {
 func (k *browserKit) browse(t *testing.T, srv *latchProcess, bundle, stateIn, stateOut string, steps []step) *browserResult {
 	t.Helper()
 	plan, err := json.Marshal(browserPlan{
-		Chromium: k.chromium, Args: chromiumArgs, Origin: srv.origin, AllowOrigins: k.allowOrigins, Bundle: bundle,
+		Chromium: k.chromium, Args: append(slices.Clone(chromiumArgs), k.extraArgs...), Origin: srv.origin, AllowOrigins: k.allowOrigins,
+		IgnoreHTTPS: k.ignoreHTTPSErrors, Bundle: bundle,
 		StorageStateIn: stateIn, StorageStateOut: stateOut, TimeoutMs: 10000, Steps: steps,
 	})
 	if err != nil {

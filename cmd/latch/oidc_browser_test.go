@@ -4,6 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -71,5 +76,91 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	res.get(t, "session", &sess)
 	if !strings.EqualFold(sess.User.Email, op.Email) || sess.User.Name != op.Name {
 		t.Errorf("session user = %+v; want %s <%s>", sess.User, op.Name, op.Email)
+	}
+}
+
+// TestBrowserOIDCFormPostCrossSite: in Chromium, a sign-in with an OpenID
+// provider on another site that answers with response_mode=form_post (as
+// Sign in with Apple does). The provider's page POSTs the code to Latch
+// from its own site, so Chromium sends only SameSite=None cookies with it:
+// the check cookies must be such, which needs https. Latch is at
+// https://app.test (Chromium resolves it to 127.0.0.1, a TLS proxy in the
+// test forwards to latch serve), the provider at http://127.0.0.1.
+func TestBrowserOIDCFormPostCrossSite(t *testing.T) {
+	k := needBrowser(t)
+	bin := k.buildLatch(t)
+	op := oauthtest.NewProvider(t)
+
+	p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+	upstream, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(p.port))
+	proxy := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(upstream))
+	proxy.Config.ErrorLog = log.New(io.Discard, "", 0) // Chromium's first look at the test certificate
+	proxy.StartTLS()
+	t.Cleanup(proxy.Close)
+	proxyURL, _ := url.Parse(proxy.URL)
+	p.origin = "https://app.test:" + proxyURL.Port()
+	k.allowOrigins = []string{op.Issuer}
+	k.extraArgs = []string{"--host-resolver-rules=MAP app.test 127.0.0.1"}
+	k.ignoreHTTPSErrors = true
+
+	op.SetRedirectURIs(p.origin + "/api/auth/callback/idp")
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	p.env = append(cleanEnv(), "LATCH_URL="+p.origin+"/api/auth", "LATCH_DATABASE="+filepath.Join(p.dir, "latch.db"), "LATCH_SECRET="+hex.EncodeToString(secret))
+	yaml := fmt.Sprintf("oauth:\n  - preset: oidc\n    id: idp\n    name: Test IdP\n    issuer: %s\n    clientId: %s\n    clientSecret: %s\n    params: {response_mode: form_post}\n", op.Issuer, op.ClientID, op.ClientSecret)
+	if err := os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("latch server log:\n%s", p.stderr.String())
+		}
+	})
+	p.start()
+
+	bundle := k.bundle(t, p.origin+"/api/auth")
+	res := k.browse(t, p, bundle, "", "", []step{
+		{Name: "page", Op: "testPage"},
+		{Name: "toProvider", Op: "evalNavigate", JS: `nextAuth.signIn("idp", {callbackUrl: "/protected"})`},
+		{Name: "checkCookies", Op: "cookies"},
+		{Name: "fillUser", Op: "fill", Selector: "#username", Value: op.Username},
+		{Name: "fillPassword", Op: "fill", Selector: "#password", Value: op.Password},
+		{Name: "login", Op: "click", Selector: `button[type="submit"]`, Wait: "url"},
+		{Name: "landed", Op: "waitURL", URL: "/protected"},
+		{Name: "greeting", Op: "text", Selector: "#greeting"},
+		{Name: "session", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.json())`},
+	})
+	var toProvider struct{ URL string }
+	res.get(t, "toProvider", &toProvider)
+	if !strings.HasPrefix(toProvider.URL, op.Issuer) {
+		t.Errorf("signIn navigated to %q; want the provider at %s", toProvider.URL, op.Issuer)
+	}
+	var cookies []struct {
+		Name, SameSite string
+		Secure         bool
+	}
+	res.get(t, "checkCookies", &cookies)
+	checks := 0
+	for _, c := range cookies {
+		if c.Name == "__Secure-next-auth.state" || c.Name == "__Secure-next-auth.pkce.code_verifier" {
+			checks++
+			if c.SameSite != "None" || !c.Secure {
+				t.Errorf("Chromium holds %s as SameSite=%s, Secure=%v; want None, true", c.Name, c.SameSite, c.Secure)
+			}
+		}
+	}
+	if checks != 2 {
+		t.Errorf("Chromium holds %d of the state and PKCE cookies; want 2 (cookies: %+v)", checks, cookies)
+	}
+	var greeting string
+	res.get(t, "greeting", &greeting)
+	if !strings.Contains(greeting, op.Email) {
+		t.Errorf("/protected says %q; want the provider's user %s", greeting, op.Email)
+	}
+	var sess struct{ User struct{ Email string } }
+	res.get(t, "session", &sess)
+	if !strings.EqualFold(sess.User.Email, op.Email) {
+		t.Errorf("session user = %+v; want %s", sess.User, op.Email)
 	}
 }

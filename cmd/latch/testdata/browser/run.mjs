@@ -11,6 +11,7 @@
 //     "origin": "http://127.0.0.1:PORT",    the Latch server
 //     "bundle": "/tmp/.../client.js",       client.js bundled by build.mjs
 //     "allowOrigins": ["http://..."],       optional: other origins the page may reach (an OpenID provider)
+//     "ignoreHTTPSErrors": true,            optional: accept any TLS certificate (the tests' own)
 //     "storageStateIn": "state.json",       optional: cookies to start with
 //     "storageStateOut": "state.json",      optional: where to save them at the end
 //     "timeoutMs": 10000,                   per step
@@ -81,6 +82,7 @@ try {
   });
   const context = await browser.newContext({
     storageState: plan.storageStateIn || undefined,
+    ignoreHTTPSErrors: !!plan.ignoreHTTPSErrors,
     viewport: { width: 1000, height: 800 },
   });
   context.setDefaultTimeout(timeout);
