@@ -85,10 +85,11 @@ func (a *Auth) databaseSession(r *http.Request) *Session {
 	}
 	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires}
 	if f := a.cfg.Callbacks.Session; f != nil {
-		if sess, err = f(ctx, &SessionParams{Session: sess, User: user}); err != nil {
+		if sess, err = f(ctx, &SessionParams{Session: sess, User: user}); err != nil || sess == nil {
 			return nil
 		}
 	}
+	sess.userID = user.ID
 	return sess
 }
 

@@ -116,6 +116,9 @@ func TestDatabaseSessionLifecycle(t *testing.T) {
 	if s := h.auth.Session(reqWithCookie(cookies)); s == nil || s.User.Email != "dee@example.com" {
 		t.Errorf("auth.Session = %+v; want Dee", s)
 	}
+	if got := h.auth.Session(reqWithCookie(cookies)).UserID(); got != h.user.ID {
+		t.Errorf("Session().UserID() = %q; want the stored user %q", got, h.user.ID)
+	}
 
 	// Revoking ends the session on the next request.
 	n, err := h.auth.RevokeUserSessions(ctx, h.user.ID)

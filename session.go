@@ -192,9 +192,11 @@ func (a *Auth) runJWT(ctx context.Context, p *JWTParams) (Token, error) {
 // sessionFor builds the session JSON of a token and runs the Session
 // callback.
 func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, update bool, data json.RawMessage) (*Session, error) {
+	sub, _ := t["sub"].(string)
 	s := &Session{
 		User:    sessionUserOf(t),
 		Expires: expires,
+		userID:  sub,
 	}
 	if a.cfg.Callbacks.Session == nil {
 		return s, nil
@@ -206,6 +208,9 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 	s, err := a.cfg.Callbacks.Session(ctx, p)
 	if err == nil && s == nil {
 		err = errSessionEnded
+	}
+	if s != nil {
+		s.userID = sub
 	}
 	return s, err
 }

@@ -69,6 +69,18 @@ type Session struct {
 	// Extra holds further top-level fields, e.g. an access token a Session
 	// callback exposes. They are written after "user" and "expires".
 	Extra map[string]any
+
+	userID string // the token's "sub", or the database session's user
+}
+
+// UserID returns the ID of the signed-in user (the session token's "sub",
+// or the user of a database session), whether or not User.ID shows it.
+// It is "" for a Session made elsewhere, or for a token without "sub".
+func (s *Session) UserID() string {
+	if s == nil {
+		return ""
+	}
+	return s.userID
 }
 
 // SessionUser is the "user" member of a [Session]. Empty fields are left

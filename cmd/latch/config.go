@@ -53,10 +53,22 @@ type fileConfig struct {
 		LogoURL    string `yaml:"logoUrl"`
 		AppName    string `yaml:"appName"`
 	} `yaml:"theme"`
-	// Demo serves the demo app at "/"; default true.
+	// Demo serves the demo app at "/"; default true without Upstream.
 	Demo *bool `yaml:"demo"`
+	// Upstream makes latch serve guard an app as a reverse proxy.
+	Upstream *upstreamConfig `yaml:"upstream"`
 	// AuthJSCookies uses Auth.js v5 cookies and tokens.
 	AuthJSCookies bool `yaml:"authjsCookies"`
+}
+
+// upstreamConfig is the app latch serve guards: every request outside
+// Latch's own paths (the auth API, /healthz, /metrics) goes to it, for
+// signed-in users only.
+type upstreamConfig struct {
+	// URL is where the app listens, e.g. http://127.0.0.1:8080.
+	URL string `yaml:"url"`
+	// Public are path prefixes served without a session, e.g. /assets/.
+	Public []string `yaml:"public"`
 }
 
 // emailConfig configures the email provider.
@@ -153,6 +165,14 @@ func loadConfig(e *env, path string) (*config, error) {
 	set(&c.Addr, "LATCH_ADDR")
 	set(&c.Database, "LATCH_DATABASE")
 	set(&c.Redis, "LATCH_REDIS")
+	var upstream string
+	set(&upstream, "LATCH_UPSTREAM")
+	if upstream != "" {
+		if c.Upstream == nil {
+			c.Upstream = &upstreamConfig{}
+		}
+		c.Upstream.URL = upstream
+	}
 	var secret string
 	set(&secret, "LATCH_SECRET", "NEXTAUTH_SECRET", "AUTH_SECRET")
 	if secret != "" {
@@ -186,6 +206,19 @@ func (c *config) validate() error {
 	case "", "jwt", "database":
 	default:
 		errs = append(errs, fmt.Errorf("%s: sessionStrategy %q: want jwt or database", c.where("sessionStrategy"), c.SessionStrategy))
+	}
+	if u := c.Upstream; u != nil {
+		if _, err := parseUpstream(u.URL); err != nil {
+			errs = append(errs, fmt.Errorf("%s: upstream.url: %w", c.where("upstream.url"), err))
+		}
+		for i, p := range u.Public {
+			if !strings.HasPrefix(p, "/") {
+				errs = append(errs, fmt.Errorf("%s: upstream.public[%d] %q: want a path prefix starting with /", c.where(fmt.Sprintf("upstream.public[%d]", i)), i, p))
+			}
+		}
+		if c.Demo != nil && *c.Demo {
+			errs = append(errs, fmt.Errorf("%s: demo and upstream both want /: turn the demo off", c.where("demo")))
+		}
 	}
 	if c.Email != nil && c.Email.From == "" {
 		errs = append(errs, fmt.Errorf("%s: email.from is required, e.g. \"Example <no-reply@example.com>\"", c.where("email")))
@@ -226,7 +259,12 @@ func (c *config) where(key string) string {
 	return fmt.Sprintf("%s:%d:%d", c.path, pos.Line, pos.Column)
 }
 
-func (c *config) demo() bool { return c.Demo == nil || *c.Demo }
+func (c *config) demo() bool {
+	if c.Demo == nil {
+		return c.Upstream == nil
+	}
+	return *c.Demo
+}
 
 // redisPrefix is the prefix of Latch's Redis keys.
 func (c *config) redisPrefix() string {

@@ -124,7 +124,8 @@ func displayHost(a *net.TCPAddr) string {
 	return net.JoinHostPort(host, fmt.Sprint(a.Port))
 }
 
-// newServer wires Latch, the demo app, metrics and the health endpoint.
+// newServer wires Latch, the demo app or the upstream app, metrics and
+// the health endpoint.
 func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (http.Handler, error) {
 	format := jwt.V4
 	if c.AuthJSCookies {
@@ -184,6 +185,14 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		}
 		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
+	if u := c.Upstream; u != nil {
+		target, err := parseUpstream(u.URL)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", newUpstream(target, u.Public, auth, log))
+		log.Info("guarding an upstream app", "upstream", target.Redacted(), "public", u.Public)
+	}
 	if c.demo() {
 		index, _ := demoFS.ReadFile("demo/index.html")
 		// The page loads the client from the API's base path.

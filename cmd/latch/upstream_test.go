@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// seen is what the upstream app saw of a request.
+type seen struct {
+	Method, Path, Host, Body           string
+	Cookie                             string
+	User, Email, Name                  string
+	ForwardedFor, ForwardedHost, Proto string
+}
+
+// echoApp is an upstream app that answers what it saw, as JSON.
+func echoApp(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-App", "echo")
+		json.NewEncoder(w).Encode(seen{
+			Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, Body: string(body),
+			Cookie: r.Header.Get("Cookie"),
+			User:   r.Header.Get("X-Forwarded-User"), Email: r.Header.Get("X-Forwarded-Email"), Name: r.Header.Get("X-Forwarded-Name"),
+			ForwardedFor: r.Header.Get("X-Forwarded-For"), ForwardedHost: r.Header.Get("X-Forwarded-Host"), Proto: r.Header.Get("X-Forwarded-Proto"),
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// TestUpstream runs latch serve in front of an app: it lets signed-in
+// requests through with who is signed in, keeps everybody else out, and
+// does not let a client claim an identity or pass Latch's cookies on.
+func TestUpstream(t *testing.T) {
+	app, calls := echoApp(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("upstream:\n  url: "+app.URL+"\n  public: [/assets/]\n"), 0o600)
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann Ünal"); code != 0 {
+		t.Fatal(stderr)
+	}
+	base, c, _, _ := serveInProcess(t)
+	baseURL, _ := url.Parse(base)
+	spoof := map[string]string{"X-Forwarded-User": "admin", "X-Forwarded-Email": "admin@example.com", "X-Forwarded-Name": "Admin"}
+	do := func(method, path, accept string, headers map[string]string, body string) (*http.Response, seen) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var s seen
+		if res.Header.Get("X-App") == "echo" {
+			json.NewDecoder(res.Body).Decode(&s)
+		}
+		return res, s
+	}
+
+	// Signed out: a browser is sent to sign in, an API call gets 401, and
+	// the app hears of neither.
+	res, _ := do("GET", "/app/page?tab=1", "text/html", nil, "")
+	if want := "/api/auth/signin?callbackUrl=" + url.QueryEscape(base+"/app/page?tab=1"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
+		t.Errorf("signed-out page: %d %q; want 302 to %s", res.StatusCode, res.Header.Get("Location"), want)
+	}
+	if res, _ := do("POST", "/app/api", "application/json", spoof, `{}`); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("signed-out API call with forged identity headers: %d; want 401", res.StatusCode)
+	}
+	// A dot-segment or backslash cannot lead out of a public prefix.
+	for _, p := range []string{"/assets/..%2fapp/page", "/assets/%2e%2e%2fapp/page", "/assets/..%5capp/page", "/assets//../app/page"} {
+		if res, _ := do("GET", p, "", nil, ""); res.StatusCode == http.StatusOK {
+			t.Errorf("%s: %d; want no answer from the app", p, res.StatusCode)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the app got %d requests from signed-out clients; want 0", n)
+	}
+	// Public paths need no session, and forged identities are removed.
+	res, got := do("GET", "/assets/app.css", "", spoof, "")
+	if res.StatusCode != http.StatusOK || got.Path != "/assets/app.css" || got.User != "" || got.Email != "" || got.Name != "" {
+		t.Errorf("public path: %d, app saw %+v; want 200 without identity", res.StatusCode, got)
+	}
+
+	signInAnn(t, c, base)
+	c.Jar.SetCookies(baseURL, []*http.Cookie{{Name: "theme", Value: "dark"}})
+	res, got = do("POST", "/app/form?x=1", "text/html", spoof, "a=1&b=2")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("signed-in POST: %d; want 200 from the app", res.StatusCode)
+	}
+	if got.Method != "POST" || got.Path != "/app/form?x=1" || got.Body != "a=1&b=2" {
+		t.Errorf("app saw %s %s %q; want POST /app/form?x=1 with the body", got.Method, got.Path, got.Body)
+	}
+	if got.User == "" || got.User == "admin" || got.Email != "ann@example.com" || got.Name != "Ann Ünal" {
+		t.Errorf("app saw user %q, email %q, name %q; want Ann's ID, ann@example.com, Ann Ünal", got.User, got.Email, got.Name)
+	}
+	if got.Cookie != "theme=dark" {
+		t.Errorf("app saw Cookie %q; want the app's own cookie only (no Latch cookies)", got.Cookie)
+	}
+	if got.Host != baseURL.Host || got.ForwardedHost != baseURL.Host || got.Proto != "http" || got.ForwardedFor != "127.0.0.1" {
+		t.Errorf("app saw Host %q, X-Forwarded-Host %q, -Proto %q, -For %q; want %s, %s, http, 127.0.0.1", got.Host, got.ForwardedHost, got.Proto, got.ForwardedFor, baseURL.Host, baseURL.Host)
+	}
+	_, again := do("GET", "/app/page", "text/html", nil, "")
+	if again.User != got.User {
+		t.Errorf("user ID changed between requests: %q, then %q", got.User, again.User)
+	}
+
+	// Latch's own paths stay Latch's.
+	res, _ = do("GET", "/healthz", "", nil, "")
+	var sess struct{ User struct{ Email string } }
+	res2, _ := c.Get(base + "/api/auth/session")
+	json.NewDecoder(res2.Body).Decode(&sess)
+	if res.StatusCode != http.StatusOK || res.Header.Get("X-App") != "" || sess.User.Email != "ann@example.com" {
+		t.Errorf("/healthz %d (X-App %q), session %+v; want Latch's answers", res.StatusCode, res.Header.Get("X-App"), sess)
+	}
+
+	// The app is down: a clear 502.
+	app.Close()
+	res, _ = do("GET", "/app/page", "text/html", nil, "")
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusBadGateway {
+		t.Errorf("app down: %d %q; want 502", res.StatusCode, body)
+	}
+}
+
+func TestUpstreamConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"relative URL", "upstream:\n  url: 127.0.0.1:8080\n", "latch.yaml:2:8: upstream.url"},
+		{"query", "upstream:\n  url: http://127.0.0.1:8080/?a=1\n", "upstream.url"},
+		{"public without slash", "upstream:\n  url: http://127.0.0.1:8080\n  public: [assets/]\n", "upstream.public[0]"},
+		{"demo too", "demo: true\nupstream:\n  url: http://127.0.0.1:8080\n", "demo and upstream"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte(tc.yaml), 0o600)
+			code, _, stderr := run(t, dir, "", "migrate")
+			if code == 0 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, %q; want an error containing %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestIsPublic(t *testing.T) {
+	public := []string{"/assets/", "/favicon.ico"}
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/assets/app.css", true},
+		{"/assets/", true},
+		{"/favicon.ico", true},
+		{"/assets", false},
+		{"/app", false},
+		{"/assets/../admin", false},
+		{"/assets/./app.css", false},
+		{"/assets//app.css", false},
+		{`/assets/..\admin`, false},
+		{"/ASSETS/app.css", false},
+	}
+	for _, tt := range tests {
+		if got := isPublic(tt.path, public); got != tt.want {
+			t.Errorf("isPublic(%q) = %v; want %v", tt.path, got, tt.want)
+		}
+	}
+	if isPublic("/assets/app.css", nil) {
+		t.Error("a path is public without public prefixes")
+	}
+}
