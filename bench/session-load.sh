@@ -3,6 +3,9 @@
 # cookie against `latch serve`, next to a bare net/http server answering the
 # same JSON, in one run: JWT sessions, database sessions on SQLite, and —
 # when LATCH_TEST_POSTGRES_DSN is set — database sessions on PostgreSQL.
+# Then the upstream guard: GET /app through latch serve (JWT session) to the
+# bare server, next to GET /app through a plain reverse proxy (bare --proxy,
+# no authentication) and on the bare server itself.
 # Prints requests/s, p50/p99 and the ratio to the bare server. Needs wrk
 # (apt-get install wrk), curl and psql (for the PostgreSQL run).
 # LATCH_BENCH_ENV="GOGC=100" passes settings to the latch processes.
@@ -28,13 +31,14 @@ go build -o "$work/bare" ./bench/bare
 secret="load-test-secret-load-test-secret-0123"
 port=3900
 
-# start_latch KEY DATABASE STRATEGY: runs latch serve on the next port with
-# a signed-in user; sets $url and $cookie.
+# start_latch KEY DATABASE STRATEGY [YAML]: runs latch serve on the next
+# port with a signed-in user and YAML added to its configuration; sets
+# $url and $cookie.
 start_latch() {
   local key=$1 db=$2 strategy=$3
   port=$((port + 1))
   mkdir -p "$work/$key"
-  printf 'sessionStrategy: %s\n' "$strategy" >"$work/$key/latch.yaml"
+  printf 'sessionStrategy: %s\n%s\n' "$strategy" "${4:-}" >"$work/$key/latch.yaml"
   (
     cd "$work/$key"
     export LATCH_DATABASE="$db" LATCH_SECRET="$secret" LATCH_URL="http://127.0.0.1:$port/api/auth"
@@ -87,3 +91,13 @@ for k in jwt sqlite postgres; do
   [ -f "$work/$k.rps" ] || continue
   awk -v k="$k" -v a="$(cat "$work/$k.rps")" -v b="$(cat "$work/bare.rps")" 'BEGIN {printf "ratio %s / bare: %.2f\n", k, a / b}'
 done
+
+echo "GET /app, the upstream guard:"
+run bareapp "bare net/http, direct" "http://127.0.0.1:3999/app" ""
+"$work/bare" --addr "127.0.0.1:3998" --proxy "http://127.0.0.1:3999" &
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:3998/app" >/dev/null && break; sleep 0.1; done
+run plainproxy "plain reverse proxy, no auth" "http://127.0.0.1:3998/app" ""
+start_latch upstream "$work/upstream/latch.db" jwt "upstream: {url: 'http://127.0.0.1:3999'}"
+run upstream "latch guarding it, JWT session" "http://127.0.0.1:$port/app" "$cookie"
+awk -v a="$(cat "$work/upstream.rps")" -v b="$(cat "$work/plainproxy.rps")" 'BEGIN {printf "ratio latch guard / plain proxy: %.2f\n", a / b}'
+

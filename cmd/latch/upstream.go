@@ -38,7 +38,14 @@ func parseUpstream(raw string) (*url.URL, error) {
 // the identity headers set and Latch's cookies removed; a browser without
 // a session is sent to sign in, other requests get 401.
 func newUpstream(target *url.URL, public []string, auth *latch.Auth, log *slog.Logger) http.Handler {
+	// Connections to the app are kept for reuse: the default transport
+	// keeps 2, so under load most requests would open a new one.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = nil // the app is reached directly, whatever HTTP_PROXY says
+	transport.MaxIdleConns = 1024
+	transport.MaxIdleConnsPerHost = 1024
 	proxy := &httputil.ReverseProxy{
+		Transport: transport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host // the app sees the public host, as behind any proxy
