@@ -190,7 +190,11 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/", newUpstream(target, u.Public, auth, log))
+		scheme := ""
+		if pu, err := url.Parse(siteURL); err == nil && pu.IsAbs() {
+			scheme = pu.Scheme
+		}
+		mux.Handle("/", newUpstream(target, u.Public, auth, scheme, c.clientIP.IP, log))
 		log.Info("guarding an upstream app", "upstream", target.Redacted(), "public", u.Public)
 	}
 	if c.demo() {

@@ -37,7 +37,11 @@ func parseUpstream(raw string) (*url.URL, error) {
 // with a session (and those under a public prefix) are proxied to it with
 // the identity headers set and Latch's cookies removed; a browser without
 // a session is sent to sign in, other requests get 401.
-func newUpstream(target *url.URL, public []string, auth *latch.Auth, log *slog.Logger) http.Handler {
+//
+// The app sees the public Host, X-Forwarded-Host, X-Forwarded-Proto (the
+// scheme of Latch's public URL, when known) and X-Forwarded-For (the
+// client's address as clientIP resolves it, through trusted proxies).
+func newUpstream(target *url.URL, public []string, auth *latch.Auth, publicScheme string, clientIP func(*http.Request) string, log *slog.Logger) http.Handler {
 	// Connections to the app are kept for reuse: the default transport
 	// keeps 2, so under load most requests would open a new one.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -51,11 +55,21 @@ func newUpstream(target *url.URL, public []string, auth *latch.Auth, log *slog.L
 			pr.Out.Host = pr.In.Host // the app sees the public host, as behind any proxy
 			pr.SetXForwarded()
 			h := pr.Out.Header
-			h.Del(headerUser)
-			h.Del(headerEmail)
-			h.Del(headerName)
-			stripLatchCookies(h)
+			if publicScheme != "" {
+				h.Set("X-Forwarded-Proto", publicScheme)
+			}
+			if ip := clientIP(pr.In); ip != "" {
+				h.Set("X-Forwarded-For", ip)
+			}
+			dropIdentity(h)
+			dropIdentity(pr.Out.Trailer)
+			hadSessionCookie := stripLatchCookies(h)
 			if s := auth.Session(pr.In); s != nil {
+				if !hadSessionCookie {
+					// The session came from "Authorization: Bearer": a
+					// session token the app must not see.
+					h.Del("Authorization")
+				}
 				setIdentity(h, headerUser, s.UserID())
 				setIdentity(h, headerEmail, s.User.Email)
 				setIdentity(h, headerName, s.User.Name)
@@ -77,10 +91,11 @@ func newUpstream(target *url.URL, public []string, auth *latch.Auth, log *slog.L
 }
 
 // isPublic reports whether the (decoded) path p is under a public prefix.
-// A path that is not clean once decoded ("/assets/..%2fadmin") or holds a
-// backslash is never public: the app may resolve it elsewhere.
+// A path that is not clean once decoded ("/assets/..%2fadmin"), or holds
+// a backslash or a semicolon ("/assets/..;/admin", which Java servers
+// read as ".."), is never public: the app may resolve it elsewhere.
 func isPublic(p string, public []string) bool {
-	if len(public) == 0 || strings.Contains(p, `\`) {
+	if len(public) == 0 || strings.ContainsAny(p, `\;`) {
 		return false
 	}
 	clean := path.Clean(p)
@@ -112,17 +127,33 @@ func setIdentity(h http.Header, key, v string) {
 	}
 }
 
+// dropIdentity removes the identity headers from h, in every spelling an
+// app might read as theirs: CGI, WSGI, Rack and PHP servers see
+// X_Forwarded_User as X-Forwarded-User.
+func dropIdentity(h http.Header) {
+	for k := range h {
+		switch strings.ReplaceAll(strings.ToLower(k), "_", "-") {
+		case "x-forwarded-user", "x-forwarded-email", "x-forwarded-name":
+			delete(h, k)
+		}
+	}
+}
+
 // stripLatchCookies removes Latch's cookies (session, CSRF, callback URL,
-// OAuth checks, in both cookie families) from the Cookie headers: the app
-// learns who is signed in from the identity headers and never sees the
-// session token.
-func stripLatchCookies(h http.Header) {
+// OAuth checks, in both cookie families) from the Cookie headers, and
+// reports whether a session cookie was among them: the app learns who is
+// signed in from the identity headers and never sees the session token.
+func stripLatchCookies(h http.Header) (hadSession bool) {
 	var kept []string
 	for _, line := range h.Values("Cookie") {
 		for pair := range strings.SplitSeq(line, ";") {
 			pair = strings.TrimSpace(pair)
 			name, _, _ := strings.Cut(pair, "=")
-			if pair == "" || isLatchCookie(name) {
+			if pair == "" {
+				continue
+			}
+			if isLatch, isSession := latchCookie(name); isLatch {
+				hadSession = hadSession || isSession
 				continue
 			}
 			kept = append(kept, pair)
@@ -132,10 +163,18 @@ func stripLatchCookies(h http.Header) {
 	if len(kept) > 0 {
 		h.Set("Cookie", strings.Join(kept, "; "))
 	}
+	return hadSession
 }
 
-func isLatchCookie(name string) bool {
+// latchCookie reports whether name is one of Latch's cookies, and whether
+// it is (a chunk of) the session cookie.
+func latchCookie(name string) (isLatch, isSession bool) {
 	name = strings.TrimPrefix(name, "__Secure-")
 	name = strings.TrimPrefix(name, "__Host-")
-	return strings.HasPrefix(name, "next-auth.") || strings.HasPrefix(name, "authjs.")
+	for _, family := range []string{"next-auth.", "authjs."} {
+		if rest, ok := strings.CutPrefix(name, family); ok {
+			return true, strings.HasPrefix(rest, "session-token")
+		}
+	}
+	return false, false
 }

@@ -16,9 +16,12 @@ import (
 // seen is what the upstream app saw of a request.
 type seen struct {
 	Method, Path, Host, Body           string
-	Cookie                             string
+	Cookie, Authorization              string
 	User, Email, Name                  string
 	ForwardedFor, ForwardedHost, Proto string
+	// Other are headers an app might read as an identity header too
+	// (X_Forwarded_User, ...).
+	Other []string
 }
 
 // echoApp is an upstream app that answers what it saw, as JSON.
@@ -27,11 +30,20 @@ func echoApp(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		body, _ := io.ReadAll(r.Body)
+		var other []string
+		for k := range r.Header {
+			switch strings.ReplaceAll(strings.ToLower(k), "_", "-") {
+			case "x-forwarded-user", "x-forwarded-email", "x-forwarded-name":
+				if !strings.HasPrefix(k, "X-Forwarded-") {
+					other = append(other, k)
+				}
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-App", "echo")
 		json.NewEncoder(w).Encode(seen{
 			Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, Body: string(body),
-			Cookie: r.Header.Get("Cookie"),
+			Cookie: r.Header.Get("Cookie"), Authorization: r.Header.Get("Authorization"), Other: other,
 			User:   r.Header.Get("X-Forwarded-User"), Email: r.Header.Get("X-Forwarded-Email"), Name: r.Header.Get("X-Forwarded-Name"),
 			ForwardedFor: r.Header.Get("X-Forwarded-For"), ForwardedHost: r.Header.Get("X-Forwarded-Host"), Proto: r.Header.Get("X-Forwarded-Proto"),
 		})
@@ -52,7 +64,10 @@ func TestUpstream(t *testing.T) {
 	}
 	base, c, _, _ := serveInProcess(t)
 	baseURL, _ := url.Parse(base)
-	spoof := map[string]string{"X-Forwarded-User": "admin", "X-Forwarded-Email": "admin@example.com", "X-Forwarded-Name": "Admin"}
+	spoof := map[string]string{
+		"X-Forwarded-User": "admin", "X-Forwarded-Email": "admin@example.com", "X-Forwarded-Name": "Admin",
+		"X_Forwarded_User": "admin", "x-forwarded_email": "admin@example.com",
+	}
 	do := func(method, path, accept string, headers map[string]string, body string) (*http.Response, seen) {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
@@ -84,7 +99,7 @@ func TestUpstream(t *testing.T) {
 		t.Errorf("signed-out API call with forged identity headers: %d; want 401", res.StatusCode)
 	}
 	// A dot-segment or backslash cannot lead out of a public prefix.
-	for _, p := range []string{"/assets/..%2fapp/page", "/assets/%2e%2e%2fapp/page", "/assets/..%5capp/page", "/assets//../app/page"} {
+	for _, p := range []string{"/assets/..%2fapp/page", "/assets/%2e%2e%2fapp/page", "/assets/..%5capp/page", "/assets//../app/page", "/assets/..;/app/page"} {
 		if res, _ := do("GET", p, "", nil, ""); res.StatusCode == http.StatusOK {
 			t.Errorf("%s: %d; want no answer from the app", p, res.StatusCode)
 		}
@@ -94,7 +109,7 @@ func TestUpstream(t *testing.T) {
 	}
 	// Public paths need no session, and forged identities are removed.
 	res, got := do("GET", "/assets/app.css", "", spoof, "")
-	if res.StatusCode != http.StatusOK || got.Path != "/assets/app.css" || got.User != "" || got.Email != "" || got.Name != "" {
+	if res.StatusCode != http.StatusOK || got.Path != "/assets/app.css" || got.User != "" || got.Email != "" || got.Name != "" || len(got.Other) > 0 {
 		t.Errorf("public path: %d, app saw %+v; want 200 without identity", res.StatusCode, got)
 	}
 
@@ -107,8 +122,8 @@ func TestUpstream(t *testing.T) {
 	if got.Method != "POST" || got.Path != "/app/form?x=1" || got.Body != "a=1&b=2" {
 		t.Errorf("app saw %s %s %q; want POST /app/form?x=1 with the body", got.Method, got.Path, got.Body)
 	}
-	if got.User == "" || got.User == "admin" || got.Email != "ann@example.com" || got.Name != "Ann Ünal" {
-		t.Errorf("app saw user %q, email %q, name %q; want Ann's ID, ann@example.com, Ann Ünal", got.User, got.Email, got.Name)
+	if got.User == "" || got.User == "admin" || got.Email != "ann@example.com" || got.Name != "Ann Ünal" || len(got.Other) > 0 {
+		t.Errorf("app saw user %q, email %q, name %q, other identity headers %q; want Ann's ID, ann@example.com, Ann Ünal and no others", got.User, got.Email, got.Name, got.Other)
 	}
 	if got.Cookie != "theme=dark" {
 		t.Errorf("app saw Cookie %q; want the app's own cookie only (no Latch cookies)", got.Cookie)
@@ -116,9 +131,28 @@ func TestUpstream(t *testing.T) {
 	if got.Host != baseURL.Host || got.ForwardedHost != baseURL.Host || got.Proto != "http" || got.ForwardedFor != "127.0.0.1" {
 		t.Errorf("app saw Host %q, X-Forwarded-Host %q, -Proto %q, -For %q; want %s, %s, http, 127.0.0.1", got.Host, got.ForwardedHost, got.Proto, got.ForwardedFor, baseURL.Host, baseURL.Host)
 	}
-	_, again := do("GET", "/app/page", "text/html", nil, "")
-	if again.User != got.User {
-		t.Errorf("user ID changed between requests: %q, then %q", got.User, again.User)
+	_, again := do("GET", "/app/page", "text/html", map[string]string{"Authorization": "Basic YXBwOmtleQ=="}, "")
+	if again.User != got.User || again.Authorization != "Basic YXBwOmtleQ==" {
+		t.Errorf("second request: user %q (first %q), Authorization %q; want the same user and the app's own credentials passed on", again.User, got.User, again.Authorization)
+	}
+	// A session sent as a bearer token is not passed on to the app.
+	var token string
+	for _, ck := range c.Jar.Cookies(baseURL) {
+		if ck.Name == "next-auth.session-token" {
+			token = ck.Value
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/app/api", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bearer seen
+	json.NewDecoder(res.Body).Decode(&bearer)
+	res.Body.Close()
+	if token == "" || res.StatusCode != http.StatusOK || bearer.Email != "ann@example.com" || bearer.Authorization != "" {
+		t.Errorf("bearer session: %d, app saw email %q, Authorization %q; want 200, Ann, and no token", res.StatusCode, bearer.Email, bearer.Authorization)
 	}
 
 	// Latch's own paths stay Latch's.

@@ -233,12 +233,14 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 	if !ok {
 		return nil, nil
 	}
+	// Not cut short by a client that has gone: the counts must be right.
+	bg := context.WithoutCancel(ctx)
 	for _, k := range keys {
 		var err error
 		if strings.HasPrefix(k, KeyPrefixIP) {
-			err = a.limiter.Undo(ctx, k) // an address's failures stay counted
+			err = a.limiter.Undo(bg, k) // an address's failures stay counted
 		} else {
-			err = a.limiter.Reset(ctx, k)
+			err = a.limiter.Reset(bg, k)
 		}
 		if err != nil {
 			a.log.Error("password: reset failure count", "err", err)

@@ -30,11 +30,13 @@ func NewLimiter(rdb goredis.UniversalClient, prefix string, window time.Duration
 }
 
 // hit counts one hit in the key's window unless it is full: INCR, the
-// window's expiry on the first hit, and a DECR when the hit was over the
-// limit, in one round trip. It returns {allowed (0|1), ms left}.
+// window's expiry when it opens (a key that Undo took back to 0 keeps its
+// window), and a DECR when the hit was over the limit, in one round trip.
+// It returns {allowed (0|1), ms left}. A hit whose answer is lost (a
+// timeout after the script ran) stays counted.
 var hit = goredis.NewScript(`
 local n = redis.call("INCR", KEYS[1])
-if n == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+if n == 1 and redis.call("PTTL", KEYS[1]) < 0 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
 if n > tonumber(ARGV[2]) then
   redis.call("DECR", KEYS[1])
   return {0, redis.call("PTTL", KEYS[1])}
