@@ -44,7 +44,7 @@ func echoApp(t *testing.T) (*httptest.Server, *atomic.Int32) {
 		json.NewEncoder(w).Encode(seen{
 			Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, Body: string(body),
 			Cookie: r.Header.Get("Cookie"), Authorization: r.Header.Get("Authorization"), Other: other,
-			User:   r.Header.Get("X-Forwarded-User"), Email: r.Header.Get("X-Forwarded-Email"), Name: r.Header.Get("X-Forwarded-Name"),
+			User: r.Header.Get("X-Forwarded-User"), Email: r.Header.Get("X-Forwarded-Email"), Name: r.Header.Get("X-Forwarded-Name"),
 			ForwardedFor: r.Header.Get("X-Forwarded-For"), ForwardedHost: r.Header.Get("X-Forwarded-Host"), Proto: r.Header.Get("X-Forwarded-Proto"),
 		})
 	}))
