@@ -220,3 +220,36 @@ func TestIsPublic(t *testing.T) {
 		t.Error("a path is public without public prefixes")
 	}
 }
+
+// FuzzStripLatchCookies: whatever Cookie headers a client sends, none of
+// Latch's cookies reach the app, and the app's own cookies all do.
+func FuzzStripLatchCookies(f *testing.F) {
+	f.Add("theme=dark; next-auth.session-token=abc; __Secure-next-auth.session-token.0=x", "a=1")
+	f.Add("__Host-next-auth.csrf-token=1|2;authjs.session-token=t", "")
+	f.Add(";;=;next-auth.;x", "__Secure-authjs.pkce.code_verifier=v")
+	f.Fuzz(func(t *testing.T, line1, line2 string) {
+		h := http.Header{"Cookie": {line1, line2}}
+		stripLatchCookies(h)
+		if len(h.Values("Cookie")) > 1 {
+			t.Fatalf("%d Cookie headers left; want at most 1", len(h.Values("Cookie")))
+		}
+		kept := map[string]bool{}
+		for pair := range strings.SplitSeq(h.Get("Cookie"), ";") {
+			pair = strings.TrimSpace(pair)
+			name, _, _ := strings.Cut(pair, "=")
+			if isLatch, _ := latchCookie(name); isLatch {
+				t.Fatalf("Latch cookie %q passed on from %q, %q", name, line1, line2)
+			}
+			kept[pair] = true
+		}
+		for _, line := range []string{line1, line2} {
+			for pair := range strings.SplitSeq(line, ";") {
+				pair = strings.TrimSpace(pair)
+				name, _, _ := strings.Cut(pair, "=")
+				if isLatch, _ := latchCookie(name); pair != "" && !isLatch && !kept[pair] {
+					t.Fatalf("the app's cookie %q was dropped from %q, %q", pair, line1, line2)
+				}
+			}
+		}
+	})
+}
