@@ -47,8 +47,9 @@ type Config struct {
 
 	// MaxAge is how long an idle session lives. Default 30 days.
 	MaxAge time.Duration
-	// UpdateAge is how often a database session's expiry is written back.
-	// Default 24 hours.
+	// UpdateAge is how often a database session's expiry is written back
+	// by GET <base>/session, and how often [Auth.Require] extends the
+	// sessions it sees (both strategies). Default 24 hours.
 	UpdateAge time.Duration
 
 	// TokenFormat selects the cookie family and token format: jwt.V4

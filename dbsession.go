@@ -90,6 +90,7 @@ func (a *Auth) databaseSession(r *http.Request) *Session {
 		}
 	}
 	sess.userID = user.ID
+	sess.renewed = rec.Expires.Add(-a.cfg.MaxAge)
 	return sess
 }
 

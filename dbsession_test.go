@@ -173,3 +173,43 @@ func reqWithCookie(c string) *http.Request {
 	r.Header.Set("Cookie", c)
 	return r
 }
+
+// TestDatabaseSessionRequireKeepsAlive: Require extends a database
+// session once it was last extended UpdateAge ago.
+func TestDatabaseSessionRequireKeepsAlive(t *testing.T) {
+	h := newDBHarness(t)
+	ctx := context.Background()
+	cookies, token := h.signIn(t)
+	protected := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	visit := func() *http.Response {
+		req := httptest.NewRequest("GET", "http://localhost:3000/dash", nil)
+		req.Header.Set("Cookie", cookies)
+		w := httptest.NewRecorder()
+		protected.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d; want 200", w.Code)
+		}
+		return w.Result()
+	}
+	signedIn := h.now
+	h.now = h.now.Add(23 * time.Hour)
+	if res := visit(); len(res.Cookies()) != 0 {
+		t.Errorf("23h after sign-in: Set-Cookie %q; want none", res.Header.Values("Set-Cookie"))
+	}
+	if rec, _, _ := h.store.Session(ctx, token); !rec.Expires.Equal(signedIn.Add(30 * 24 * time.Hour)) {
+		t.Errorf("23h after sign-in: stored expiry %v; want it unchanged", rec.Expires)
+	}
+	h.now = h.now.Add(2 * time.Hour)
+	res := visit()
+	want := h.now.Add(30 * 24 * time.Hour)
+	if rec, _, _ := h.store.Session(ctx, token); !rec.Expires.Equal(want) {
+		t.Errorf("25h after sign-in: stored expiry %v; want %v", rec.Expires, want)
+	}
+	if cs := res.Cookies(); len(cs) != 1 || cs[0].Value != token || !cs[0].Expires.Equal(want) {
+		t.Errorf("25h after sign-in: Set-Cookie %q; want the same token expiring %v", res.Header.Values("Set-Cookie"), want)
+	}
+	h.now = h.now.Add(time.Hour)
+	if res := visit(); len(res.Cookies()) != 0 {
+		t.Errorf("an hour after the extension: Set-Cookie %q; want none", res.Header.Values("Set-Cookie"))
+	}
+}

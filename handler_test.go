@@ -2048,6 +2048,71 @@ func TestRequire(t *testing.T) {
 	})
 }
 
+// TestRequireKeepsSessionAlive: a user active on Require'd pages, which
+// never call GET /session, stays signed in: once a day the session is
+// extended with a new cookie, on no other request.
+func TestRequireKeepsSessionAlive(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	b.signIn()
+	codec, err := jwt.New(jwt.V4, "", testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	protected := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) }))
+	get := func(set func(*http.Request)) *httptest.ResponseRecorder {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodGet, httpOrigin+"/dash", nil)
+		set(r)
+		w := httptest.NewRecorder()
+		protected.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d; want 200", w.Code)
+		}
+		return w
+	}
+	withCookie := func(r *http.Request) { r.Header.Set("Cookie", b.cookieHeader()) }
+	renewedCookie := func(w *httptest.ResponseRecorder) string {
+		for _, c := range w.Result().Cookies() {
+			if c.Name == sessionCookie {
+				return c.Value
+			}
+		}
+		return ""
+	}
+
+	h.clock.Advance(23 * time.Hour)
+	if w := get(withCookie); renewedCookie(w) != "" || w.Header().Get("Cache-Control") != "" {
+		t.Errorf("23h after sign-in: Set-Cookie %q, Cache-Control %q; want neither", w.Header().Values("Set-Cookie"), w.Header().Get("Cache-Control"))
+	}
+	h.clock.Advance(2 * time.Hour)
+	token := b.sessionToken()
+	if w := get(func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }); renewedCookie(w) != "" {
+		t.Errorf("bearer session: Set-Cookie %q; want none (there is no cookie to renew)", w.Header().Values("Set-Cookie"))
+	}
+	w := get(withCookie)
+	value := renewedCookie(w)
+	if value == "" || w.Header().Get("Cache-Control") != "private, no-store" {
+		t.Fatalf("25h after sign-in: Set-Cookie %q, Cache-Control %q; want a new session cookie, private", w.Header().Values("Set-Cookie"), w.Header().Get("Cache-Control"))
+	}
+	claims, err := codec.Decode(value, h.clock.Now())
+	if err != nil || claims["email"] != "j@example.com" {
+		t.Fatalf("renewed token: %v, %v", claims, err)
+	}
+	if exp := fmt.Sprint(claims["exp"]); exp != fmt.Sprint(h.clock.Now().Add(30*24*time.Hour).Unix()) {
+		t.Errorf("renewed token exp %v; want now + 30 days (%d)", claims["exp"], h.clock.Now().Add(30*24*time.Hour).Unix())
+	}
+	// With the new cookie, the next extension is a day away.
+	r := httptest.NewRequest(http.MethodGet, httpOrigin+"/dash", nil)
+	r.Header.Set("Cookie", sessionCookie+"="+value)
+	h.clock.Advance(time.Hour)
+	w = httptest.NewRecorder()
+	protected.ServeHTTP(w, r)
+	if renewedCookie(w) != "" {
+		t.Errorf("an hour after the renewal: Set-Cookie %q; want none", w.Header().Values("Set-Cookie"))
+	}
+}
+
 func TestSessionAndTokenOfRequest(t *testing.T) {
 	h := newHarness(t)
 	b := h.browser()

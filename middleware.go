@@ -11,10 +11,17 @@ import (
 // navigating to a page (GET or HEAD asking for HTML) is redirected to the
 // sign-in page with callbackUrl set to the page; any other request gets
 // 401 with {"error":"SessionRequired"}.
+//
+// Require keeps the sessions it sees alive, so that a user active on
+// pages that never call GET <base>/session stays signed in: once a
+// session was last extended [Config.UpdateAge] ago (a day by default), it
+// extends it to a full MaxAge, with a new session cookie on the response,
+// which is then marked Cache-Control: private, no-store.
 func (a *Auth) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := a.Session(r)
 		if s != nil {
+			a.keepAlive(w, r, s)
 			next.ServeHTTP(w, r.WithContext(a.withSession(r.Context(), s)))
 			return
 		}

@@ -278,9 +278,61 @@ func (a *Auth) Session(r *http.Request) *Session {
 	if err != nil {
 		return nil
 	}
+	iat := t["iat"]
 	s, err := a.sessionFor(ctx, t, a.now().Add(a.cfg.MaxAge), false, nil)
 	if err != nil {
 		return nil
 	}
+	if n, ok := numericDate(iat); ok {
+		s.renewed = time.Unix(n, 0)
+	}
 	return s
+}
+
+// numericDate reads a JWT NumericDate claim, in whole seconds.
+func numericDate(v any) (int64, bool) {
+	switch v := v.(type) {
+	case json.Number:
+		f, err := v.Float64()
+		return int64(f), err == nil
+	case float64:
+		return int64(v), true
+	case int64:
+		return v, true
+	}
+	return 0, false
+}
+
+// keepAlive extends the session of r, read from its cookie, once it was
+// last extended UpdateAge ago or more: the extension GET <base>/session
+// makes, for pages that never call it. It writes the new session cookie
+// on w (and marks the response private, so that no shared cache keeps
+// it). A session from a bearer token is left as it is.
+func (a *Auth) keepAlive(w http.ResponseWriter, r *http.Request, s *Session) {
+	now := a.now()
+	if s.renewed.IsZero() || now.Sub(s.renewed) < a.cfg.UpdateAge {
+		return
+	}
+	x := a.newExchange(w, r, "", "")
+	raw, names := cookie.Join(x.names.session, x.cookies)
+	if raw == "" {
+		return
+	}
+	ctx := r.Context()
+	expires := now.Add(a.cfg.MaxAge)
+	if a.cfg.Strategy == DatabaseSessions {
+		if err := a.cfg.Store.UpdateSessionExpiry(ctx, raw, expires); err != nil {
+			a.log.Error("latch: extend session", "err", err)
+			return
+		}
+		x.writeSessionValue(raw, names, expires)
+	} else {
+		_, _, value, err := a.refresh(ctx, x.names.sessions, raw, nil, expires)
+		if err != nil {
+			return
+		}
+		x.writeSessionValue(value, names, expires)
+	}
+	x.writeCookies()
+	w.Header().Set("Cache-Control", "private, no-store")
 }

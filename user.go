@@ -71,6 +71,9 @@ type Session struct {
 	Extra map[string]any
 
 	userID string // the token's "sub", or the database session's user
+	// renewed is when the session was last extended (the token's "iat",
+	// or the database expiry less MaxAge); zero when unknown.
+	renewed time.Time
 }
 
 // UserID returns the ID of the signed-in user (the session token's "sub",
