@@ -64,6 +64,9 @@ type browserKit struct {
 	// certificates.
 	extraArgs         []string
 	ignoreHTTPSErrors bool
+	// staticDir is a static site served on Latch's origin for every path
+	// outside /api/auth/ (see run.mjs).
+	staticDir string
 }
 
 // needBrowser returns the kit, or skips the test (fails it when
@@ -354,6 +357,7 @@ type browserPlan struct {
 	Origin          string   `json:"origin"`
 	AllowOrigins    []string `json:"allowOrigins,omitempty"`
 	IgnoreHTTPS     bool     `json:"ignoreHTTPSErrors,omitempty"`
+	StaticDir       string   `json:"staticDir,omitempty"`
 	Bundle          string   `json:"bundle"`
 	StorageStateIn  string   `json:"storageStateIn,omitempty"`
 	StorageStateOut string   `json:"storageStateOut,omitempty"`
@@ -394,7 +398,7 @@ func (k *browserKit) browse(t *testing.T, srv *latchProcess, bundle, stateIn, st
 	t.Helper()
 	plan, err := json.Marshal(browserPlan{
 		Chromium: k.chromium, Args: append(slices.Clone(chromiumArgs), k.extraArgs...), Origin: srv.origin, AllowOrigins: k.allowOrigins,
-		IgnoreHTTPS: k.ignoreHTTPSErrors, Bundle: bundle,
+		IgnoreHTTPS: k.ignoreHTTPSErrors, StaticDir: k.staticDir, Bundle: bundle,
 		StorageStateIn: stateIn, StorageStateOut: stateOut, TimeoutMs: 10000, Steps: steps,
 	})
 	if err != nil {

@@ -12,6 +12,9 @@
 //     "bundle": "/tmp/.../client.js",       client.js bundled by build.mjs
 //     "allowOrigins": ["http://..."],       optional: other origins the page may reach (an OpenID provider)
 //     "ignoreHTTPSErrors": true,            optional: accept any TLS certificate (the tests' own)
+//     "staticDir": "/tmp/.../public",       optional: a static site (a generated Nuxt app) to serve
+//                                           on the origin for every path outside /api/auth/, with
+//                                           index.html for paths that are not files
 //     "storageStateIn": "state.json",       optional: cookies to start with
 //     "storageStateOut": "state.json",      optional: where to save them at the end
 //     "timeoutMs": 10000,                   per step
@@ -49,7 +52,7 @@
 // "error": {"step", "message"}?, "console": [...], "pageErrors": [...],
 // "blocked": [...], "finalURL"}. The exit code is 0 when every step passed.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -93,7 +96,18 @@ try {
     out.blocked.push(route.request().url());
     return route.abort("blockedbyclient");
   });
-  const bundle = readFileSync(plan.bundle);
+  if (plan.staticDir) {
+    const types = { ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".html": "text/html", ".svg": "image/svg+xml" };
+    await context.route((u) => u.origin === origin && !u.pathname.startsWith("/api/auth/"), (route) => {
+      let file = path.join(plan.staticDir, path.normalize(new URL(route.request().url()).pathname));
+      if (!file.startsWith(plan.staticDir) || !existsSync(file) || statSync(file).isDirectory()) {
+        file = path.join(plan.staticDir, "index.html");
+      }
+      const type = types[path.extname(file)] ?? "application/octet-stream";
+      return route.fulfill({ status: 200, contentType: type + "; charset=utf-8", body: readFileSync(file) });
+    });
+  }
+  const bundle = plan.bundle ? readFileSync(plan.bundle) : "";
   await context.route(origin + "/__test/**", (route) => {
     const p = new URL(route.request().url()).pathname;
     if (p === "/__test/client.js") {

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nuxtApp generates the Nuxt app of internal/compat/nuxt (the real
+// @sidebase/nuxt-auth, authjs provider) as static files and returns their
+// folder. It skips the test (fails it when LATCH_TEST_STRICT=1) when the
+// app's node packages are missing.
+func nuxtApp(t *testing.T, k *browserKit) string {
+	t.Helper()
+	project := filepath.Join(k.pkgDir, "..", "..", "internal", "compat", "nuxt")
+	nuxi := filepath.Join(project, "node_modules", "@nuxt", "cli", "bin", "nuxi.mjs")
+	if _, err := os.Stat(nuxi); err != nil {
+		msg := "nuxt-auth test: the Nuxt app's packages are not installed; install them with: cd internal/compat/nuxt && npm ci"
+		if os.Getenv("LATCH_TEST_STRICT") == "1" {
+			t.Fatalf("%s (LATCH_TEST_STRICT=1)", msg)
+		}
+		t.Skipf("%s (set LATCH_TEST_STRICT=1 to make this a failure)", msg)
+	}
+	work := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k.node, nuxi, "generate", project)
+	cmd.Dir = project
+	cmd.Env = append(os.Environ(), "NUXT_TELEMETRY_DISABLED=1",
+		"LATCH_NUXT_BUILD_DIR="+filepath.Join(work, "build"), "LATCH_NUXT_OUTPUT_DIR="+filepath.Join(work, "output"))
+	begun := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nuxi generate: %v\n%s", err, out)
+	}
+	t.Logf("nuxi generate: %v", time.Since(begun).Round(time.Millisecond))
+	public := filepath.Join(work, "output", "public")
+	if _, err := os.Stat(filepath.Join(public, "index.html")); err != nil {
+		t.Fatalf("nuxi generate made no index.html: %v", err)
+	}
+	return public
+}
+
+// TestBrowserNuxtAuth: in Chromium, a Nuxt app using the real
+// @sidebase/nuxt-auth (authjs provider) against latch serve: useAuth()'s
+// status, data and lastRefreshedAt, getCsrfToken, getProviders, signIn
+// with wrong and right credentials, getSession and signOut.
+func TestBrowserNuxtAuth(t *testing.T) {
+	k := needBrowser(t)
+	k.staticDir = nuxtApp(t, k)
+	srv := startLatch(t, k.buildLatch(t))
+	res := k.browse(t, srv, "", "", "", []step{
+		{Name: "home", Op: "goto", URL: "/"},
+		{Name: "ready", Op: "eval", JS: `new Promise(r => { const w = () => window.nuxtAuth ? r(true) : setTimeout(w, 20); w() })`},
+		{Name: "signedOut", Op: "waitText", Selector: "#status", Equals: "unauthenticated"},
+		{Name: "csrf", Op: "eval", JS: `nuxtAuth.getCsrfToken()`},
+		{Name: "providers", Op: "eval", JS: `nuxtAuth.getProviders()`},
+		{Name: "wrong", Op: "eval", JS: fmt.Sprintf(`nuxtAuth.signIn("credentials", {email: %q, password: "wrong password", redirect: false})`, browserUserEmail)},
+		{Name: "stillSignedOut", Op: "text", Selector: "#status"},
+		{Name: "right", Op: "eval", JS: fmt.Sprintf(`nuxtAuth.signIn("credentials", {email: %q, password: %q, redirect: false})`, browserUserEmail, browserUserPassword)},
+		{Name: "signedIn", Op: "waitText", Selector: "#status", Equals: "authenticated"},
+		{Name: "data", Op: "text", Selector: "#data"},
+		{Name: "lastRefreshed", Op: "text", Selector: "#last-refreshed"},
+		{Name: "getSession", Op: "eval", JS: `nuxtAuth.getSession()`},
+		{Name: "signOut", Op: "eval", JS: `nuxtAuth.signOut({redirect: false}).then(() => true)`},
+		{Name: "signedOutAgain", Op: "waitText", Selector: "#status", Equals: "unauthenticated"},
+		{Name: "dataAfter", Op: "text", Selector: "#data"},
+		{Name: "serverSession", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.json())`},
+	})
+
+	var csrf string
+	res.get(t, "csrf", &csrf)
+	if len(csrf) != 64 {
+		t.Errorf("getCsrfToken() = %q; want a 64-hex token", csrf)
+	}
+	var providers map[string]struct{ ID, Type, SigninURL string }
+	res.get(t, "providers", &providers)
+	if p := providers["credentials"]; p.Type != "credentials" || p.SigninURL != srv.origin+"/api/auth/signin/credentials" {
+		t.Errorf("getProviders() = %+v; want the credentials provider", providers)
+	}
+	var wrong, right struct {
+		Error  *string
+		OK     bool
+		Status int
+		URL    *string
+	}
+	res.get(t, "wrong", &wrong)
+	if wrong.Error == nil || *wrong.Error != "CredentialsSignin" {
+		t.Errorf("signIn with a wrong password = %+v; want error CredentialsSignin", wrong)
+	}
+	var status string
+	res.get(t, "stillSignedOut", &status)
+	if status != "unauthenticated" {
+		t.Errorf("status after a wrong password = %q; want unauthenticated", status)
+	}
+	res.get(t, "right", &right)
+	if right.Error != nil || !right.OK || right.URL == nil || !strings.HasPrefix(*right.URL, srv.origin) {
+		t.Errorf("signIn with the right password = %+v; want ok, no error, a URL on %s", right, srv.origin)
+	}
+	var data string
+	res.get(t, "data", &data)
+	checkSession(t, "useAuth().data", json.RawMessage(data))
+	var last string
+	res.get(t, "lastRefreshed", &last)
+	if last == "" {
+		t.Error("lastRefreshedAt is empty after signing in")
+	}
+	var got json.RawMessage
+	res.get(t, "getSession", &got)
+	checkSession(t, "getSession()", got)
+	res.get(t, "dataAfter", &data)
+	if data != "null" {
+		t.Errorf("useAuth().data after signOut = %s; want null", data)
+	}
+	var after map[string]any
+	res.get(t, "serverSession", &after)
+	if len(after) != 0 {
+		t.Errorf("GET /api/auth/session after signOut = %v; want {}", after)
+	}
+}
