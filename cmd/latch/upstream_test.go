@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // seen is what the upstream app saw of a request.
@@ -252,4 +256,71 @@ func FuzzStripLatchCookies(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUpstreamWebSocket: an Upgrade request with a session reaches the
+// app, which switches protocols; bytes then flow both ways. Without a
+// session the upgrade is refused before the app hears of it.
+func TestUpstreamWebSocket(t *testing.T) {
+	var upgrades atomic.Int32
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "websocket" || r.Header.Get("X-Forwarded-Email") == "" {
+			http.Error(w, "want an upgrade from a signed-in user", http.StatusBadRequest)
+			return
+		}
+		upgrades.Add(1)
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		rw.Flush()
+		line, _ := rw.ReadString('\n')
+		rw.WriteString("echo " + r.Header.Get("X-Forwarded-Email") + ": " + line)
+		rw.Flush()
+	}))
+	t.Cleanup(app.Close)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("upstream:\n  url: "+app.URL+"\n"), 0o600)
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
+		t.Fatal(stderr)
+	}
+	base, c, _, _ := serveInProcess(t)
+	baseURL, _ := url.Parse(base)
+
+	upgrade := func(cookie string) (string, *bufio.Reader, net.Conn) {
+		t.Helper()
+		conn, err := net.Dial("tcp", baseURL.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: %s\r\n\r\n", baseURL.Host, cookie)
+		r := bufio.NewReader(conn)
+		status, _ := r.ReadString('\n')
+		return status, r, conn
+	}
+	if status, _, _ := upgrade(""); !strings.Contains(status, " 401 ") {
+		t.Errorf("upgrade without a session: %q; want 401", status)
+	}
+	signInAnn(t, c, base)
+	var cookies []string
+	for _, ck := range c.Jar.Cookies(baseURL) {
+		cookies = append(cookies, ck.Name+"="+ck.Value)
+	}
+	status, r, conn := upgrade(strings.Join(cookies, "; "))
+	if !strings.Contains(status, " 101 ") {
+		t.Fatalf("upgrade with a session: %q; want 101", status)
+	}
+	for line, _ := r.ReadString('\n'); line != "\r\n" && line != ""; line, _ = r.ReadString('\n') {
+	}
+	fmt.Fprintf(conn, "hello\n")
+	if got, _ := r.ReadString('\n'); got != "echo ann@example.com: hello\n" {
+		t.Errorf("through the upgraded connection: %q; want the app's echo", got)
+	}
+	if upgrades.Load() != 1 {
+		t.Errorf("the app saw %d upgrades; want 1", upgrades.Load())
+	}
 }
