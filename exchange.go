@@ -30,6 +30,10 @@ type exchange struct {
 	csrfToken    string // the token of the (valid or new) CSRF cookie
 	csrfVerified bool   // a POST whose body carried that token
 	callbackURL  string // where the flow ends, after the redirect rule
+	// startedAs is the session cookie value a FormPost OAuth sign-in
+	// started with, carried in its check cookie, for a callback that
+	// comes without the session cookie.
+	startedAs string
 
 	setCookies []setCookie
 }

@@ -20,6 +20,10 @@ import (
 // state, PKCE and nonce cookies.
 const checkCookieLife = 15 * time.Minute
 
+// maxCarriedSession bounds the session cookie value a FormPost sign-in
+// carries in its check cookie, which must stay one cookie.
+const maxCarriedSession = 1600
+
 func randomToken() string {
 	var b [32]byte
 	rand.Read(b[:])
@@ -33,12 +37,23 @@ func (a *Auth) startOAuth(x *exchange, p OAuthProvider) {
 	checks := p.Checks()
 	req := AuthorizationRequest{RedirectURI: x.base + "/callback/" + info.ID, Params: x.r.URL.Query()}
 	opts := checkCookieOptions(x.names.opts, checks)
+	// The callback-url and session cookies will not come with a FormPost
+	// provider's cross-site POST: the check cookies carry them, the
+	// session (to link the account to a signed-in user) in the first one
+	// only, and only when it is small.
+	session := ""
+	if checks.FormPost {
+		if raw, _ := joinNames(x); len(raw) <= maxCarriedSession {
+			session = raw
+		}
+	}
 	set := func(name, value string, maxAge bool) error {
 		claims := jwt.Claims{"value": value, "provider": info.ID}
 		if checks.FormPost {
-			// The callback-url cookie will not come with the provider's
-			// cross-site POST.
 			claims["callbackUrl"] = x.callbackURL
+			if session != "" {
+				claims["session"], session = session, ""
+			}
 		}
 		v, err := x.names.checks[name].Encode(claims, a.now(), checkCookieLife)
 		if err != nil {
@@ -111,7 +126,7 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 	checks := p.Checks()
 	req := CallbackRequest{RedirectURI: x.base + "/callback/" + info.ID, Code: params.Get("code"), Params: params}
 	opts := checkCookieOptions(x.names.opts, checks)
-	callbackURL := "" // from a check cookie, for FormPost providers
+	callbackURL, startedAs := "", "" // from a check cookie, for FormPost providers
 	read := func(name string) (string, error) {
 		raw, ok := cookie.Get(x.cookies, name)
 		x.setCookie(name, cookie.Clear(name, opts))
@@ -131,6 +146,9 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 		}
 		if u, _ := claims["callbackUrl"].(string); u != "" && callbackURL == "" {
 			callbackURL = u
+		}
+		if raw, _ := claims["session"].(string); raw != "" && startedAs == "" {
+			startedAs = raw
 		}
 		return v, nil
 	}
@@ -157,9 +175,12 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 			return
 		}
 	}
-	if checks.FormPost && callbackURL != "" && x.r.Method == http.MethodPost {
-		if _, sent := cookie.Get(x.cookies, x.names.callbackURL); !sent {
+	if checks.FormPost && x.r.Method == http.MethodPost {
+		if _, sent := cookie.Get(x.cookies, x.names.callbackURL); !sent && callbackURL != "" {
 			x.setCallbackURL(a.redirectTo(callbackURL, x.origin))
+		}
+		if raw, _ := joinNames(x); raw == "" {
+			x.startedAs = startedAs
 		}
 	}
 	profile, err := p.Exchange(ctx, req)
@@ -280,9 +301,14 @@ func (a *Auth) fireLinkAccount(ctx context.Context, u *User, acc *LinkedAccount)
 
 // currentUser is the stored user signed in on this request, or nil. The
 // session is checked as GET <base>/session checks it (a JWT the JWT
-// callback ends counts as signed out), and its user must exist.
+// callback ends counts as signed out), and its user must exist. For a
+// FormPost callback without the session cookie, it is the session the
+// sign-in started with, checked now: one that ended since links nothing.
 func (a *Auth) currentUser(x *exchange) (*StoredUser, error) {
 	raw, _ := joinNames(x)
+	if raw == "" {
+		raw = x.startedAs // still checked as if it came now
+	}
 	if raw == "" {
 		return nil, nil
 	}

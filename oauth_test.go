@@ -351,28 +351,12 @@ func TestOIDCFormPostCrossSite(t *testing.T) {
 		pc.ClientSecret = ""
 		pc.ClientSecretFunc = func(context.Context) (string, error) { secrets.Add(1); return secret, nil }
 	})
-	jar, _ := cookiejar.New(nil)
-	c := s.srv.Client()
-	c.Jar = jar
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	res, err := c.Get(s.srv.URL + "/api/auth/csrf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var csrf struct{ CsrfToken string }
-	json.NewDecoder(res.Body).Decode(&csrf)
+	b := newTLSBrowser(s)
 	// A sign-in request cannot switch the response mode back.
-	res, err = c.PostForm(s.srv.URL+"/api/auth/signin/idp?response_mode=query", url.Values{"csrfToken": {csrf.CsrfToken}, "callbackUrl": {"/after"}, "json": {"true"}})
-	if err != nil {
-		t.Fatal(err)
+	authURL, res := b.startFormPost(t, "?response_mode=query")
+	if !strings.Contains(authURL, "response_mode=form_post") {
+		t.Errorf("authorization URL %q; want response_mode=form_post", authURL)
 	}
-	var out struct{ URL string }
-	json.NewDecoder(res.Body).Decode(&out)
-	if !strings.Contains(out.URL, "response_mode=form_post") {
-		t.Errorf("authorization URL %q; want response_mode=form_post", out.URL)
-	}
-	crossSite := map[string]bool{} // the cookies a browser sends with a cross-site POST
 	for _, h := range res.Header.Values("Set-Cookie") {
 		name, _, _ := strings.Cut(h, "=")
 		switch name {
@@ -380,51 +364,154 @@ func TestOIDCFormPostCrossSite(t *testing.T) {
 			if !strings.Contains(h, "; Secure") || !strings.Contains(h, "; SameSite=None") || !strings.Contains(h, "; HttpOnly") {
 				t.Errorf("check cookie %s; want HttpOnly; Secure; SameSite=None", h)
 			}
-			crossSite[name] = true
 		case "__Secure-next-auth.callback-url":
 			if !strings.Contains(h, "; SameSite=Lax") {
 				t.Errorf("callback-url cookie %s; want SameSite=Lax", h)
 			}
 		}
 	}
-	if len(crossSite) != 2 {
-		t.Fatalf("sign-in set cookies %q; want the state and nonce cookies", res.Header.Values("Set-Cookie"))
+	if len(b.crossSite) != 2 {
+		t.Fatalf("sign-in set cookies %q; want the state and nonce cookies SameSite=None", res.Header.Values("Set-Cookie"))
 	}
 
-	action, fields := s.op.LoginFormPost(t, c, out.URL)
+	action, fields := s.op.LoginFormPost(t, b.Client, authURL)
 	if action != s.srv.URL+"/api/auth/callback/idp" || fields.Get("code") == "" || fields.Get("state") == "" {
 		t.Fatalf("form_post to %q with %v; want code and state to the callback", action, fields)
 	}
 	fields.Set("user", `{"name":{"firstName":"Ann","lastName":"Apple"},"email":"ann@example.com"}`)
-	req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	u, _ := url.Parse(action)
-	for _, ck := range jar.Cookies(u) {
-		if crossSite[ck.Name] {
-			req.AddCookie(ck)
-		}
-	}
-	bare := s.srv.Client() // no jar: only the cookies added above
-	bare.CheckRedirect = c.CheckRedirect
-	res, err = bare.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = b.crossSitePost(t, action, fields)
 	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || loc != s.srv.URL+"/after" {
 		t.Fatalf("cross-site form_post callback: %d %q; want 302 to %s/after (from the state cookie)", res.StatusCode, loc, s.srv.URL)
 	}
-	jar.SetCookies(u, res.Cookies())
-	if got := s.session(t, c); !strings.Contains(got, s.op.Email) || !strings.Contains(got, `"name":"Ann Apple"`) {
+	if got := s.session(t, b.Client); !strings.Contains(got, s.op.Email) || !strings.Contains(got, `"name":"Ann Apple"`) {
 		t.Errorf("session after the cross-site form_post = %s; want %s named Ann Apple", got, s.op.Email)
 	}
 	if secrets.Load() != 1 {
 		t.Errorf("client secrets made: %d; want 1", secrets.Load())
 	}
 	for _, ck := range res.Cookies() {
-		if crossSite[ck.Name] && ck.MaxAge >= 0 {
+		if b.crossSite[ck.Name] && ck.MaxAge >= 0 {
 			t.Errorf("check cookie %s not cleared by the callback", ck.Name)
 		}
 	}
+}
+
+// A signed-in user who adds a form_post provider gets the account linked,
+// although the provider's cross-site POST comes without the session
+// cookie: the sign-in carried the session in its check cookie. Signing
+// out before the provider answers ends that sign-in.
+func TestOIDCFormPostLinksSignedInUser(t *testing.T) {
+	for _, signOutFirst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "signed in", true: "signed out meanwhile"}[signOutFirst], func(t *testing.T) {
+			s := newOIDCSiteOn(t, httptest.NewTLSServer, func(pc *oauth.Config, cfg *latch.Config) {
+				pc.Params = map[string]string{"response_mode": "form_post"}
+				cfg.Providers = []latch.Provider{&latch.Credentials{Authorize: func(ctx context.Context, _ map[string]string, _ *http.Request) (*latch.User, error) {
+					u, err := cfg.Store.UserByEmail(ctx, "me@example.com")
+					if err != nil {
+						return nil, err
+					}
+					return &u.User, nil
+				}}}
+			})
+			me, _ := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: "me@example.com", Name: "Me"}})
+			b := newTLSBrowser(s)
+			if res := b.post(t, "/api/auth/callback/credentials", url.Values{"json": {"true"}}); res.StatusCode != http.StatusOK {
+				t.Fatalf("credentials sign-in: %d", res.StatusCode)
+			}
+			authURL, _ := b.startFormPost(t, "")
+			action, fields := s.op.LoginFormPost(t, b.Client, authURL)
+			if signOutFirst {
+				b.post(t, "/api/auth/signout", url.Values{"json": {"true"}})
+			}
+			res := b.crossSitePost(t, action, fields)
+			linked, err := s.store.UserByAccount(context.Background(), "idp", s.op.Subject)
+			if signOutFirst {
+				if loc := res.Header.Get("Location"); !strings.Contains(loc, "error=OAuthCallback") || err == nil {
+					t.Errorf("callback after signing out: %q, account linked to %+v; want OAuthCallback and nothing linked", loc, linked)
+				}
+				return
+			}
+			if loc := res.Header.Get("Location"); loc != s.srv.URL+"/after" {
+				t.Fatalf("callback: Location %q; want %s/after", loc, s.srv.URL)
+			}
+			if err != nil || linked.ID != me.ID || s.created.Load() != 0 || s.linked.Load() != 1 {
+				t.Errorf("account linked to %+v (%v), users created %d, links %d; want linked to %s, 0 created, 1 link", linked, err, s.created.Load(), s.linked.Load(), me.ID)
+			}
+		})
+	}
+}
+
+// tlsBrowser is a browser for an https oidcSite that knows which cookies
+// it would send with a cross-site POST: those set SameSite=None.
+type tlsBrowser struct {
+	*http.Client
+	s         *oidcSite
+	crossSite map[string]bool
+}
+
+func newTLSBrowser(s *oidcSite) *tlsBrowser {
+	c := s.srv.Client()
+	c.Jar, _ = cookiejar.New(nil)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &tlsBrowser{Client: c, s: s, crossSite: map[string]bool{}}
+}
+
+// post posts form to path with the CSRF token, noting SameSite=None
+// cookies.
+func (b *tlsBrowser) post(t *testing.T, path string, form url.Values) *http.Response {
+	t.Helper()
+	res, err := b.Get(b.s.srv.URL + "/api/auth/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	form.Set("csrfToken", csrf.CsrfToken)
+	if res, err = b.PostForm(b.s.srv.URL+path, form); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range res.Header.Values("Set-Cookie") {
+		if name, _, _ := strings.Cut(h, "="); strings.Contains(h, "; SameSite=None") {
+			b.crossSite[name] = true
+		}
+	}
+	return res
+}
+
+// startFormPost posts the sign-in form for "idp" (query added to its URL)
+// and returns the provider's authorization URL and the response.
+func (b *tlsBrowser) startFormPost(t *testing.T, query string) (string, *http.Response) {
+	t.Helper()
+	res := b.post(t, "/api/auth/signin/idp"+query, url.Values{"callbackUrl": {"/after"}, "json": {"true"}})
+	var out struct{ URL string }
+	json.NewDecoder(res.Body).Decode(&out)
+	if !strings.HasPrefix(out.URL, b.s.op.Issuer) {
+		t.Fatalf("sign-in answer url = %q; want the provider's authorization URL", out.URL)
+	}
+	return out.URL, res
+}
+
+// crossSitePost posts fields to action as a browser does for a page on
+// another site: with the SameSite=None cookies only. The answer's cookies
+// go to the jar.
+func (b *tlsBrowser) crossSitePost(t *testing.T, action string, fields url.Values) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	u, _ := url.Parse(action)
+	for _, ck := range b.Jar.Cookies(u) {
+		if b.crossSite[ck.Name] {
+			req.AddCookie(ck)
+		}
+	}
+	bare := *b.Client
+	bare.Jar = nil
+	res, err := bare.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Jar.SetCookies(u, res.Cookies())
+	return res
 }
 
 // Without https, SameSite=None cookies cannot be set (browsers want them

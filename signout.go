@@ -41,6 +41,14 @@ func (a *Auth) serveSignOut(x *exchange) {
 		}
 		x.clearSession(names)
 	}
+	// An OAuth sign-in still in progress ends too: a FormPost callback,
+	// which comes without the session cookie, would otherwise link an
+	// account to the session its check cookie carries.
+	for _, name := range []string{x.names.state, x.names.pkce, x.names.nonce} {
+		if _, ok := cookie.Get(x.cookies, name); ok {
+			x.setCookie(name, cookie.Clear(name, x.names.opts))
+		}
+	}
 	x.redirect(x.callbackURL, http.StatusOK)
 }
 
