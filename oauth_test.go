@@ -285,15 +285,21 @@ func TestOIDCAccountNotLinked(t *testing.T) {
 }
 
 // A signed-in user links a second provider account to themselves.
+// meCredentials is a credentials provider that signs in as the stored
+// user me@example.com, whatever is submitted.
+func meCredentials(store latch.Store) *latch.Credentials {
+	return &latch.Credentials{Authorize: func(ctx context.Context, _ map[string]string, _ *http.Request) (*latch.User, error) {
+		u, err := store.UserByEmail(ctx, "me@example.com")
+		if err != nil {
+			return nil, err
+		}
+		return &u.User, nil
+	}}
+}
+
 func TestOIDCLinkWhileSignedIn(t *testing.T) {
 	s := newOIDCSite(t, func(_ *oauth.Config, cfg *latch.Config) {
-		cfg.Providers = []latch.Provider{&latch.Credentials{Authorize: func(ctx context.Context, _ map[string]string, _ *http.Request) (*latch.User, error) {
-			u, err := cfg.Store.UserByEmail(ctx, "me@example.com")
-			if err != nil {
-				return nil, err
-			}
-			return &u.User, nil
-		}}}
+		cfg.Providers = []latch.Provider{meCredentials(cfg.Store)}
 	})
 	me, _ := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: "me@example.com", Name: "Me"}})
 	c := newBrowser()
@@ -405,13 +411,7 @@ func TestOIDCFormPostLinksSignedInUser(t *testing.T) {
 		t.Run(map[bool]string{false: "signed in", true: "signed out meanwhile"}[signOutFirst], func(t *testing.T) {
 			s := newOIDCSiteOn(t, httptest.NewTLSServer, func(pc *oauth.Config, cfg *latch.Config) {
 				pc.Params = map[string]string{"response_mode": "form_post"}
-				cfg.Providers = []latch.Provider{&latch.Credentials{Authorize: func(ctx context.Context, _ map[string]string, _ *http.Request) (*latch.User, error) {
-					u, err := cfg.Store.UserByEmail(ctx, "me@example.com")
-					if err != nil {
-						return nil, err
-					}
-					return &u.User, nil
-				}}}
+				cfg.Providers = []latch.Provider{meCredentials(cfg.Store)}
 			})
 			me, _ := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: "me@example.com", Name: "Me"}})
 			b := newTLSBrowser(s)

@@ -192,15 +192,30 @@ type latchProcess struct {
 // startLatch starts a server with a new database holding the test user.
 func startLatch(t *testing.T, bin string) *latchProcess {
 	t.Helper()
+	p := newLatch(t, bin, "")
+	p.start()
+	return p
+}
+
+// newLatch prepares `latch serve` on a free port of 127.0.0.1, not yet
+// started: a new data folder with yaml as its latch.yaml ("" for none), a
+// new database holding the test user, a new secret, and env added to the
+// environment. Its public origin is http://127.0.0.1:PORT until setOrigin.
+func newLatch(t *testing.T, bin, yaml string, env ...string) *latchProcess {
+	t.Helper()
 	p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
-	p.origin = "http://127.0.0.1:" + strconv.Itoa(p.port)
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	p.env = append(cleanEnv(),
-		"LATCH_URL="+p.origin+"/api/auth",
+	p.env = append(append(cleanEnv(),
 		"LATCH_DATABASE="+filepath.Join(p.dir, "latch.db"),
 		"LATCH_SECRET="+hex.EncodeToString(secret),
-	)
+	), env...)
+	p.setOrigin("http://127.0.0.1:" + strconv.Itoa(p.port))
+	if yaml != "" {
+		if err := os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() {
@@ -208,8 +223,15 @@ func startLatch(t *testing.T, bin string) *latchProcess {
 		}
 	})
 	p.latch(browserUserPassword+"\n", "user", "add", "--email", browserUserEmail, "--name", browserUserName)
-	p.start()
 	return p
+}
+
+// setOrigin makes origin the server's public origin (LATCH_URL is
+// origin/api/auth), e.g. that of a proxy in front of it.
+func (p *latchProcess) setOrigin(origin string) {
+	p.origin = origin
+	p.env = slices.DeleteFunc(p.env, func(kv string) bool { return strings.HasPrefix(kv, "LATCH_URL=") })
+	p.env = append(p.env, "LATCH_URL="+origin+"/api/auth")
 }
 
 // cleanEnv is the environment without any setting latch would read.

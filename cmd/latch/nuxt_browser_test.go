@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -72,25 +70,20 @@ func TestBrowserNuxtAuth(t *testing.T) {
 func TestBrowserNuxtAuthCrossOrigin(t *testing.T) {
 	k := needBrowser(t)
 	bin := k.buildLatch(t)
-	p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
-	p.origin = "http://127.0.0.1:" + strconv.Itoa(p.port)
-	app := httptest.NewServer(spa(nuxtApp(t, k, p.origin+"/api/auth")))
-	t.Cleanup(app.Close)
 	// The app is on another port of the same host: another origin, and
 	// the same site, so Latch's SameSite=Lax cookies go with its requests.
-	secret := make([]byte, 32)
-	rand.Read(secret)
-	p.env = append(cleanEnv(), "LATCH_URL="+p.origin+"/api/auth", "LATCH_DATABASE="+filepath.Join(p.dir, "latch.db"), "LATCH_SECRET="+hex.EncodeToString(secret))
-	if err := os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte("trustedOrigins: ["+app.URL+"]\n"), 0o600); err != nil {
+	// Its address is in Latch's configuration, and Latch's in its build.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("latch server log:\n%s", p.stderr.String())
-		}
-	})
-	p.latch(browserUserPassword+"\n", "user", "add", "--email", browserUserEmail, "--name", browserUserName)
+	appOrigin := "http://" + ln.Addr().String()
+	p := newLatch(t, bin, "trustedOrigins: ["+appOrigin+"]\n")
+	app := httptest.NewUnstartedServer(spa(nuxtApp(t, k, p.origin+"/api/auth")))
+	app.Listener.Close()
+	app.Listener = ln
+	app.Start()
+	t.Cleanup(app.Close)
 	p.start()
 	k.allowOrigins = []string{app.URL}
 	res := k.browse(t, p, "", "", "", nuxtAuthSteps(app.URL+"/"))

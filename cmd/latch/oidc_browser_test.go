@@ -1,22 +1,23 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/latchauth/latch/provider/oauth/oauthtest"
 )
+
+// oidcYAML is the latch.yaml of one OpenID provider "idp", op, with extra
+// lines of its entry.
+func oidcYAML(op *oauthtest.OP, extra string) string {
+	return fmt.Sprintf("oauth:\n  - preset: oidc\n    id: idp\n    name: Test IdP\n    issuer: %s\n    clientId: %s\n    clientSecret: %s\n%s", op.Issuer, op.ClientID, op.ClientSecret, extra)
+}
 
 // TestBrowserOIDCSignIn: in Chromium, next-auth/react's
 // signIn('idp', {callbackUrl: '/protected'}) goes through a real OpenID
@@ -27,22 +28,8 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	op := oauthtest.NewProvider(t)
 	k.allowOrigins = []string{op.Issuer}
 
-	p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
-	p.origin = "http://127.0.0.1:" + strconv.Itoa(p.port)
+	p := newLatch(t, bin, oidcYAML(op, ""))
 	op.SetRedirectURIs(p.origin + "/api/auth/callback/idp")
-	secret := make([]byte, 32)
-	rand.Read(secret)
-	p.env = append(cleanEnv(), "LATCH_URL="+p.origin+"/api/auth", "LATCH_DATABASE="+filepath.Join(p.dir, "latch.db"), "LATCH_SECRET="+hex.EncodeToString(secret))
-	yaml := fmt.Sprintf("oauth:\n  - preset: oidc\n    id: idp\n    name: Test IdP\n    issuer: %s\n    clientId: %s\n    clientSecret: %s\n", op.Issuer, op.ClientID, op.ClientSecret)
-	if err := os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("latch server log:\n%s", p.stderr.String())
-		}
-	})
 	p.start()
 
 	bundle := k.bundle(t, p.origin+"/api/auth")
@@ -91,32 +78,18 @@ func TestBrowserOIDCFormPostCrossSite(t *testing.T) {
 	bin := k.buildLatch(t)
 	op := oauthtest.NewProvider(t)
 
-	p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
-	upstream, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(p.port))
+	p := newLatch(t, bin, oidcYAML(op, "    params: {response_mode: form_post}\n"))
+	upstream, _ := url.Parse(p.origin)
 	proxy := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(upstream))
 	proxy.Config.ErrorLog = log.New(io.Discard, "", 0) // Chromium's first look at the test certificate
 	proxy.StartTLS()
 	t.Cleanup(proxy.Close)
 	proxyURL, _ := url.Parse(proxy.URL)
-	p.origin = "https://app.test:" + proxyURL.Port()
+	p.setOrigin("https://app.test:" + proxyURL.Port())
 	k.allowOrigins = []string{op.Issuer}
 	k.extraArgs = []string{"--host-resolver-rules=MAP app.test 127.0.0.1"}
 	k.ignoreHTTPSErrors = true
-
 	op.SetRedirectURIs(p.origin + "/api/auth/callback/idp")
-	secret := make([]byte, 32)
-	rand.Read(secret)
-	p.env = append(cleanEnv(), "LATCH_URL="+p.origin+"/api/auth", "LATCH_DATABASE="+filepath.Join(p.dir, "latch.db"), "LATCH_SECRET="+hex.EncodeToString(secret))
-	yaml := fmt.Sprintf("oauth:\n  - preset: oidc\n    id: idp\n    name: Test IdP\n    issuer: %s\n    clientId: %s\n    clientSecret: %s\n    params: {response_mode: form_post}\n", op.Issuer, op.ClientID, op.ClientSecret)
-	if err := os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("latch server log:\n%s", p.stderr.String())
-		}
-	})
 	p.start()
 
 	bundle := k.bundle(t, p.origin+"/api/auth")

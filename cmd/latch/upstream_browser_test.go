@@ -1,16 +1,11 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -31,22 +26,7 @@ func TestBrowserUpstream(t *testing.T) {
 	}))
 	t.Cleanup(app.Close)
 
-	p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
-	p.origin = "http://127.0.0.1:" + strconv.Itoa(p.port)
-	secret := make([]byte, 32)
-	rand.Read(secret)
-	p.env = append(cleanEnv(), "LATCH_URL="+p.origin+"/api/auth", "LATCH_DATABASE="+filepath.Join(p.dir, "latch.db"),
-		"LATCH_SECRET="+hex.EncodeToString(secret), "LATCH_UPSTREAM="+app.URL)
-	if err := os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte("upstream:\n  public: [/assets/]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("latch server log:\n%s", p.stderr.String())
-		}
-	})
-	p.latch(browserUserPassword+"\n", "user", "add", "--email", browserUserEmail, "--name", browserUserName)
+	p := newLatch(t, bin, "upstream:\n  public: [/assets/]\n", "LATCH_UPSTREAM="+app.URL)
 	p.start()
 
 	bundle := k.bundle(t, p.origin+"/api/auth")
