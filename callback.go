@@ -89,7 +89,11 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account, profile *
 	_, names := joinNames(x)
 	var err error
 	if a.cfg.Strategy == DatabaseSessions {
-		if old, _ := joinNames(x); old != "" {
+		old, _ := joinNames(x)
+		if old == "" {
+			old = x.startedAs // a FormPost callback comes without the cookie
+		}
+		if old != "" {
 			a.endDatabaseSession(x, old) // a new sign-in replaces the old session
 		}
 		err = a.createDatabaseSession(x, user.ID, names)

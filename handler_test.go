@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -2052,14 +2053,25 @@ func TestRequire(t *testing.T) {
 // never call GET /session, stays signed in: once a day the session is
 // extended with a new cookie, on no other request.
 func TestRequireKeepsSessionAlive(t *testing.T) {
-	h := newHarness(t)
+	var jwtCalls atomic.Int32
+	h := newHarness(t, func(c *latch.Config) {
+		c.Callbacks.JWT = func(_ context.Context, p *latch.JWTParams) (latch.Token, error) {
+			jwtCalls.Add(1)
+			return p.Token, nil
+		}
+	})
 	b := h.browser()
 	b.signIn()
 	codec, err := jwt.New(jwt.V4, "", testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	protected := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) }))
+	// The page says it may be cached publicly; nested Require (a group of
+	// routes, then one route) must not extend twice.
+	protected := h.auth.Require(h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Write([]byte("page"))
+	})))
 	get := func(set func(*http.Request)) *httptest.ResponseRecorder {
 		t.Helper()
 		r := httptest.NewRequest(http.MethodGet, httpOrigin+"/dash", nil)
@@ -2082,18 +2094,25 @@ func TestRequireKeepsSessionAlive(t *testing.T) {
 	}
 
 	h.clock.Advance(23 * time.Hour)
-	if w := get(withCookie); renewedCookie(w) != "" || w.Header().Get("Cache-Control") != "" {
-		t.Errorf("23h after sign-in: Set-Cookie %q, Cache-Control %q; want neither", w.Header().Values("Set-Cookie"), w.Header().Get("Cache-Control"))
+	if w := get(withCookie); renewedCookie(w) != "" || w.Header().Get("Cache-Control") != "public, max-age=3600" {
+		t.Errorf("23h after sign-in: Set-Cookie %q, Cache-Control %q; want no cookie and the page's own caching", w.Header().Values("Set-Cookie"), w.Header().Get("Cache-Control"))
 	}
 	h.clock.Advance(2 * time.Hour)
 	token := b.sessionToken()
 	if w := get(func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }); renewedCookie(w) != "" {
 		t.Errorf("bearer session: Set-Cookie %q; want none (there is no cookie to renew)", w.Header().Values("Set-Cookie"))
 	}
+	jwtCalls.Store(0)
 	w := get(withCookie)
 	value := renewedCookie(w)
-	if value == "" || w.Header().Get("Cache-Control") != "private, no-store" {
-		t.Fatalf("25h after sign-in: Set-Cookie %q, Cache-Control %q; want a new session cookie, private", w.Header().Values("Set-Cookie"), w.Header().Get("Cache-Control"))
+	if value == "" || w.Header().Values("Cache-Control")[0] != "private, no-store" || len(w.Header().Values("Cache-Control")) != 1 {
+		t.Fatalf("25h after sign-in: Set-Cookie %q, Cache-Control %q; want a new session cookie, private whatever the page said", w.Header().Values("Set-Cookie"), w.Header().Values("Cache-Control"))
+	}
+	if n := len(w.Header().Values("Set-Cookie")); n != 1 {
+		t.Errorf("25h after sign-in: %d Set-Cookie headers; want 1 (nested Require extends once)", n)
+	}
+	if n := jwtCalls.Load(); n != 1 {
+		t.Errorf("JWT callback ran %d times for the extending request; want 1", n)
 	}
 	claims, err := codec.Decode(value, h.clock.Now())
 	if err != nil || claims["email"] != "j@example.com" {

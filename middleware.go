@@ -16,12 +16,14 @@ import (
 // pages that never call GET <base>/session stays signed in: once a
 // session was last extended [Config.UpdateAge] ago (a day by default), it
 // extends it to a full MaxAge, with a new session cookie on the response,
-// which is then marked Cache-Control: private, no-store.
+// which is then kept Cache-Control: private, no-store whatever next sets.
 func (a *Auth) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := a.Session(r)
 		if s != nil {
-			a.keepAlive(w, r, s)
+			if a.keepAlive(w, r, s) {
+				w = &privateWriter{ResponseWriter: w}
+			}
 			next.ServeHTTP(w, r.WithContext(a.withSession(r.Context(), s)))
 			return
 		}

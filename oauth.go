@@ -20,9 +20,10 @@ import (
 // state, PKCE and nonce cookies.
 const checkCookieLife = 15 * time.Minute
 
-// maxCarriedSession bounds the session cookie value a FormPost sign-in
-// carries in its check cookie, which must stay one cookie.
-const maxCarriedSession = 1600
+// maxCarried bounds the session cookie value and callback URL that a
+// FormPost sign-in carries in one check cookie, which must stay within a
+// browser's 4096 bytes once encrypted.
+const maxCarried = 2400
 
 func randomToken() string {
 	var b [32]byte
@@ -43,7 +44,7 @@ func (a *Auth) startOAuth(x *exchange, p OAuthProvider) {
 	// only, and only when it is small.
 	session := ""
 	if checks.FormPost {
-		if raw, _ := joinNames(x); len(raw) <= maxCarriedSession {
+		if raw, _ := joinNames(x); len(raw)+len(x.callbackURL) <= maxCarried {
 			session = raw
 		}
 	}

@@ -407,11 +407,23 @@ func TestOIDCFormPostCrossSite(t *testing.T) {
 // cookie: the sign-in carried the session in its check cookie. Signing
 // out before the provider answers ends that sign-in.
 func TestOIDCFormPostLinksSignedInUser(t *testing.T) {
-	for _, signOutFirst := range []bool{false, true} {
-		t.Run(map[bool]string{false: "signed in", true: "signed out meanwhile"}[signOutFirst], func(t *testing.T) {
+	tests := []struct {
+		name              string
+		database, signOut bool
+	}{
+		{"signed in", false, false},
+		{"signed in, database sessions", true, false},
+		{"signed out meanwhile", false, true},
+	}
+	for _, tt := range tests {
+		signOutFirst := tt.signOut
+		t.Run(tt.name, func(t *testing.T) {
 			s := newOIDCSiteOn(t, httptest.NewTLSServer, func(pc *oauth.Config, cfg *latch.Config) {
 				pc.Params = map[string]string{"response_mode": "form_post"}
 				cfg.Providers = []latch.Provider{meCredentials(cfg.Store)}
+				if tt.database {
+					cfg.Strategy = latch.DatabaseSessions
+				}
 			})
 			me, _ := s.store.CreateUser(context.Background(), latch.StoredUser{User: latch.User{Email: "me@example.com", Name: "Me"}})
 			b := newTLSBrowser(s)
@@ -436,6 +448,13 @@ func TestOIDCFormPostLinksSignedInUser(t *testing.T) {
 			}
 			if err != nil || linked.ID != me.ID || s.created.Load() != 0 || s.linked.Load() != 1 {
 				t.Errorf("account linked to %+v (%v), users created %d, links %d; want linked to %s, 0 created, 1 link", linked, err, s.created.Load(), s.linked.Load(), me.ID)
+			}
+			if tt.database {
+				// The session the sign-in started with was replaced, not
+				// left behind.
+				if sessions, err := s.store.UserSessions(context.Background(), me.ID); err != nil || len(sessions) != 1 {
+					t.Errorf("sessions of the user after the link: %d (%v); want 1", len(sessions), err)
+				}
 			}
 		})
 	}

@@ -286,6 +286,7 @@ func (a *Auth) Session(r *http.Request) *Session {
 	if n, ok := numericDate(iat); ok {
 		s.renewed = time.Unix(n, 0)
 	}
+	s.token = t
 	return s
 }
 
@@ -306,33 +307,65 @@ func numericDate(v any) (int64, bool) {
 // keepAlive extends the session of r, read from its cookie, once it was
 // last extended UpdateAge ago or more: the extension GET <base>/session
 // makes, for pages that never call it. It writes the new session cookie
-// on w (and marks the response private, so that no shared cache keeps
-// it). A session from a bearer token is left as it is.
-func (a *Auth) keepAlive(w http.ResponseWriter, r *http.Request, s *Session) {
+// on w and reports whether it did; the response must then stay private
+// (see privateWriter). A session from a bearer token is left as it is.
+// The callbacks are not run again: s already went through them.
+func (a *Auth) keepAlive(w http.ResponseWriter, r *http.Request, s *Session) bool {
 	now := a.now()
 	if s.renewed.IsZero() || now.Sub(s.renewed) < a.cfg.UpdateAge {
-		return
+		return false
 	}
 	x := a.newExchange(w, r, "", "")
 	raw, names := cookie.Join(x.names.session, x.cookies)
 	if raw == "" {
-		return
+		return false
 	}
-	ctx := r.Context()
 	expires := now.Add(a.cfg.MaxAge)
 	if a.cfg.Strategy == DatabaseSessions {
-		if err := a.cfg.Store.UpdateSessionExpiry(ctx, raw, expires); err != nil {
+		if err := a.cfg.Store.UpdateSessionExpiry(r.Context(), raw, expires); err != nil {
 			a.log.Error("latch: extend session", "err", err)
-			return
+			return false
 		}
 		x.writeSessionValue(raw, names, expires)
 	} else {
-		_, _, value, err := a.refresh(ctx, x.names.sessions, raw, nil, expires)
-		if err != nil {
-			return
+		if s.token == nil {
+			return false
 		}
-		x.writeSessionValue(value, names, expires)
+		if err := x.writeSession(s.token, names, expires); err != nil {
+			a.log.Error("latch: extend session", "err", err)
+			return false
+		}
 	}
 	x.writeCookies()
-	w.Header().Set("Cache-Control", "private, no-store")
+	s.renewed = now // a nested Require does not extend it again
+	return true
 }
+
+// privateWriter makes a response that carries a new session cookie
+// private, whatever the handler says about caching: no shared cache may
+// keep one user's cookie for others.
+type privateWriter struct {
+	http.ResponseWriter
+	wroteHeader bool
+}
+
+func (w *privateWriter) WriteHeader(code int) {
+	h := w.Header()
+	h.Set("Cache-Control", "private, no-store")
+	if !w.wroteHeader {
+		h.Add("Vary", "Cookie")
+	}
+	w.wroteHeader = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *privateWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the underlying writer (Flush,
+// Hijack for WebSockets, deadlines).
+func (w *privateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -74,6 +74,9 @@ type Session struct {
 	// renewed is when the session was last extended (the token's "iat",
 	// or the database expiry less MaxAge); zero when unknown.
 	renewed time.Time
+	// token is the JWT session's token after the JWT callback, which
+	// Require re-encodes to extend the session.
+	token Token
 }
 
 // UserID returns the ID of the signed-in user (the session token's "sub",
