@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -50,12 +51,19 @@ func (p *Provider) endpoints(ctx context.Context) (*endpoints, error) {
 // discover fetches the OpenID configuration of the issuer.
 func (p *Provider) discover(ctx context.Context) (*endpoints, error) {
 	ctx = p.withClient(ctx)
-	if p.cfg.SkipIssuerCheck {
+	wellKnown := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
+	switch {
+	case p.cfg.SkipIssuerCheck:
 		ctx = oidc.InsecureIssuerURLContext(ctx, p.cfg.Issuer)
+	case p.cfg.issuerFromDiscovery:
+		issuer, err := p.discoveredIssuer(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("oauth: provider %q: discover %s: %w", p.cfg.ID, wellKnown, err)
+		}
+		ctx = oidc.InsecureIssuerURLContext(ctx, issuer)
 	}
 	op, err := oidc.NewProvider(ctx, p.cfg.Issuer)
 	if err != nil {
-		wellKnown := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
 		return nil, fmt.Errorf("oauth: provider %q: discover %s: %w", p.cfg.ID, wellKnown, err)
 	}
 	oe := op.Endpoint()
@@ -81,4 +89,25 @@ func (p *Provider) discover(ctx context.Context) (*endpoints, error) {
 		}
 	}
 	return p.newEndpoints(op, authURL, tokenURL, cmp.Or(p.cfg.UserInfoURL, op.UserInfoEndpoint()), style), nil
+}
+
+// discoveredIssuer returns the issuer the discovery document at Issuer
+// names, which must be an https URL on Issuer's host.
+func (p *Provider) discoveredIssuer(ctx context.Context) (string, error) {
+	probe, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, p.cfg.Issuer), p.cfg.Issuer)
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := probe.Claims(&doc); err != nil {
+		return "", err
+	}
+	want, _ := url.Parse(p.cfg.Issuer)
+	got, err := url.Parse(doc.Issuer)
+	if err != nil || got.Scheme != want.Scheme || got.Host != want.Host {
+		return "", fmt.Errorf("the document names issuer %q, not on %s://%s", doc.Issuer, want.Scheme, want.Host)
+	}
+	return doc.Issuer, nil
 }

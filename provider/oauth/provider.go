@@ -95,6 +95,11 @@ type Config struct {
 	// Now is the clock for ID token expiry and token expiry times. nil
 	// means time.Now.
 	Now func() time.Time
+
+	// issuerFromDiscovery takes the ID tokens' issuer from the discovery
+	// document found at Issuer, which must be on Issuer's host: for
+	// Entra tenants named by a domain, whose documents name the tenant ID.
+	issuerFromDiscovery bool
 }
 
 // ProfileContext is what a [Config.Profile] mapper works from.
