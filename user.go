@@ -82,6 +82,8 @@ type Session struct {
 // UserID returns the ID of the signed-in user (the session token's "sub",
 // or the user of a database session), whether or not User.ID shows it.
 // It is "" for a Session made elsewhere, or for a token without "sub".
+// With a Store it is the stored user's ID; without one, an OAuth user's
+// ID is the provider's subject, unique within that provider only.
 func (s *Session) UserID() string {
 	if s == nil {
 		return ""
