@@ -25,6 +25,8 @@ type Metrics struct {
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	storeErrors *prometheus.CounterVec
+	upstream    *prometheus.CounterVec
+	upstreamLat prometheus.Histogram
 }
 
 // New returns metrics registered in a registry of their own (plus the Go
@@ -49,8 +51,17 @@ func New() *Metrics {
 			Name: "latch_store_errors_total",
 			Help: "Store operations that failed (not counting not-found and conflict answers).",
 		}, []string{"op"}),
+		upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latch_upstream_requests_total",
+			Help: "Requests to the guarded upstream app by status code: 401 and 302 for those turned away without a session, 502 when the app did not answer.",
+		}, []string{"code"}),
+		upstreamLat: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "latch_upstream_request_duration_seconds",
+			Help:    "Time to answer requests to the guarded upstream app, to the end of the response (a WebSocket counts until it closes).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
 	}
-	m.reg.MustRegister(m.signIns, m.requests, m.latency, m.storeErrors,
+	m.reg.MustRegister(m.signIns, m.requests, m.latency, m.storeErrors, m.upstream, m.upstreamLat,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -119,6 +130,18 @@ func (m *Metrics) Middleware(basePath string, next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		m.latency.WithLabelValues(action).Observe(time.Since(start).Seconds())
 		m.requests.WithLabelValues(action, method, strconv.Itoa(rec.code)).Inc()
+	})
+}
+
+// Upstream counts and times the requests that latch serve's guard passes
+// to the app it guards, or turns away.
+func (m *Metrics) Upstream(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r)
+		m.upstreamLat.Observe(time.Since(start).Seconds())
+		m.upstream.WithLabelValues(strconv.Itoa(rec.code)).Inc()
 	})
 }
 

@@ -49,6 +49,7 @@ func TestMetrics(t *testing.T) {
 	}
 	mux.Handle("/api/auth/", m.Middleware("/api/auth", auth))
 	mux.Handle("/metrics", m.Handler())
+	mux.Handle("/app/", m.Upstream(auth.Require(http.NotFoundHandler())))
 
 	csrfRes, _ := http.Get(srv.URL + "/api/auth/csrf")
 	var cookies []string
@@ -65,6 +66,8 @@ func TestMetrics(t *testing.T) {
 	req.Header.Set("Cookie", "next-auth.session-token=abc")
 	http.DefaultClient.Do(req)
 
+	http.Get(srv.URL + "/app/page") // no session: 401
+
 	res, _ := http.Get(srv.URL + "/metrics")
 	out, _ := io.ReadAll(res.Body)
 	for _, want := range []string{
@@ -74,6 +77,8 @@ func TestMetrics(t *testing.T) {
 		`latch_requests_total{action="session",code="200",method="GET"} 1`,
 		`latch_request_duration_seconds_count{action="session"} 1`,
 		`latch_store_errors_total{op="session"} 1`,
+		`latch_upstream_requests_total{code="401"} 1`,
+		`latch_upstream_request_duration_seconds_count 1`,
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("metrics lack %s", want)

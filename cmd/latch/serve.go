@@ -194,7 +194,11 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		if pu, err := url.Parse(siteURL); err == nil && pu.IsAbs() {
 			scheme = pu.Scheme
 		}
-		mux.Handle("/", newUpstream(target, u.Public, auth, scheme, c.clientIP.IP, log))
+		guard := newUpstream(target, u.Public, auth, scheme, c.clientIP.IP, log)
+		if m != nil {
+			guard = m.Upstream(guard)
+		}
+		mux.Handle("/", guard)
 		log.Info("guarding an upstream app", "upstream", target.Redacted(), "public", u.Public)
 	}
 	if c.demo() {

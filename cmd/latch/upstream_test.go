@@ -62,7 +62,7 @@ func echoApp(t *testing.T) (*httptest.Server, *atomic.Int32) {
 func TestUpstream(t *testing.T) {
 	app, calls := echoApp(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("upstream:\n  url: "+app.URL+"\n  public: [/assets/]\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: true\nupstream:\n  url: "+app.URL+"\n  public: [/assets/]\n"), 0o600)
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann Ünal"); code != 0 {
 		t.Fatal(stderr)
 	}
@@ -174,6 +174,17 @@ func TestUpstream(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusBadGateway {
 		t.Errorf("app down: %d %q; want 502", res.StatusCode, body)
+	}
+	res, err = c.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`latch_upstream_requests_total{code="200"}`, `latch_upstream_requests_total{code="401"}`, `latch_upstream_requests_total{code="502"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 
