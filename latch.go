@@ -63,6 +63,10 @@ func New(cfg Config) (*Auth, error) {
 	}
 	for _, p := range cfg.Providers {
 		a.byID[p.Info().ID] = p
+		if op, ok := p.(OAuthProvider); ok && op.Checks().FormPost && strings.HasPrefix(origin, "http://") {
+			a.log.Warn("latch: this provider answers with a cross-site POST (form_post), which carries the sign-in's check cookies only on https; on "+origin+" its sign-ins will fail with OAuthCallback",
+				"provider", p.Info().ID)
+		}
 	}
 	for _, o := range cfg.TrustedOrigins {
 		u, _ := url.Parse(o) // validated

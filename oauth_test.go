@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -536,9 +537,14 @@ func (b *tlsBrowser) crossSitePost(t *testing.T, action string, fields url.Value
 // Without https, SameSite=None cookies cannot be set (browsers want them
 // Secure): a form_post provider's check cookies stay Lax there.
 func TestOIDCFormPostCheckCookiesLaxOnHTTP(t *testing.T) {
-	s := newOIDCSite(t, func(pc *oauth.Config, _ *latch.Config) {
+	var logs strings.Builder
+	s := newOIDCSite(t, func(pc *oauth.Config, cfg *latch.Config) {
 		pc.Params = map[string]string{"response_mode": "form_post"}
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "provider=idp") || !strings.Contains(logs.String(), "https") {
+		t.Errorf("New logged %q; want a warning that the form_post provider idp needs https", logs.String())
+	}
 	c := newBrowser()
 	res, _ := c.Get(s.srv.URL + "/api/auth/csrf")
 	var csrf struct{ CsrfToken string }
