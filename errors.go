@@ -47,6 +47,7 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
+// Error implements error.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("latch: %s: %v", e.Code, e.Err)
@@ -54,6 +55,7 @@ func (e *Error) Error() string {
 	return "latch: " + e.Code
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrAccessDenied, returned by a SignIn callback or an Authorize function,
@@ -71,6 +73,7 @@ type RedirectError struct {
 	URL string
 }
 
+// Error implements error.
 func (e *RedirectError) Error() string { return "latch: sign-in redirected to " + e.URL }
 
 // RedirectTo returns a [RedirectError] for url.

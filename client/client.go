@@ -36,6 +36,8 @@ const (
 	Authenticated
 )
 
+// String returns the status as useSession names it: "loading",
+// "authenticated" or "unauthenticated".
 func (s Status) String() string {
 	switch s {
 	case Loading:
@@ -606,6 +608,7 @@ type UnreachableError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("client: %s unreachable: %v", e.URL, e.Err)
 }
@@ -619,6 +622,7 @@ type SignInError struct {
 	Status int
 }
 
+// Error implements error.
 func (e *SignInError) Error() string {
 	return fmt.Sprintf("client: sign-in refused: %s (status %d)", e.Code, e.Status)
 }
@@ -635,6 +639,7 @@ type UnknownProviderError struct {
 	SignInURL string
 }
 
+// Error implements error.
 func (e *UnknownProviderError) Error() string {
 	return fmt.Sprintf("client: the server has no provider %q", e.Provider)
 }
@@ -648,6 +653,7 @@ type SignInRequiredError struct {
 	URL string
 }
 
+// Error implements error.
 func (e *SignInRequiredError) Error() string {
 	return "client: sign-in required: " + e.URL
 }
