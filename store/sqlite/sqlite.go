@@ -105,10 +105,70 @@ func (s *Store) apply(ctx context.Context, version int, body string) error {
 	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return err
 	}
+	if step := migrationSteps[version]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO latch_migrations (version, applied) VALUES (?, ?)`, version, s.Now().UnixMilli()); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// migrationSteps are the parts of migrations done in Go, after the SQL
+// of the same version and in its transaction.
+var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
+	2: fillEmailKeys,
+}
+
+// fillEmailKeys sets the email_key of existing users and makes it the
+// unique index of emails. Users whose emails differ only in non-ASCII
+// case stop the migration with an error naming them.
+func fillEmailKeys(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE email IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	type user struct{ id, email string }
+	var users []user
+	for rows.Next() {
+		var u user
+		if err := rows.Scan(&u.id, &u.email); err != nil {
+			rows.Close()
+			return err
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, u := range users {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = ? WHERE id = ?`, emailKey(u.email), u.id); err != nil {
+			return err
+		}
+	}
+	var key, ids string
+	err = tx.QueryRowContext(ctx, `SELECT email_key, group_concat(id, ', ') FROM users WHERE email_key IS NOT NULL
+		GROUP BY email_key HAVING count(*) > 1 LIMIT 1`).Scan(&key, &ids)
+	switch {
+	case err == nil:
+		return fmt.Errorf("users %s have the same email address %q when case is ignored; Latch needs emails unique regardless of case: merge or change those users, then start Latch again", ids, key)
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DROP INDEX users_email; CREATE UNIQUE INDEX users_email_key ON users (email_key)`)
+	return err
+}
+
+// emailKey is the form of an email address that is unique among users:
+// lower-cased (Unicode), NULL for none.
+func emailKey(email string) any {
+	if email == "" {
+		return nil
+	}
+	return strings.ToLower(email)
 }
 
 // Ping checks that the database answers (readiness).
@@ -177,8 +237,8 @@ func (s *Store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 	if u.ID == "" {
 		u.ID = uuid.NewString()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?)`,
-		u.ID, null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userCols+`, email_key) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.ID, null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image), emailKey(u.Email))
 	if err != nil {
 		return nil, storeErr("create user", err)
 	}
@@ -193,14 +253,14 @@ func (s *Store) User(ctx context.Context, id string) (*latch.StoredUser, error) 
 
 // UserByEmail implements [latch.UserStore].
 func (s *Store) UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(email) = lower(?)`, email))
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email_key = ?`, emailKey(email)))
 	return u, storeErr("user by email", err)
 }
 
 // UpdateUser implements [latch.UserStore].
 func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET name = ?, email = ?, "emailVerified" = ?, image = ? WHERE id = ?`,
-		null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image), u.ID)
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET name = ?, email = ?, "emailVerified" = ?, image = ?, email_key = ? WHERE id = ?`,
+		null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image), emailKey(u.Email), u.ID)
 	if err != nil {
 		return nil, storeErr("update user", err)
 	}
@@ -229,7 +289,7 @@ func (s *Store) execOne(ctx context.Context, op, query string, args ...any) erro
 
 // ListUsers implements [latch.UserStore].
 func (s *Store) ListUsers(ctx context.Context) ([]*latch.StoredUser, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY lower(email), id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY email_key, id`)
 	if err != nil {
 		return nil, storeErr("list users", err)
 	}

@@ -127,6 +127,14 @@ func testEmailUnique(t *testing.T, s latch.Store) {
 	wantErr(t, "UpdateUser to a taken email", err, latch.ErrConflict)
 	_, err = s.CreateUser(ctx, latch.StoredUser{User: latch.User{ID: a.ID, Email: "x@example.com"}})
 	wantErr(t, "CreateUser with a taken id", err, latch.ErrConflict)
+
+	// Case is ignored beyond ASCII too.
+	u := mustUser(t, s, "Ülkü.Öz@Example.com")
+	if got, err := s.UserByEmail(ctx, "ülkü.öz@example.com"); err != nil || got.ID != u.ID {
+		t.Errorf("UserByEmail (non-ASCII, other case) = %v, %v; want %s", got, err, u.ID)
+	}
+	_, err = s.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "ÜLKÜ.ÖZ@example.com"}})
+	wantErr(t, "CreateUser with a taken non-ASCII email in other case", err, latch.ErrConflict)
 }
 
 func testPasswords(t *testing.T, s latch.Store) {
