@@ -9,6 +9,11 @@
 // compares ids as text so both work. Versioned migrations, embedded from
 // migrations/*.sql, are applied by [Open] under an advisory lock, so
 // instances starting at the same time do not race.
+//
+// Emails are compared with lower(), which folds case by the database's
+// LC_CTYPE: beyond ASCII with a UTF-8 locale (C.UTF-8, en_US.UTF-8), ASCII
+// only with the C locale. The users table stays as NextAuth has it, so that
+// an app still writing to it keeps working.
 package postgres
 
 import (
