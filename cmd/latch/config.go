@@ -20,6 +20,13 @@ type fileConfig struct {
 	URL string `yaml:"url"`
 	// Addr is the listen address, default ":3000".
 	Addr string `yaml:"addr"`
+	// TLS serves https with this certificate and key (PEM files, relative
+	// to the configuration file); without it, plain http (behind a proxy
+	// that terminates TLS).
+	TLS *struct {
+		CertFile string `yaml:"certFile"`
+		KeyFile  string `yaml:"keyFile"`
+	} `yaml:"tls"`
 	// Secrets: the first encrypts, all decrypt.
 	Secrets []string `yaml:"secrets"`
 	// Database is the SQLite file (default ./latch-data/latch.db) or a
@@ -207,6 +214,9 @@ func (c *config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("%s: sessionStrategy %q: want jwt or database", c.where("sessionStrategy"), c.SessionStrategy))
 	}
+	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		errs = append(errs, fmt.Errorf("%s: tls needs certFile and keyFile (PEM files)", c.where("tls")))
+	}
 	if u := c.Upstream; u != nil {
 		if _, err := parseUpstream(u.URL); err != nil {
 			errs = append(errs, fmt.Errorf("%s: upstream.url: %w", c.where("upstream.url"), err))
@@ -257,6 +267,15 @@ func (c *config) where(key string) string {
 	}
 	pos := n.GetToken().Position
 	return fmt.Sprintf("%s:%d:%d", c.path, pos.Line, pos.Column)
+}
+
+// file resolves a file name of the configuration: relative to the
+// configuration file's folder.
+func (c *config) file(name string) string {
+	if filepath.IsAbs(name) || c.path == "" {
+		return name
+	}
+	return filepath.Join(filepath.Dir(c.path), name)
 }
 
 func (c *config) demo() bool {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -70,6 +71,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("DEVELOPMENT SETUP: no secret configured; using a generated one kept in "+path+". Not for production: set LATCH_SECRET (see `latch secret`).", "secret_file", path)
 	}
 
+	scheme := "http"
+	var certs *tls.Config
+	if c.TLS != nil {
+		cert, err := tls.LoadX509KeyPair(c.file(c.TLS.CertFile), c.file(c.TLS.KeyFile))
+		if err != nil {
+			return fmt.Errorf("%s: tls: %w", c.where("tls"), err)
+		}
+		certs = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
@@ -79,7 +90,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if siteURL == "" && c.TrustForwardedHeaders {
 		siteURL = "/api/auth" // the origin comes from each request's X-Forwarded-* headers
 	} else if siteURL == "" {
-		siteURL = "http://" + displayHost(ln.Addr().(*net.TCPAddr)) + "/api/auth"
+		siteURL = scheme + "://" + displayHost(ln.Addr().(*net.TCPAddr)) + "/api/auth"
 		log.Warn("DEVELOPMENT SETUP: no URL configured; assuming " + siteURL + ". Set LATCH_URL (or NEXTAUTH_URL) to the public URL.")
 	}
 
@@ -87,16 +98,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: handler, TLSConfig: certs, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	origin := strings.TrimSuffix(siteURL, "/api/auth")
 	if strings.HasPrefix(origin, "/") || origin == "" {
-		origin = "http://" + displayHost(ln.Addr().(*net.TCPAddr))
+		origin = scheme + "://" + displayHost(ln.Addr().(*net.TCPAddr))
 	}
+
 	fmt.Fprintf(e.stdout, "Latch is listening on %s — open %s/\n", ln.Addr(), origin)
 	log.Info("serving", "addr", ln.Addr().String(), "url", siteURL, "database", redactDSN(c.Database))
 
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		if certs != nil {
+			done <- srv.ServeTLS(ln, "", "") // HTTP/2 as well; the certificate is in TLSConfig
+			return
+		}
+		done <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-done:
 		return err
