@@ -293,7 +293,7 @@ func TestUpstreamWebSocket(t *testing.T) {
 	}))
 	t.Cleanup(app.Close)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("upstream:\n  url: "+app.URL+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: true # the guard behind the metrics wrapper\nupstream:\n  url: "+app.URL+"\n"), 0o600)
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
 		t.Fatal(stderr)
 	}
