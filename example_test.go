@@ -58,3 +58,12 @@ func ExampleAuth_Session() {
 		io.WriteString(w, "signed out")
 	})
 }
+
+// Compare email addresses as the stores do.
+func ExampleFoldEmail() {
+	fmt.Println(latch.FoldEmail("Ülkü.Öz@Example.COM"))
+	fmt.Println(latch.FoldEmail("\u212Aim@example.com") == latch.FoldEmail("kim@example.com")) // Kelvin sign, not K
+	// Output:
+	// ülkü.öz@example.com
+	// false
+}

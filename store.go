@@ -40,8 +40,9 @@ type StoredUser struct {
 // UserStore keeps users.
 type UserStore interface {
 	// CreateUser stores u and returns it with its ID set (a new random id
-	// when u.ID is empty). Emails are compared ignoring case, beyond
-	// ASCII too (Ü = ü); a taken email returns ErrConflict.
+	// when u.ID is empty). Emails are compared ignoring case as
+	// [FoldEmail] does (Ü = ü, but the Kelvin sign is not k); a taken
+	// email returns ErrConflict.
 	CreateUser(ctx context.Context, u StoredUser) (*StoredUser, error)
 	// User returns the user with the id, or ErrNotFound.
 	User(ctx context.Context, id string) (*StoredUser, error)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // User is a signed-in person, as a provider or a store describes them.
@@ -261,4 +263,19 @@ func writeJSONString(b *bytes.Buffer, s string) {
 		s = s[i+3:]
 	}
 	b.WriteByte('"')
+}
+
+// FoldEmail lower-cases an email address for comparison, as stores do to
+// find users by email: letters of any script, but never a non-ASCII one
+// into an ASCII one. The Kelvin sign in "\u212Aim@example.com" stays, so
+// that address does not match kim@example.com, whose owner is somebody
+// else.
+func FoldEmail(email string) string {
+	return strings.Map(func(r rune) rune {
+		l := unicode.ToLower(r)
+		if r >= utf8.RuneSelf && l < utf8.RuneSelf {
+			return r
+		}
+		return l
+	}, email)
 }

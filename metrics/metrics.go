@@ -139,9 +139,13 @@ func (m *Metrics) Upstream(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		start := time.Now()
+		// Deferred: a client that leaves mid-response ends the proxy with
+		// a panic (http.ErrAbortHandler), and counts too.
+		defer func() {
+			m.upstreamLat.Observe(time.Since(start).Seconds())
+			m.upstream.WithLabelValues(strconv.Itoa(rec.code)).Inc()
+		}()
 		next.ServeHTTP(rec, r)
-		m.upstreamLat.Observe(time.Since(start).Seconds())
-		m.upstream.WithLabelValues(strconv.Itoa(rec.code)).Inc()
 	})
 }
 

@@ -1,6 +1,10 @@
 package oauth
 
-import "github.com/google/uuid"
+import (
+	"strings"
+
+	"github.com/google/uuid"
+)
 
 // MicrosoftEntraID returns the Config of a Microsoft Entra ID (Azure AD)
 // app registration, with NextAuth v4's provider id "azure-ad": OpenID
@@ -17,6 +21,7 @@ func MicrosoftEntraID(tenant, clientID, clientSecret string) Config {
 	if tenant == "" {
 		tenant = "common"
 	}
+	tenant = strings.ToLower(tenant) // tenant names and IDs are not case-sensitive
 	multi := tenant == "common" || tenant == "organizations" || tenant == "consumers"
 	return Config{
 		ID:              "azure-ad",

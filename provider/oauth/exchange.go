@@ -152,7 +152,7 @@ func (p *Provider) Exchange(ctx context.Context, req latch.CallbackRequest) (*la
 	if profile == nil {
 		return nil, fmt.Errorf("oauth: provider %q: the Profile mapper returned no profile", p.cfg.ID)
 	}
-	profile.Email = strings.ToLower(profile.Email)
+	profile.Email = latch.FoldEmail(profile.Email)
 	if profile.Raw == nil {
 		profile.Raw = raw
 	}

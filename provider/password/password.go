@@ -183,7 +183,7 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 	if email == "" || pw == "" {
 		return nil, nil
 	}
-	account := strings.ToLower(email)
+	account := latch.FoldEmail(email)
 	keys := []string{limitKey(KeyPrefixAccount, account)}
 	if r != nil {
 		if ip := a.clientIP(r); ip != "" {

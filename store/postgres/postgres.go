@@ -284,7 +284,10 @@ func (s *Store) User(ctx context.Context, id string) (*latch.StoredUser, error) 
 
 // UserByEmail implements [latch.UserStore].
 func (s *Store) UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE lower(email) = lower($1)`, email))
+	// lower() may fold a non-ASCII letter into an ASCII one (the Kelvin
+	// sign into k): an ASCII address only matches an ASCII one.
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users
+		WHERE lower(email) = lower($1) AND (email ~ '^[[:ascii:]]*$') = ($1 ~ '^[[:ascii:]]*$')`, email))
 	return u, storeErr("user by email", err)
 }
 

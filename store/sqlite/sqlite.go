@@ -76,6 +76,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	known := 0
 	for _, name := range names {
 		version, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
 		if err != nil {
@@ -85,8 +86,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := s.apply(ctx, version, string(body)); err != nil {
 			return fmt.Errorf("sqlite: migration %s: %w", name, err)
 		}
+		known = max(known, version)
 	}
-	return nil
+	var newest int
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM latch_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	if newest > known {
+		return fmt.Errorf("sqlite: the database has migration %d, newer than this Latch knows (%d): it was upgraded by a newer version; run that one", newest, known)
+	}
+	return s.syncEmailKeys(ctx)
 }
 
 func (s *Store) apply(ctx context.Context, version int, body string) error {
@@ -119,56 +128,91 @@ func (s *Store) apply(ctx context.Context, version int, body string) error {
 // migrationSteps are the parts of migrations done in Go, after the SQL
 // of the same version and in its transaction.
 var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
-	2: fillEmailKeys,
+	2: func(ctx context.Context, tx *sql.Tx) error {
+		if err := syncEmailKeys(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX users_email_key ON users (email_key)`)
+		return err
+	},
 }
 
-// fillEmailKeys sets the email_key of existing users and makes it the
-// unique index of emails. Users whose emails differ only in non-ASCII
-// case stop the migration with an error naming them.
-func fillEmailKeys(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE email IS NOT NULL`)
+// syncEmailKeys sets every user's email_key to emailKey(email) where it
+// is not: all of them when migration 2 adds the column, and afterwards
+// the rows that another program (an older Latch, the sqlite3 tool) wrote
+// without it. Users whose emails have the same key stop it with an error
+// naming them.
+func syncEmailKeys(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, email_key FROM users WHERE email IS NOT NULL OR email_key IS NOT NULL`)
 	if err != nil {
 		return err
 	}
-	type user struct{ id, email string }
-	var users []user
+	type user struct {
+		id       string
+		email    sql.NullString
+		key, old sql.NullString
+	}
+	var stale []user
+	owner := map[string]string{}
 	for rows.Next() {
 		var u user
-		if err := rows.Scan(&u.id, &u.email); err != nil {
+		if err := rows.Scan(&u.id, &u.email, &u.old); err != nil {
 			rows.Close()
 			return err
 		}
-		users = append(users, u)
+		if u.email.Valid {
+			u.key = sql.NullString{String: latch.FoldEmail(u.email.String), Valid: true}
+			if other, taken := owner[u.key.String]; taken {
+				rows.Close()
+				return fmt.Errorf("users %s and %s have the same email address %q when case is ignored; Latch needs emails unique regardless of case. "+
+					"Change one with the sqlite3 tool, e.g. sqlite3 latch.db \"UPDATE users SET email = 'another address' WHERE id = '%s'\", then start Latch again",
+					other, u.id, u.key.String, u.id)
+			}
+			owner[u.key.String] = u.id
+		}
+		if u.key != u.old {
+			stale = append(stale, u)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, u := range users {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = ? WHERE id = ?`, emailKey(u.email), u.id); err != nil {
+	// Clear first, so that a key moving from one user to another never
+	// meets itself in the unique index.
+	for _, u := range stale {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = NULL WHERE id = ?`, u.id); err != nil {
 			return err
 		}
 	}
-	var key, ids string
-	err = tx.QueryRowContext(ctx, `SELECT email_key, group_concat(id, ', ') FROM users WHERE email_key IS NOT NULL
-		GROUP BY email_key HAVING count(*) > 1 LIMIT 1`).Scan(&key, &ids)
-	switch {
-	case err == nil:
-		return fmt.Errorf("users %s have the same email address %q when case is ignored; Latch needs emails unique regardless of case: merge or change those users, then start Latch again", ids, key)
-	case !errors.Is(err, sql.ErrNoRows):
+	for _, u := range stale {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = ? WHERE id = ?`, u.key, u.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncEmailKeys runs syncEmailKeys in a transaction of its own.
+func (s *Store) syncEmailKeys(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `DROP INDEX users_email; CREATE UNIQUE INDEX users_email_key ON users (email_key)`)
-	return err
+	defer tx.Rollback()
+	if err := syncEmailKeys(ctx, tx); err != nil {
+		return fmt.Errorf("sqlite: email keys: %w", err)
+	}
+	return tx.Commit()
 }
 
 // emailKey is the form of an email address that is unique among users:
-// lower-cased (Unicode), NULL for none.
+// latch.FoldEmail, NULL for none.
 func emailKey(email string) any {
 	if email == "" {
 		return nil
 	}
-	return strings.ToLower(email)
+	return latch.FoldEmail(email)
 }
 
 // Ping checks that the database answers (readiness).

@@ -115,7 +115,7 @@ func TestMigrateEmailKeysDuplicates(t *testing.T) {
 	ctx := context.Background()
 	path := oldDatabase(t, "Ülkü@example.com", "ülkü@example.com")
 	_, err := sqlite.Open(ctx, path)
-	if err == nil || !strings.Contains(err.Error(), "u1, u2") || !strings.Contains(err.Error(), "ülkü@example.com") {
+	if err == nil || !strings.Contains(err.Error(), "u1 and u2") || !strings.Contains(err.Error(), "ülkü@example.com") {
 		t.Fatalf("Open: %v; want an error naming u1, u2 and the address", err)
 	}
 	db, _ := sql.Open("sqlite", "file:"+path)
@@ -124,5 +124,75 @@ func TestMigrateEmailKeysDuplicates(t *testing.T) {
 	db.QueryRow(`SELECT count(*) FROM latch_migrations`).Scan(&n)
 	if n != 1 {
 		t.Errorf("migrations recorded after the failed upgrade: %d; want 1", n)
+	}
+}
+
+// Rows that another program writes without email_key (an older Latch, the
+// sqlite3 tool) get their keys when the store opens next.
+func TestEmailKeysOfOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "old@example.com"}})
+	s.Close()
+
+	db, _ := sql.Open("sqlite", "file:"+path)
+	for _, q := range []string{
+		`INSERT INTO users (id, email) VALUES ('cli', 'Ünal@Example.com')`,
+		`UPDATE users SET email = 'New@Example.com' WHERE id = '` + u.ID + `'`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for email, id := range map[string]string{"ünal@example.com": "cli", "new@example.com": u.ID} {
+		if got, err := s.UserByEmail(ctx, email); err != nil || got.ID != id {
+			t.Errorf("UserByEmail(%s) = %v, %v; want %s", email, got, err, id)
+		}
+	}
+	if _, err := s.UserByEmail(ctx, "old@example.com"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("UserByEmail(the replaced address) = %v; want ErrNotFound", err)
+	}
+}
+
+// A database that a newer Latch upgraded is not used by an older one.
+func TestNewerDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, _ := sql.Open("sqlite", "file:"+path)
+	db.Exec(`INSERT INTO latch_migrations VALUES (999, 0)`)
+	db.Close()
+	if _, err := sqlite.Open(ctx, path); err == nil || !strings.Contains(err.Error(), "migration 999") {
+		t.Errorf("Open of a database with migration 999: %v; want an error naming it", err)
+	}
+}
+
+// Addresses that differ by a non-ASCII letter that folds to an ASCII one
+// (the Kelvin sign) are different addresses.
+func TestEmailKeyKeepsNonASCII(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kim, _ := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "kim@example.com"}})
+	if got, err := s.UserByEmail(ctx, "\u212Aim@example.com"); err == nil {
+		t.Errorf("UserByEmail(Kelvin sign + im) = %s; want no user (kim is %s)", got.ID, kim.ID)
 	}
 }

@@ -135,6 +135,11 @@ func testEmailUnique(t *testing.T, s latch.Store) {
 	}
 	_, err = s.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "ÜLKÜ.ÖZ@example.com"}})
 	wantErr(t, "CreateUser with a taken non-ASCII email in other case", err, latch.ErrConflict)
+	// But no non-ASCII letter turns into an ASCII one: the Kelvin sign is
+	// not k.
+	mustUser(t, s, "kim@example.com")
+	_, err = s.UserByEmail(ctx, "\u212Aim@example.com")
+	wantErr(t, "UserByEmail with a Kelvin sign for k", err, latch.ErrNotFound)
 }
 
 func testPasswords(t *testing.T, s latch.Store) {

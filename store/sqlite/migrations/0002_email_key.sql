@@ -1,5 +1,7 @@
 -- Emails are matched case-insensitively beyond ASCII: email_key is the
--- address lower-cased by the store in Go (SQLite's lower() folds ASCII
--- only). The store fills it for existing users and replaces the users_email
--- index with one on email_key in the same transaction.
+-- address folded by the store in Go (latch.FoldEmail; SQLite's lower()
+-- folds ASCII only), unique. The store fills it for existing users in
+-- the same transaction, and again at every start for rows another program
+-- wrote. The users_email index stays, so such programs still cannot add
+-- an address that differs from another in ASCII case only.
 ALTER TABLE users ADD COLUMN email_key TEXT;
