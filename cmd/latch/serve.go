@@ -74,11 +74,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	scheme := "http"
 	var certs *tls.Config
 	if c.TLS != nil {
-		cert, err := tls.LoadX509KeyPair(c.file(c.TLS.CertFile), c.file(c.TLS.KeyFile))
+		files, err := loadCertFiles(c.file(c.TLS.CertFile), c.file(c.TLS.KeyFile), log)
 		if err != nil {
 			return fmt.Errorf("%s: tls: %w", c.where("tls"), err)
 		}
-		certs = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		certs = &tls.Config{GetCertificate: files.GetCertificate, MinVersion: tls.VersionTLS12}
 		scheme = "https"
 	}
 	ln, err := net.Listen("tcp", c.Addr)
@@ -110,7 +110,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	done := make(chan error, 1)
 	go func() {
 		if certs != nil {
-			done <- srv.ServeTLS(ln, "", "") // HTTP/2 as well; the certificate is in TLSConfig
+			done <- srv.ServeTLS(ln, "", "") // HTTP/2 as well; the certificate comes from TLSConfig
 			return
 		}
 		done <- srv.Serve(ln)

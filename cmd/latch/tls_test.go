@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -103,5 +105,50 @@ func TestServeTLSConfigErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%q: exit %d, %q; want an error containing %q", tc.yaml, code, stderr, tc.want)
 		}
+	}
+}
+
+// A renewed certificate is served without a restart; a broken renewal
+// leaves the previous one in use.
+func TestCertFilesReload(t *testing.T) {
+	dir := t.TempDir()
+	first := selfSigned(t, dir)
+	var logs syncBuffer
+	files, err := loadCertFiles(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := func() []byte {
+		t.Helper()
+		c, err := files.GetCertificate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Certificate[0]
+	}
+	if !bytes.Equal(served(), first.Raw) {
+		t.Fatal("not serving the loaded certificate")
+	}
+	later := time.Now().Add(time.Minute)
+	touch := func() {
+		for _, f := range []string{"cert.pem", "key.pem"} {
+			os.Chtimes(filepath.Join(dir, f), later, later)
+		}
+		later = later.Add(time.Minute)
+		files.checked = time.Time{} // as if certRecheck had passed
+	}
+
+	renewed := selfSigned(t, dir)
+	touch()
+	if !bytes.Equal(served(), renewed.Raw) {
+		t.Error("the renewed certificate is not served")
+	}
+	os.WriteFile(filepath.Join(dir, "key.pem"), []byte("half-written"), 0o600)
+	touch()
+	if !bytes.Equal(served(), renewed.Raw) {
+		t.Error("a broken renewal replaced the working certificate")
+	}
+	if !strings.Contains(logs.String(), "cannot be loaded") {
+		t.Errorf("log %q; want the broken renewal reported", logs.String())
 	}
 }
