@@ -714,7 +714,10 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("status %s while polling", st)
 		}
 		d.eval(t, "Q", `auth.signOut({redirect: false})`, nil)
-		time.Sleep(200 * time.Millisecond)
+		// Polls already under way may still land: wait until the page
+		// knows it is signed out, and a little more, before counting.
+		d.waitFor(t, "Q", `auth.status === "unauthenticated"`)
+		time.Sleep(300 * time.Millisecond)
 		gets = s.sessionGets.Load()
 		time.Sleep(500 * time.Millisecond)
 		if n := s.sessionGets.Load() - gets; n != 0 {
