@@ -192,11 +192,10 @@ func (a *Auth) runJWT(ctx context.Context, p *JWTParams) (Token, error) {
 // sessionFor builds the session JSON of a token and runs the Session
 // callback.
 func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, update bool, data json.RawMessage) (*Session, error) {
-	sub, _ := t["sub"].(string)
 	s := &Session{
 		User:    sessionUserOf(t),
 		Expires: expires,
-		userID:  sub,
+		userID:  t.Subject(),
 	}
 	if a.cfg.Callbacks.Session == nil {
 		return s, nil
@@ -210,7 +209,7 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 		err = errSessionEnded
 	}
 	if s != nil {
-		s.userID = sub
+		s.userID = t.Subject() // on the session the callback returned
 	}
 	return s, err
 }
@@ -278,30 +277,12 @@ func (a *Auth) Session(r *http.Request) *Session {
 	if err != nil {
 		return nil
 	}
-	iat := t["iat"]
 	s, err := a.sessionFor(ctx, t, a.now().Add(a.cfg.MaxAge), false, nil)
 	if err != nil {
 		return nil
 	}
-	if n, ok := numericDate(iat); ok {
-		s.renewed = time.Unix(n, 0)
-	}
-	s.token = t
+	s.renewed, s.token = t.issuedAt(), t
 	return s
-}
-
-// numericDate reads a JWT NumericDate claim, in whole seconds.
-func numericDate(v any) (int64, bool) {
-	switch v := v.(type) {
-	case json.Number:
-		f, err := v.Float64()
-		return int64(f), err == nil
-	case float64:
-		return int64(v), true
-	case int64:
-		return v, true
-	}
-	return 0, false
 }
 
 // keepAlive extends the session of r, read from its cookie, once it was

@@ -49,6 +49,21 @@ func (t Token) Email() string { return t.str("email") }
 // Picture returns the "picture" claim: the user's image URL.
 func (t Token) Picture() string { return t.str("picture") }
 
+// issuedAt returns the "iat" claim as a time, zero when there is none.
+func (t Token) issuedAt() time.Time {
+	var secs float64
+	switch v := t["iat"].(type) {
+	case json.Number:
+		secs, _ = v.Float64()
+	case float64:
+		secs = v
+	}
+	if secs <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(secs), 0)
+}
+
 // tokenFor is NextAuth's default token for a user who just signed in.
 func tokenFor(u *User) Token {
 	t := Token{"sub": u.ID}
