@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +22,7 @@ import (
 func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Provider, error) {
 	var providers []latch.Provider
 	for i, oc := range c.OAuth {
-		p, err := buildOAuth(oc, filepath.Dir(c.path))
+		p, err := buildOAuth(oc, c.file)
 		if err != nil {
 			return nil, fmt.Errorf("%s: oauth[%d]: %w", c.where(fmt.Sprintf("oauth[%d]", i)), i, err)
 		}
@@ -64,20 +63,16 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 	return providers, nil
 }
 
-// buildOAuth returns the provider oc describes; dir is the folder of the
-// configuration file, for relative file names.
-func buildOAuth(oc oauthConfig, dir string) (*oauth.Provider, error) {
+// buildOAuth returns the provider oc describes; file resolves the file
+// names it gives (config.file).
+func buildOAuth(oc oauthConfig, file func(string) string) (*oauth.Provider, error) {
 	var cfg oauth.Config
 	switch oc.Preset {
 	case "apple":
 		if oc.PrivateKeyFile == "" {
 			return nil, errors.New("the apple preset needs privateKeyFile (the AuthKey_<keyId>.p8 file), teamId and keyId")
 		}
-		name := oc.PrivateKeyFile
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(dir, name)
-		}
-		pem, err := os.ReadFile(name)
+		pem, err := os.ReadFile(file(oc.PrivateKeyFile))
 		if err != nil {
 			return nil, fmt.Errorf("apple private key: %w", err)
 		}

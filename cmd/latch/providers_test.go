@@ -21,7 +21,8 @@ func TestBuildOAuthApple(t *testing.T) {
 	der, _ := x509.MarshalPKCS8PrivateKey(k)
 	os.WriteFile(filepath.Join(dir, "AuthKey_KEY1234567.p8"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 	oc := oauthConfig{Preset: "apple", ClientID: "com.example.web", TeamID: "TEAM123456", KeyID: "KEY1234567", PrivateKeyFile: "AuthKey_KEY1234567.p8"}
-	p, err := buildOAuth(oc, dir)
+	inDir := (&config{path: filepath.Join(dir, "latch.yaml")}).file
+	p, err := buildOAuth(oc, inDir)
 	if err != nil {
 		t.Fatalf("apple preset: %v", err)
 	}
@@ -45,7 +46,7 @@ func TestBuildOAuthApple(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := oc
 			tc.edit(&c)
-			if _, err := buildOAuth(c, dir); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			if _, err := buildOAuth(c, inDir); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("error %v; want one containing %q", err, tc.wantErr)
 			}
 		})
@@ -53,7 +54,7 @@ func TestBuildOAuthApple(t *testing.T) {
 }
 
 func TestBuildOAuthScopesAndParams(t *testing.T) {
-	p, err := buildOAuth(oauthConfig{Preset: "github", ClientID: "c", ClientSecret: "s", Scopes: []string{"read:user"}, Params: map[string]string{"prompt": "consent"}}, ".")
+	p, err := buildOAuth(oauthConfig{Preset: "github", ClientID: "c", ClientSecret: "s", Scopes: []string{"read:user"}, Params: map[string]string{"prompt": "consent"}}, (&config{}).file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestBuildOAuthScopesAndParams(t *testing.T) {
 	if p.Checks().FormPost {
 		t.Error("FormPost on without response_mode=form_post")
 	}
-	p, err = buildOAuth(oauthConfig{Preset: "github", ClientID: "c", ClientSecret: "s", Params: map[string]string{"response_mode": "form_post"}}, ".")
+	p, err = buildOAuth(oauthConfig{Preset: "github", ClientID: "c", ClientSecret: "s", Params: map[string]string{"response_mode": "form_post"}}, (&config{}).file)
 	if err != nil || !p.Checks().FormPost {
 		t.Errorf("params response_mode: form_post: FormPost %v, err %v; want on", p != nil && p.Checks().FormPost, err)
 	}
