@@ -172,7 +172,7 @@ func signInAnn(t *testing.T, c *http.Client, base string) {
 }
 
 // serveInProcess runs `latch serve` in the current directory on a free
-// port and returns its origin, a client with a cookie jar, its log, and a
+// port and returns its origin (http, or https with tls configured), a client with a cookie jar, its log, and a
 // function that stops it and checks it exited cleanly.
 func serveInProcess(t *testing.T) (string, *http.Client, *syncBuffer, func()) {
 	t.Helper()
@@ -189,8 +189,9 @@ func serveInProcess(t *testing.T) (string, *http.Client, *syncBuffer, func()) {
 		t.Fatalf("no startup line: %v; stderr: %s", err, stderr.String())
 	}
 	go io.Copy(io.Discard, pr)
-	i := strings.Index(line, "http://")
-	base := strings.TrimSuffix(strings.TrimSpace(line[i:]), "/")
+	// "Latch is listening on ADDR — open URL/"
+	fields := strings.Fields(line)
+	base := strings.TrimSuffix(fields[len(fields)-1], "/")
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	stopped := false

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -53,30 +50,10 @@ func TestServeTLS(t *testing.T) {
 	cert := selfSigned(t, dir)
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("tls: {certFile: cert.pem, keyFile: key.pem}\n"), 0o600)
 	t.Chdir(dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var stderr syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, strings.NewReader(""), pw, &stderr)
-		pw.Close()
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exit %d: %s", code, stderr.String())
-		}
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no startup line: %v; log: %s", err, stderr.String())
+	base, _, _, _ := serveInProcess(t)
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("latch serve says to open %q; want an https URL", base)
 	}
-	go io.Copy(io.Discard, pr)
-	i := strings.Index(line, "https://")
-	if i < 0 {
-		t.Fatalf("startup line %q; want an https URL", line)
-	}
-	base := strings.TrimSuffix(strings.TrimSpace(line[i:]), "/")
 
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
