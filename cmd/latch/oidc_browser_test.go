@@ -19,6 +19,20 @@ func oidcYAML(op *oauthtest.OP, extra string) string {
 	return fmt.Sprintf("oauth:\n  - preset: oidc\n    id: idp\n    name: Test IdP\n    issuer: %s\n    clientId: %s\n    clientSecret: %s\n%s", op.Issuer, op.ClientID, op.ClientSecret, extra)
 }
 
+// loginAtProvider are the steps after signIn("idp", {callbackUrl:
+// "/protected"}) reached op's login page: log in there, land on
+// /protected, read the greeting and the session.
+func loginAtProvider(op *oauthtest.OP) []step {
+	return []step{
+		{Name: "fillUser", Op: "fill", Selector: "#username", Value: op.Username},
+		{Name: "fillPassword", Op: "fill", Selector: "#password", Value: op.Password},
+		{Name: "login", Op: "click", Selector: `button[type="submit"]`, Wait: "url"},
+		{Name: "landed", Op: "waitURL", URL: "/protected"},
+		{Name: "greeting", Op: "text", Selector: "#greeting"},
+		{Name: "session", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.json())`},
+	}
+}
+
 // TestBrowserOIDCSignIn: in Chromium, next-auth/react's
 // signIn('idp', {callbackUrl: '/protected'}) goes through a real OpenID
 // provider's login page and lands on Latch's /protected page signed in.
@@ -33,17 +47,11 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	p.start()
 
 	bundle := k.bundle(t, p.origin+"/api/auth")
-	res := k.browse(t, p, bundle, "", "", []step{
+	res := k.browse(t, p, bundle, "", "", append([]step{
 		{Name: "page", Op: "testPage"},
 		{Name: "providers", Op: "eval", JS: `nextAuth.getProviders()`},
 		{Name: "toProvider", Op: "evalNavigate", JS: `nextAuth.signIn("idp", {callbackUrl: "/protected"})`},
-		{Name: "fillUser", Op: "fill", Selector: "#username", Value: op.Username},
-		{Name: "fillPassword", Op: "fill", Selector: "#password", Value: op.Password},
-		{Name: "login", Op: "click", Selector: `button[type="submit"]`, Wait: "url"},
-		{Name: "landed", Op: "waitURL", URL: "/protected"},
-		{Name: "greeting", Op: "text", Selector: "#greeting"},
-		{Name: "session", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.json())`},
-	})
+	}, loginAtProvider(op)...))
 	var providers map[string]struct{ Type, SigninURL string }
 	res.get(t, "providers", &providers)
 	if providers["idp"].Type != "oauth" || providers["idp"].SigninURL != p.origin+"/api/auth/signin/idp" {
@@ -93,17 +101,11 @@ func TestBrowserOIDCFormPostCrossSite(t *testing.T) {
 	p.start()
 
 	bundle := k.bundle(t, p.origin+"/api/auth")
-	res := k.browse(t, p, bundle, "", "", []step{
+	res := k.browse(t, p, bundle, "", "", append([]step{
 		{Name: "page", Op: "testPage"},
 		{Name: "toProvider", Op: "evalNavigate", JS: `nextAuth.signIn("idp", {callbackUrl: "/protected"})`},
 		{Name: "checkCookies", Op: "cookies"},
-		{Name: "fillUser", Op: "fill", Selector: "#username", Value: op.Username},
-		{Name: "fillPassword", Op: "fill", Selector: "#password", Value: op.Password},
-		{Name: "login", Op: "click", Selector: `button[type="submit"]`, Wait: "url"},
-		{Name: "landed", Op: "waitURL", URL: "/protected"},
-		{Name: "greeting", Op: "text", Selector: "#greeting"},
-		{Name: "session", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.json())`},
-	})
+	}, loginAtProvider(op)...))
 	var toProvider struct{ URL string }
 	res.get(t, "toProvider", &toProvider)
 	if !strings.HasPrefix(toProvider.URL, op.Issuer) {
