@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch/clientip"
 	"github.com/latchauth/latch/internal/redirect"
 	"github.com/latchauth/latch/jwt"
 )
@@ -22,9 +23,8 @@ const MinSecretLength = 32
 type Config struct {
 	// URL is the public URL of the auth API: the site origin plus the base
 	// path, as NEXTAUTH_URL, e.g. "https://example.com/api/auth". A URL
-	// without a path gets "/api/auth". Required unless
-	// TrustForwardedHeaders is set; then it may be a bare path and the
-	// origin comes from each request.
+	// without a path gets "/api/auth". It may be a bare path only when
+	// AllowedHosts names the hosts the site is reached at.
 	URL string
 
 	// Secrets encrypt session tokens and sign CSRF tokens. The first one
@@ -68,11 +68,27 @@ type Config struct {
 	// Cookies adjusts the cookies' attributes.
 	Cookies CookieOptions
 
-	// TrustForwardedHeaders takes the public origin from X-Forwarded-Proto
-	// and X-Forwarded-Host (else Host). Only safe behind a proxy that sets
-	// these headers itself; otherwise a client chooses the origin that
-	// redirects are checked against.
+	// AllowedHosts are the hosts ("example.com", "www.example.com",
+	// "app.example.com:8443") the site is also reached at, besides URL's
+	// own. A request for one of them (its Host header, or a trusted proxy's
+	// X-Forwarded-Host) is answered on that origin: links in emails,
+	// cookies and the same-origin rule of callbackUrls use it. A request
+	// for any other host is answered on URL's origin (or the first allowed
+	// host when URL is a bare path), so a client never chooses the origin.
+	AllowedHosts []string
+
+	// TrustForwardedHeaders reads the scheme and host of the public origin
+	// from X-Forwarded-Proto and X-Forwarded-Host, for requests that come
+	// straight from one of TrustedProxies (from anybody else the headers
+	// are ignored). The host must still be URL's or one of AllowedHosts.
 	TrustForwardedHeaders bool
+
+	// TrustedProxies are the addresses (CIDR ranges like "10.0.0.0/8", or
+	// single addresses) of your reverse proxies and load balancers. Only
+	// their X-Forwarded-* headers count: for the origin with
+	// TrustForwardedHeaders, and for the client's address unless ClientIP
+	// is set. None by default.
+	TrustedProxies []string
 
 	// TrustedOrigins are other origins (e.g. "https://app.example.com")
 	// whose pages call the auth API from the browser: they get CORS answers
@@ -82,7 +98,8 @@ type Config struct {
 
 	// ClientIP returns the address of a request's client, for logs and
 	// events (give the same function to rate-limited providers). Default:
-	// the host of RemoteAddr; behind proxies, use clientip.Resolver.
+	// the host of RemoteAddr, or, from TrustedProxies, the client they
+	// name in X-Forwarded-For (clientip.Resolver).
 	ClientIP func(*http.Request) string
 
 	// MaxBodyBytes bounds POST bodies. Default 64 KiB.
@@ -145,25 +162,25 @@ func (c *Config) withDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.ClientIP == nil {
-		c.ClientIP = remoteHost
-	}
 }
 
 // parseBaseURL reads a NEXTAUTH_URL-style value into origin and base path.
-func parseBaseURL(raw string, trustForwarded bool) (origin, path string, err error) {
+func parseBaseURL(raw string, bareAllowed bool) (origin, path string, err error) {
 	if raw == "" {
-		if trustForwarded {
+		if bareAllowed {
 			return "", "/api/auth", nil
 		}
-		return "", "", errors.New("URL is required: the public URL of the auth API, e.g. https://example.com/api/auth")
+		return "", "", errors.New("URL is required: the public URL of the auth API, e.g. https://example.com/api/auth (or a path with AllowedHosts)")
 	}
-	if strings.HasPrefix(raw, "/") && trustForwarded {
+	if strings.HasPrefix(raw, "/") && bareAllowed {
 		path = strings.TrimSuffix(raw, "/")
 		if path == "" {
 			path = "/api/auth"
 		}
 		return "", path, nil
+	}
+	if strings.HasPrefix(raw, "/") {
+		return "", "", fmt.Errorf("URL %q is a path: give the public URL like https://example.com/api/auth, or name the site's hosts in AllowedHosts", raw)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
@@ -182,8 +199,19 @@ func parseBaseURL(raw string, trustForwarded bool) (origin, path string, err err
 // validate reports every problem of the configuration at once.
 func (c *Config) validate() error {
 	var errs []error
-	if _, _, err := parseBaseURL(c.URL, c.TrustForwardedHeaders); err != nil {
+	if _, _, err := parseBaseURL(c.URL, len(c.AllowedHosts) > 0); err != nil {
 		errs = append(errs, err)
+	}
+	for _, h := range c.AllowedHosts {
+		if _, err := normalizeHost(h); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if _, err := clientip.New(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("TrustedProxies: %w", err))
+	}
+	if c.TrustForwardedHeaders && len(c.TrustedProxies) == 0 {
+		errs = append(errs, errors.New("TrustForwardedHeaders needs TrustedProxies: the addresses of the proxies whose X-Forwarded-Proto and X-Forwarded-Host to believe (from anybody else they are ignored)"))
 	}
 	switch {
 	case len(c.Secrets) == 0:
@@ -249,4 +277,14 @@ func (c *Config) validate() error {
 		return fmt.Errorf("latch: invalid configuration:\n%w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// normalizeHost checks an AllowedHosts entry ("example.com",
+// "app.example.com:8443") and returns it in lower case.
+func normalizeHost(h string) (string, error) {
+	u, err := url.Parse("http://" + h)
+	if h == "" || err != nil || u.Host != h || u.Hostname() == "" {
+		return "", fmt.Errorf("allowed host %q is not a host name with an optional port, like example.com or app.example.com:8443", h)
+	}
+	return strings.ToLower(h), nil
 }

@@ -48,13 +48,51 @@ func (a *Auth) newExchange(w http.ResponseWriter, r *http.Request, action, provi
 	return x
 }
 
-// requestOrigin is the configured origin, or the one a trusted proxy
-// reports for r.
+// requestOrigin is the site origin that r is answered on: URL's origin, or,
+// with AllowedHosts, the origin r was sent to when its host is one of them.
+// The host and scheme come from the Host header and the connection, or
+// from X-Forwarded-Host and X-Forwarded-Proto when TrustForwardedHeaders
+// is set and r comes straight from a trusted proxy. A client never
+// chooses an origin that is not configured.
 func (a *Auth) requestOrigin(r *http.Request) string {
+	if a.hosts == nil {
+		return a.origin
+	}
+	scheme, host := "http", r.Host
+	switch {
+	case r.TLS != nil:
+		scheme = "https"
+	case a.origin != "":
+		scheme, _, _ = strings.Cut(a.origin, ":")
+	}
+	if a.cfg.TrustForwardedHeaders && a.proxies.FromTrustedProxy(r) {
+		// A proxy appends to these headers: the last value is the one
+		// the trusted proxy wrote, earlier ones may come from the client.
+		if p := lastValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
+			scheme = "https"
+			if strings.EqualFold(p, "http") {
+				scheme = "http"
+			}
+		}
+		if h := lastValue(r.Header.Values("X-Forwarded-Host")); h != "" {
+			host = h
+		}
+	}
+	if u, err := url.Parse(scheme + "://" + host); err == nil && u.Host == host && u.Path == "" && u.User == nil {
+		if o := redirect.Origin(u); o != "" && a.hosts[hostOf(o)] {
+			return o
+		}
+	}
 	if a.origin != "" {
 		return a.origin
 	}
-	return forwardedOrigin(r)
+	return redirect.Origin(&url.URL{Scheme: scheme, Host: a.firstHost})
+}
+
+// hostOf is the host[:port] of an origin.
+func hostOf(origin string) string {
+	_, host, _ := strings.Cut(origin, "://")
+	return host
 }
 
 // namesFor returns the cookie names for a site origin.
@@ -63,31 +101,6 @@ func (a *Auth) namesFor(origin string) *cookieNames {
 		return a.secureNames
 	}
 	return a.plainNames
-}
-
-// forwardedOrigin is the origin a trusted proxy reports.
-func forwardedOrigin(r *http.Request) string {
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	// A proxy appends to these headers: the last value is the one the
-	// trusted proxy wrote, earlier ones may come from the client.
-	if p := lastValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
-		proto = "https"
-		if strings.EqualFold(p, "http") {
-			proto = "http"
-		}
-	}
-	host := r.Host
-	if h := lastValue(r.Header.Values("X-Forwarded-Host")); h != "" {
-		host = h
-	}
-	u, err := url.Parse(proto + "://" + host)
-	if err != nil || u.Host != host || u.Path != "" || u.User != nil {
-		return proto + "://localhost"
-	}
-	return redirect.Origin(u)
 }
 
 // lastValue is the last comma-separated value of a header's lines.
@@ -274,12 +287,4 @@ func (x *exchange) errorURL(code string, provider string) string {
 		q += "&provider=" + cookie.Encode(provider)
 	}
 	return x.base + "/error?" + q
-}
-
-// remoteHost is the host part of the request's remote address.
-func remoteHost(r *http.Request) string {
-	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i > 0 {
-		return strings.Trim(r.RemoteAddr[:i], "[]")
-	}
-	return r.RemoteAddr
 }

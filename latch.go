@@ -19,6 +19,7 @@ import (
 
 	"net/url"
 
+	"github.com/latchauth/latch/clientip"
 	"github.com/latchauth/latch/internal/clientjs"
 	"github.com/latchauth/latch/internal/pages"
 	"github.com/latchauth/latch/internal/redirect"
@@ -27,9 +28,15 @@ import (
 // Auth serves the auth API under its base path and answers who is signed
 // in. Create one with [New]; it is safe for concurrent use.
 type Auth struct {
-	cfg       Config
-	origin    string // "" when taken from each request
-	basePath  string
+	cfg      Config
+	origin   string // URL's origin; "" when URL is a bare path
+	basePath string
+	// hosts are the hosts the site answers on (URL's and AllowedHosts,
+	// lower case, no default port); nil when URL's origin is the only one.
+	hosts map[string]bool
+	// firstHost is AllowedHosts[0], the fallback host when URL is a path.
+	firstHost string
+	proxies   *clientip.Resolver // TrustedProxies
 	providers []Provider
 	byID      map[string]Provider
 	// secureNames and plainNames are the cookie names for https and http.
@@ -49,7 +56,11 @@ func New(cfg Config) (*Auth, error) {
 	cfg.withDefaults()
 	cfg.Secrets = slices.Clone(cfg.Secrets)
 	cfg.Providers = slices.Clone(cfg.Providers)
-	origin, base, _ := parseBaseURL(cfg.URL, cfg.TrustForwardedHeaders)
+	origin, base, _ := parseBaseURL(cfg.URL, len(cfg.AllowedHosts) > 0)
+	proxies, _ := clientip.New(cfg.TrustedProxies) // validated
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = proxies.IP
+	}
 	a := &Auth{
 		cfg:       cfg,
 		origin:    origin,
@@ -59,7 +70,19 @@ func New(cfg Config) (*Auth, error) {
 		trusted:   map[string]bool{},
 		log:       cfg.Logger,
 		ctxKey:    new(int),
+		proxies:   proxies,
 		theme:     pages.Theme{BrandColor: cfg.Theme.BrandColor, LogoURL: cfg.Theme.LogoURL, AppName: cfg.Theme.AppName},
+	}
+	if len(cfg.AllowedHosts) > 0 {
+		a.hosts = map[string]bool{}
+		if origin != "" {
+			a.hosts[hostOf(origin)] = true
+		}
+		for _, h := range cfg.AllowedHosts {
+			h, _ = normalizeHost(h) // validated
+			a.hosts[strings.TrimSuffix(strings.TrimSuffix(h, ":443"), ":80")] = true
+		}
+		a.firstHost, _ = normalizeHost(cfg.AllowedHosts[0])
 	}
 	for _, p := range cfg.Providers {
 		a.byID[p.Info().ID] = p

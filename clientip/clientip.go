@@ -47,6 +47,20 @@ func (r *Resolver) isTrusted(a netip.Addr) bool {
 	return false
 }
 
+// FromTrustedProxy reports whether req came straight from one of the
+// trusted proxies, whose X-Forwarded-* headers may then be believed.
+func (r *Resolver) FromTrustedProxy(req *http.Request) bool {
+	if r == nil || len(r.trusted) == 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	return err == nil && r.isTrusted(peer)
+}
+
 // IP returns the client's address: the connection's peer, or, when that
 // is a trusted proxy, the right-most address of X-Forwarded-For that is not
 // a trusted proxy.

@@ -49,6 +49,11 @@ type fileConfig struct {
 		MaxAge    string `yaml:"maxAge"`
 		UpdateAge string `yaml:"updateAge"`
 	} `yaml:"session"`
+	// AllowedHosts are more hosts the site is reached at, besides url's
+	// (with a bare-path url, all of them).
+	AllowedHosts []string `yaml:"allowedHosts"`
+	// TrustForwardedHeaders takes the scheme and host from
+	// X-Forwarded-Proto and -Host, from trustedProxies only.
 	TrustForwardedHeaders bool `yaml:"trustForwardedHeaders"`
 	// TrustedProxies are the addresses (CIDR ranges) of your proxies or
 	// load balancers: from them, the client's address is read from
@@ -208,6 +213,9 @@ func (c *config) validate() error {
 	}
 	if c.clientIP, err = clientip.New(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("%s: trustedProxies: %w", c.where("trustedProxies"), err))
+	}
+	if c.TrustForwardedHeaders && len(c.TrustedProxies) == 0 {
+		errs = append(errs, fmt.Errorf("%s: trustForwardedHeaders needs trustedProxies: the addresses of the proxies whose X-Forwarded-Proto and X-Forwarded-Host to believe", c.where("trustForwardedHeaders")))
 	}
 	switch c.SessionStrategy {
 	case "", "jwt", "database":

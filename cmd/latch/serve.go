@@ -87,8 +87,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer ln.Close()
 	siteURL := c.URL
-	if siteURL == "" && c.TrustForwardedHeaders {
-		siteURL = "/api/auth" // the origin comes from each request's X-Forwarded-* headers
+	if siteURL == "" && len(c.AllowedHosts) > 0 {
+		siteURL = "/api/auth" // the origin is the allowed host each request is for
 	} else if siteURL == "" {
 		siteURL = scheme + "://" + displayHost(ln.Addr().(*net.TCPAddr)) + "/api/auth"
 		log.Warn("DEVELOPMENT SETUP: no URL configured; assuming " + siteURL + ". Set LATCH_URL (or NEXTAUTH_URL) to the public URL.")
@@ -161,7 +161,9 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		MaxAge:                c.maxAge,
 		UpdateAge:             c.updateAge,
 		TokenFormat:           format,
+		AllowedHosts:          c.AllowedHosts,
 		TrustForwardedHeaders: c.TrustForwardedHeaders,
+		TrustedProxies:        c.TrustedProxies,
 		TrustedOrigins:        c.TrustedOrigins,
 		ClientIP:              c.clientIP.IP,
 		Theme:                 latch.Theme{BrandColor: c.Theme.BrandColor, LogoURL: c.Theme.LogoURL, AppName: c.Theme.AppName},
