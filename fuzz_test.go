@@ -86,6 +86,7 @@ func FuzzHandler(f *testing.F) {
 		{"GET", "csrf", "next-auth.csrf-token=%zz", "", "", ""},
 		{"GET", "providers", "", "", "https://app.example.com", ""},
 		{"OPTIONS", "session", "", "", "https://app.example.com", ""},
+		{"GET", "session", "", "", "https://APP.example.com", ""},
 		{"GET", "signin?error=CredentialsSignin&callbackUrl=javascript:alert(1)", "", "", "", ""},
 		{"POST", "signin/credentials", "next-auth.csrf-token={csrfcookie}", "application/x-www-form-urlencoded", "", "csrfToken={csrf}&json=true"},
 		{"POST", "callback/credentials", "next-auth.csrf-token={csrfcookie}", "application/x-www-form-urlencoded", "", "csrfToken={csrf}&username=jsmith&password=secret&callbackUrl=%2Fdash&json=true"},

@@ -1888,6 +1888,14 @@ func TestCORS(t *testing.T) {
 			t.Errorf("Vary: got %q; want Origin", got)
 		}
 	})
+	t.Run("trusted in another case", func(t *testing.T) {
+		// Browsers send origins in lower case; whatever comes, the answer
+		// names the trusted origin as configured, never the client's bytes.
+		w := request(http.MethodGet, "HTTPS://App.Example.COM")
+		if got := w.Header().Get("Access-Control-Allow-Origin"); got != app {
+			t.Errorf("Allow-Origin: got %q; want %q", got, app)
+		}
+	})
 	for _, origin := range []string{"https://evil.example", "https://app.example.com.evil.example", "http://app.example.com", "null", ""} {
 		for _, method := range []string{http.MethodGet, http.MethodOptions} {
 			t.Run(fmt.Sprintf("untrusted %s %q", method, origin), func(t *testing.T) {

@@ -199,8 +199,8 @@ func (a *Auth) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h := w.Header()
 	h.Add("Vary", "Origin") // answers differ by Origin: caches must keep them apart
-	origin := r.Header.Get("Origin")
-	if origin == "" || !a.trusted[strings.ToLower(origin)] {
+	origin := strings.ToLower(r.Header.Get("Origin"))
+	if origin == "" || !a.trusted[origin] {
 		return false
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
