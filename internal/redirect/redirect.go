@@ -73,16 +73,65 @@ func SameOrigin(raw, origin string) (string, bool) {
 // protocolRelativePath reports whether u's path, once its dot segments are
 // resolved as a browser resolves them, starts with "//": a client that
 // reduces the URL to its path (as nuxt-auth does when it redirects during
-// server-side rendering) would then leave the site.
+// server-side rendering) would then leave the site. The path is checked
+// as sent and once and twice percent-decoded: "%2F" is no separator for a
+// browser, but many app servers and frameworks decode the path and then
+// redirect to it, and "/%2F%2Fevil.example" becomes "//evil.example".
 func protocolRelativePath(u *url.URL) bool {
 	p := u.EscapedPath()
-	if strings.HasPrefix(p, "//") {
-		return true
+	for i := 0; ; i++ {
+		if leavesOrigin(p) {
+			return true
+		}
+		d := percentDecode(p)
+		if i == 2 || d == p {
+			return false
+		}
+		p = d
 	}
-	// "%2F" is not a separator for a browser, but "%2E" is a dot in a dot
-	// segment: resolve the escaped path with those dots decoded.
-	p = strings.NewReplacer("%2e", ".", "%2E", ".").Replace(p)
-	return strings.HasPrefix(removeDotSegments(p), "//")
+}
+
+// leavesOrigin reports whether a path starts with "//" as a browser reads
+// it: backslashes are slashes, tabs and line breaks are dropped, "%2E" is
+// a dot in a dot segment, and dot segments are resolved.
+func leavesOrigin(p string) bool {
+	p = pathNormalizer.Replace(p)
+	return strings.HasPrefix(p, "//") || strings.HasPrefix(removeDotSegments(p), "//")
+}
+
+var pathNormalizer = strings.NewReplacer(`\`, "/", "\t", "", "\n", "", "\r", "", "%2e", ".", "%2E", ".")
+
+// percentDecode decodes every well-formed %XX of s and keeps the rest as
+// it is, as lenient servers do.
+func percentDecode(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
 }
 
 // removeDotSegments is RFC 3986 section 5.2.4, as browsers apply it.
