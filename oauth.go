@@ -1,6 +1,7 @@
 package latch
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -120,8 +121,11 @@ func (a *Auth) oauthCallback(x *exchange, p OAuthProvider) {
 		a.log.Warn("latch: OAuth callback failed", append([]any{"provider", info.ID, "code", code, "err", err}, attrs...)...)
 		x.redirect(x.errorURL(code, ""), http.StatusOK)
 	}
-	if e := params.Get("error"); e != "" {
-		fail(CodeOAuthCallback, errors.New("the provider answered an error"), "error", limit(e, 64), "error_description", limit(params.Get("error_description"), 256))
+	// The provider answered an error (access_denied: the user cancelled
+	// there). NextAuth 4 reads it from the body, else the query, and
+	// answers Callback, not OAuthCallback.
+	if e := cmp.Or(x.body.Get("error"), x.r.URL.Query().Get("error")); e != "" {
+		fail(CodeCallback, errors.New("the provider answered an error"), "error", limit(e, 64), "error_description", limit(cmp.Or(params.Get("error_description"), x.r.URL.Query().Get("error_description")), 256))
 		return
 	}
 	checks := p.Checks()

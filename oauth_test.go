@@ -235,8 +235,10 @@ func TestOIDCCallbackFailures(t *testing.T) {
 		s := newOIDCSite(t, nil)
 		c := newBrowser()
 		s.start(t, c, "")
-		if loc := finish(t, c, s.srv.URL+"/api/auth/callback/idp?error=access_denied&state=x"); loc != errorURL(s) {
-			t.Errorf("Location %q; want %s", loc, errorURL(s))
+		// NextAuth 4 answers Callback here (OAuthCallback is for failed checks).
+		want := s.srv.URL + "/api/auth/error?error=Callback"
+		if loc := finish(t, c, s.srv.URL+"/api/auth/callback/idp?error=access_denied&state=x"); loc != want {
+			t.Errorf("Location %q; want %s", loc, want)
 		}
 	})
 	t.Run("callback of an unknown provider", func(t *testing.T) {

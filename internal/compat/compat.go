@@ -143,7 +143,28 @@ func truncate(b []byte, n int) string {
 // server stops when the test ends.
 func (r *Runner) StartServer(t testing.TB, secret string, users map[string]ServerUser) string {
 	t.Helper()
-	cfg, _ := json.Marshal(map[string]any{"secret": secret, "users": users})
+	return r.StartServerWith(t, ServerConfig{Secret: secret, Users: users})
+}
+
+// ServerConfig configures the server StartServerWith runs.
+type ServerConfig struct {
+	Secret string                `json:"secret"`
+	Users  map[string]ServerUser `json:"users,omitempty"`
+	// OAuth adds an OAuth provider (state check only) whose endpoints are
+	// under OAuth.URL: /authorize, /token and /userinfo.
+	OAuth *ServerOAuth `json:"oauth,omitempty"`
+}
+
+// ServerOAuth is the OAuth provider of a ServerConfig.
+type ServerOAuth struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+}
+
+// StartServerWith is StartServer with more settings.
+func (r *Runner) StartServerWith(t testing.TB, c ServerConfig) string {
+	t.Helper()
+	cfg, _ := json.Marshal(c)
 	cmd := exec.Command(r.node, filepath.Join(r.dir, "server.mjs"), string(cfg))
 	cmd.Dir = r.dir
 	var stderr strings.Builder

@@ -5,6 +5,10 @@
 //
 //   node server.mjs '{"secret":S,"users":{"ann":{"id":"1","name":"Ann","email":"ann@example.com","password":"right"}}}'
 //
+// With "oauth":{"id":ID,"url":U} it also has an OAuth provider whose
+// authorization, token and userinfo endpoints are U/authorize, U/token and
+// U/userinfo (state check only).
+//
 // Prints "listening http://127.0.0.1:PORT" on stdout once ready.
 
 import http from "node:http";
@@ -71,6 +75,18 @@ const server = http.createServer(async (req, res) => {
         secret: config.secret,
         logger: { error() {}, warn() {}, debug() {} },
         providers: [
+          ...(config.oauth ? [{
+            id: config.oauth.id,
+            name: config.oauth.id,
+            type: "oauth",
+            clientId: "client",
+            clientSecret: "secret",
+            checks: ["state"],
+            authorization: { url: config.oauth.url + "/authorize", params: { scope: "openid" } },
+            token: { url: config.oauth.url + "/token" },
+            userinfo: { url: config.oauth.url + "/userinfo" },
+            profile: (p) => ({ id: p.sub, name: p.name, email: p.email }),
+          }] : []),
           Credentials({
             credentials: { username: { label: "Username" }, password: { label: "Password", type: "password" } },
             authorize(creds) {
