@@ -19,7 +19,7 @@ const claimsNow = 1_800_000_000
 // A claimCase is a token and whether it is accepted at claimsNow: by Latch
 // (latch) and by next-auth 4's decode, jose's jwtDecrypt with
 // clockTolerance 15 (jose). They differ only where Latch is stricter on
-// purpose (see checkClaims).
+// purpose (see claims.Check and Codec.decryptGeneral).
 type claimCase struct {
 	name    string
 	gen     Generation
@@ -31,6 +31,11 @@ type claimCase struct {
 }
 
 func n(d int64) string { return fmt.Sprint(claimsNow + d) }
+
+// header is a token shape with the protected header h.
+func header(h string) func(*Codec) crafted {
+	return func(*Codec) crafted { return crafted{header: h} }
+}
 
 func claimCases() []claimCase {
 	v4 := func(*Codec) crafted { return shapeV4 }
@@ -104,7 +109,17 @@ func claimCases() []claimCase {
 		bad("string", `"x"`),
 		bad("trailing garbage", valid+`x`),
 
-		// Where Latch is stricter than jose (see checkClaims): a token
+		// jwtDecrypt compares "iss", "sub" and "aud" in the protected
+		// header with the payload's.
+		{name: "header sub differs", gen: V4, shape: header(`{"alg":"dir","enc":"A256GCM","sub":"2"}`), payload: valid},
+		{name: "header iss null", gen: V4, shape: header(`{"alg":"dir","enc":"A256GCM","iss":null}`), payload: valid},
+		{name: "header aud, v5", gen: V5, shape: header(`{"alg":"dir","enc":"A256GCM","aud":"x"}`), payload: valid},
+		{name: "header typ and cty", gen: V4, shape: header(`{"alg":"dir","enc":"A256GCM","typ":"JWT","cty":"JWT"}`), payload: valid, latch: true, jose: true},
+		// Latch refuses "iss", "sub" and "aud" in the header even when
+		// they match the payload.
+		{name: "header sub same", gen: V4, shape: header(`{"alg":"dir","enc":"A256GCM","sub":"1"}`), payload: valid, jose: true},
+
+		// Where Latch is stricter than jose (see claims.Check): a token
 		// that never expires.
 		{name: "no exp", gen: V4, shape: v4, payload: `{"sub":"1"}`, jose: true},
 		{name: "no exp, v5", gen: V5, shape: v5Shape, payload: `{"sub":"1"}`, jose: true},
@@ -151,8 +166,11 @@ func TestDecodeClaims(t *testing.T) {
 			if (perr == nil) != (err == nil) {
 				t.Errorf("DecodePayload: %v; Decode: %v", perr, err)
 			}
-			if _, err := c.Open(tok); (err == nil) != (tc.encKey == "") {
-				t.Errorf("Open: %v; want accepted = %v", err, tc.encKey == "")
+			// Open refuses what is wrong outside the payload.
+			openOK := tc.encKey == "" && !strings.Contains(tc.shape(c).header, `"iss"`) &&
+				!strings.Contains(tc.shape(c).header, `"sub"`) && !strings.Contains(tc.shape(c).header, `"aud"`)
+			if _, err := c.Open(tok); (err == nil) != openOK {
+				t.Errorf("Open: %v; want accepted = %v", err, openOK)
 			}
 		})
 	}

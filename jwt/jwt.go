@@ -257,8 +257,22 @@ func (c *Codec) decryptGeneral(token string) ([]byte, error) {
 	// With "dir" the encrypted key is empty (RFC 7516 §5.1 step 6;
 	// RFC 7518 §4.5). jose refuses a token with one; go-jose ignores it,
 	// which would give each session endless token strings.
-	if _, rest, ok := strings.Cut(token, "."); ok && !strings.HasPrefix(rest, ".") {
+	header, rest, ok := strings.Cut(token, ".")
+	if ok && !strings.HasPrefix(rest, ".") {
 		return nil, errEncryptedKey
+	}
+	// jwtDecrypt refuses a token whose protected header repeats "iss",
+	// "sub" or "aud" (RFC 7519 §5.3) with a value other than the
+	// payload's. No NextAuth or Auth.js encoder writes them there, so
+	// Latch refuses any: never a token jose would refuse.
+	if h, err := b64.DecodeString(header); err == nil {
+		if obj, err := jsonobj.Parse(h); err == nil {
+			for _, k := range [...]string{"iss", "sub", "aud"} {
+				if obj.Get(k) != nil {
+					return nil, fmt.Errorf("%q in the protected header", k)
+				}
+			}
+		}
 	}
 	encs := []jose.ContentEncryption{jose.A256GCM}
 	if c.gen == V5 {
