@@ -86,6 +86,7 @@ func TestBadCookies(t *testing.T) {
 	}{
 		{"garbage token", sessionCookie + "=garbage", false, []string{sessionCookie}},
 		{"dots only", sessionCookie + "=....", false, []string{sessionCookie}},
+		{"dir token with an encrypted key", sessionCookie + "=" + strings.Replace(valid, "..", ".AAAAAAAAAAAAAAAAAAAAAA.", 1), false, []string{sessionCookie}},
 		{"jwe-shaped garbage", sessionCookie + "=" + v4Header + "..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA", false, []string{sessionCookie}},
 		{"wrong alg header", sessionCookie + "=" + base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + ".x.y.z.w", false, []string{sessionCookie}},
 		{"invalid percent-encoding", sessionCookie + "=%zz%E0%A4%A", false, []string{sessionCookie}},
@@ -174,35 +175,87 @@ func TestHostileTokens(t *testing.T) {
 		{"exp string", `{"sub":"1","exp":"soon"}`, `{}`},
 		{"exp expired", `{"sub":"1","exp":1}`, `{}`},
 		{"exp huge", `{"sub":"1","name":"X","exp":1e300}`, ""},
-		{"typed claims", `{"sub":1,"name":5,"email":{"a":1},"picture":[1]}`, ""},
+		{"typed claims", `{"sub":1,"name":5,"email":{"a":1},"picture":[1],"exp":4102444800}`, ""},
 		{"deep nesting", `{"sub":"1","x":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, "any"},
-		{"empty object", `{}`, ""},
+		// NextAuth reads the last of duplicate members (JSON.parse).
+		{"exp twice, last expired", `{"sub":"1","name":"X","exp":4102444800,"exp":1}`, `{}`},
+		{"exp twice, last valid", `{"sub":"1","name":"X","exp":1,"exp":4102444800}`, ""},
+		{"exp twice, last escaped and expired", `{"sub":"1","exp":4102444800,"e\u0078p":1}`, `{}`},
+		{"exp within the tolerance", fmt.Sprintf(`{"sub":"1","exp":%d}`, t0.Unix()-14), ""},
+		{"exp at the tolerance", fmt.Sprintf(`{"sub":"1","exp":%d}`, t0.Unix()-15), `{}`},
+		{"nbf in the future", `{"sub":"1","exp":4102444800,"nbf":4102444800}`, `{}`},
+		{"nbf within the tolerance", fmt.Sprintf(`{"sub":"1","exp":4102444800,"nbf":%d}`, t0.Unix()+15), ""},
+		{"nbf twice, last in the future", `{"sub":"1","exp":4102444800,"nbf":1,"nbf":4102444800}`, `{}`},
+		{"nbf not a number", `{"sub":"1","exp":4102444800,"nbf":"1"}`, `{}`},
+		{"iat not a number", `{"sub":"1","exp":4102444800,"iat":"1"}`, `{}`},
+		// Latch requires "exp" (NextAuth does not): no token lasts forever.
+		{"no exp", `{"sub":"1","name":"X"}`, `{}`},
+		{"empty object", `{}`, `{}`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			token := encryptV4(t, []byte(tt.payload), testSecret)
-			res := rawRequest(h, http.MethodGet, "/session", sessionCookie+"="+token, "", nil)
-			wantStatus(t, res, http.StatusOK)
-			switch tt.wantBody {
-			case "any":
-				if !json.Valid([]byte(res.Body)) {
-					t.Errorf("got %q; want JSON", res.Body)
+		for _, path := range []string{"direct", "callbacks"} {
+			t.Run(tt.name+"/"+path, func(t *testing.T) {
+				// Without callbacks the session endpoint reads the token
+				// with its own direct path; with them, with jwt.Decode.
+				h := newHarness(t, func(c *latch.Config) {
+					if path == "callbacks" {
+						c.Callbacks.JWT = func(_ context.Context, p *latch.JWTParams) (latch.Token, error) { return p.Token, nil }
+					}
+				})
+				token := encryptV4(t, []byte(tt.payload), testSecret)
+				res := rawRequest(h, http.MethodGet, "/session", sessionCookie+"="+token, "", nil)
+				wantStatus(t, res, http.StatusOK)
+				switch tt.wantBody {
+				case "any":
+					if !json.Valid([]byte(res.Body)) {
+						t.Errorf("got %q; want JSON", res.Body)
+					}
+				case "":
+					if !strings.HasPrefix(res.Body, `{"user":{`) {
+						t.Errorf("accepted token: got %q; want a session object", res.Body)
+					}
+				default:
+					wantBody(t, res, tt.wantBody)
+					if got, _ := res.setCookie(sessionCookie); got != deletion(sessionCookie) {
+						t.Errorf("rejected token: got Set-Cookie %q; want %q", got, deletion(sessionCookie))
+					}
 				}
-			case "":
-				if !strings.HasPrefix(res.Body, `{"user":{`) {
-					t.Errorf("accepted token: got %q; want a session object", res.Body)
+				r := httptest.NewRequest(http.MethodGet, httpOrigin+"/", nil)
+				r.Header.Set("Authorization", "Bearer "+token)
+				s := h.auth.Session(r)
+				if tt.wantBody != "any" && (s != nil) != (tt.wantBody == "") {
+					t.Errorf("auth.Session of the bearer token: got %+v; want signed in = %v", s, tt.wantBody == "")
 				}
-			default:
-				wantBody(t, res, tt.wantBody)
-				if got, _ := res.setCookie(sessionCookie); got != deletion(sessionCookie) {
-					t.Errorf("rejected token: got Set-Cookie %q; want %q", got, deletion(sessionCookie))
-				}
-			}
-			r := httptest.NewRequest(http.MethodGet, httpOrigin+"/", nil)
-			r.Header.Set("Authorization", "Bearer "+token)
-			h.auth.Session(r) // must not panic
-		})
+			})
+		}
+	}
+}
+
+// TestRefreshCollapsesDuplicateClaims: the session endpoint writes one
+// member per claim, with the new times, where the token had duplicates.
+func TestRefreshCollapsesDuplicateClaims(t *testing.T) {
+	h := newHarness(t)
+	payload := `{"sub":"1","name":"X","exp":1,"iat":1,"jti":"a","name":"Y","exp":4102444800,"jti":"b","iat":2}`
+	res := rawRequest(h, http.MethodGet, "/session", sessionCookie+"="+encryptV4(t, []byte(payload), testSecret), "", nil)
+	if !strings.Contains(res.Body, `"name":"Y"`) {
+		t.Fatalf("GET /session: got %q; want the session of Y", res.Body)
+	}
+	header, _ := res.setCookie(sessionCookie)
+	c, err := http.ParseSetCookie(header)
+	if err != nil {
+		t.Fatalf("Set-Cookie %q: %v", header, err)
+	}
+	plain, err := openV4(t, c.Value, testSecret)
+	if err != nil {
+		t.Fatalf("refreshed cookie %q: %v", c.Value, err)
+	}
+	for _, k := range []string{`"sub"`, `"name"`, `"exp"`, `"iat"`, `"jti"`} {
+		if n := strings.Count(string(plain), k+":"); n != 1 {
+			t.Errorf("refreshed payload %s has %s %d times; want once", plain, k, n)
+		}
+	}
+	if p := string(plain); !strings.Contains(p, fmt.Sprintf(`"iat":%d`, t0.Unix())) || strings.Contains(p, `"exp":4102444800`) || !strings.Contains(p, `"name":"Y"`) {
+		t.Errorf("refreshed payload %s; want the new iat and exp, and the last name", plain)
 	}
 }
 

@@ -396,6 +396,22 @@ func sessionCookieLine(name string, exp time.Time, secure bool) *regexp.Regexp {
 // "NextAuth.js Generated Encryption Key", 32), AES-256-GCM, AAD = header.
 func decryptV4(t testing.TB, token, secret string) (map[string]any, error) {
 	t.Helper()
+	plain, err := openV4(t, token, secret)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(plain))
+	d.UseNumber()
+	var claims map[string]any
+	if err := d.Decode(&claims); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// openV4 decrypts a next-auth v4 session token and returns its payload.
+func openV4(t testing.TB, token, secret string) ([]byte, error) {
+	t.Helper()
 	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "NextAuth.js Generated Encryption Key", 32)
 	if err != nil {
 		t.Fatal(err)
@@ -416,17 +432,7 @@ func decryptV4(t testing.TB, token, secret string) (map[string]any, error) {
 	if len(iv) != gcm.NonceSize() {
 		return nil, fmt.Errorf("iv: %d bytes", len(iv))
 	}
-	plain, err := gcm.Open(nil, iv, append(ct, tag...), []byte(parts[0]))
-	if err != nil {
-		return nil, err
-	}
-	d := json.NewDecoder(bytes.NewReader(plain))
-	d.UseNumber()
-	var claims map[string]any
-	if err := d.Decode(&claims); err != nil {
-		return nil, err
-	}
-	return claims, nil
+	return gcm.Open(nil, iv, append(ct, tag...), []byte(parts[0]))
 }
 
 func claimInt(t testing.TB, claims map[string]any, k string) int64 {
@@ -574,8 +580,10 @@ func TestSessionClockTolerance(t *testing.T) {
 		after    time.Duration // after the token's exp
 		signedIn bool
 	}{
+		// As jose decides it: expired once exp <= now - 15 s.
 		{"just expired", 1 * time.Second, true},
-		{"within 15s", 15 * time.Second, true},
+		{"within 15s", 14 * time.Second, true},
+		{"at 15s", 15 * time.Second, false},
 		{"beyond 15s", 16 * time.Second, false},
 		{"long expired", 48 * time.Hour, false},
 	}
@@ -2290,17 +2298,18 @@ func TestSessionPayloadPaths(t *testing.T) {
 		name, payload string
 		wantUser      string // the "user" member, "" to only compare the paths
 	}{
-		{"null picture", `{"name":"J Smith","email":"j@example.com","picture":null,"sub":"1"}`, `{"name":"J Smith","email":"j@example.com","image":null}`},
-		{"empty name", `{"name":"","email":"e@example.com","sub":"1"}`, `{"name":"","email":"e@example.com"}`},
-		{"no claims", `{"sub":"1"}`, `{}`},
-		{"escapes", `{"name":"\u00e9l\u00e8ve \"q\" \\ <b>&amp;","sub":"1"}`, `{"name":"élève \"q\" \\ <b>&amp;"}`},
-		{"line separator", `{"name":"a\u2028b","sub":"1"}`, "{\"name\":\"a\u2028b\"}"},
-		{"whitespace", ` { "name" : "J" , "sub" : "1" , "email":"x@example.com" } `, `{"name":"J","email":"x@example.com"}`},
-		{"nested name", `{"sub":"1","profile":{"name":"inner","picture":"p"},"name":"outer"}`, `{"name":"outer"}`},
-		{"name inside a string", `{"sub":"1","x":"\"name\":\"fake\"","name":"real"}`, `{"name":"real"}`},
+		{"null picture", `{"exp":4102444800,"name":"J Smith","email":"j@example.com","picture":null,"sub":"1"}`, `{"name":"J Smith","email":"j@example.com","image":null}`},
+		{"empty name", `{"exp":4102444800,"name":"","email":"e@example.com","sub":"1"}`, `{"name":"","email":"e@example.com"}`},
+		{"no claims", `{"exp":4102444800,"sub":"1"}`, `{}`},
+		{"escapes", `{"exp":4102444800,"name":"\u00e9l\u00e8ve \"q\" \\ <b>&amp;","sub":"1"}`, `{"name":"élève \"q\" \\ <b>&amp;"}`},
+		{"line separator", `{"exp":4102444800,"name":"a\u2028b","sub":"1"}`, "{\"name\":\"a\u2028b\"}"},
+		{"whitespace", ` {"exp":4102444800, "name" : "J" , "sub" : "1" , "email":"x@example.com" } `, `{"name":"J","email":"x@example.com"}`},
+		{"nested name", `{"exp":4102444800,"sub":"1","profile":{"name":"inner","picture":"p"},"name":"outer"}`, `{"name":"outer"}`},
+		{"name inside a string", `{"exp":4102444800,"sub":"1","x":"\"name\":\"fake\"","name":"real"}`, `{"name":"real"}`},
 		{"old times", `{"sub":"1","name":"J","iat":1,"exp":4102444800,"jti":"x"}`, `{"name":"J"}`},
-		{"custom claims", `{"sub":"1","name":"J","role":"admin","n":1.5e3,"list":[1,"a",null],"obj":{"k":true}}`, `{"name":"J"}`},
-		{"non-string name", `{"sub":"1","name":5}`, ""},
+		{"custom claims", `{"exp":4102444800,"sub":"1","name":"J","role":"admin","n":1.5e3,"list":[1,"a",null],"obj":{"k":true}}`, `{"name":"J"}`},
+		{"non-string name", `{"exp":4102444800,"sub":"1","name":5}`, ""},
+		{"duplicate claims", `{"exp":1,"sub":"1","name":"A","exp":4102444800,"name":"B","picture":"p","picture":null}`, `{"name":"B","image":null}`},
 	}
 	for _, tt := range payloads {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/latchauth/latch/internal/claims"
 	"github.com/latchauth/latch/internal/cookie"
 	"github.com/latchauth/latch/internal/jsonobj"
 	"github.com/latchauth/latch/jwt"
@@ -91,10 +92,8 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
-		if obj.Get("exp") != nil {
-			if exp, ok := obj.Number("exp"); !ok || jwt.Expired(exp, now) {
-				return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, jwt.ErrExpired)
-			}
+		if err := claims.Check(obj, now); err != nil {
+			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
 		sess := &Session{Expires: expires}
 		for _, c := range [...]struct {

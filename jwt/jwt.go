@@ -29,10 +29,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
+	"github.com/latchauth/latch/internal/claims"
 	"github.com/latchauth/latch/internal/jsonobj"
 )
 
@@ -47,8 +49,8 @@ const (
 )
 
 // ClockTolerance is how long after its "exp" a token is still accepted,
-// as in NextAuth.
-const ClockTolerance = 15 * time.Second
+// and how long before its "nbf", as in NextAuth.
+const ClockTolerance = claims.Tolerance
 
 // ErrInvalidToken is returned by [Codec.Decode] for a token that is malformed,
 // was not encrypted with any key of the ring, or carries unusable claims. The
@@ -56,8 +58,8 @@ const ClockTolerance = 15 * time.Second
 var ErrInvalidToken = errors.New("jwt: invalid token")
 
 // ErrExpired is returned (wrapped in [ErrInvalidToken]) for a token whose
-// "exp" lies more than [ClockTolerance] in the past.
-var ErrExpired = errors.New("jwt: token expired")
+// "exp" lies [ClockTolerance] or more in the past.
+var ErrExpired = claims.ErrExpired
 
 // Claims is the payload of a token. Numbers decode as [json.Number].
 type Claims map[string]any
@@ -183,9 +185,13 @@ func (c *Codec) EncodePayload(payload []byte) (string, error) {
 	return obj.CompactSerialize()
 }
 
-// Decode decrypts token with any key of the ring and returns its claims. It
-// rejects tokens whose "exp" is more than [ClockTolerance] before now. Every
-// failure wraps [ErrInvalidToken].
+// Decode decrypts token with any key of the ring and returns its claims.
+// It checks the claims as NextAuth's decoder (jose's jwtDecrypt) does: a
+// numeric "exp" that is not [ClockTolerance] or more before now (see
+// [ErrExpired]), a numeric "nbf" not more than ClockTolerance after now,
+// a numeric "iat". Unlike NextAuth it also requires "exp", so that no
+// token is valid forever. A key that appears twice counts with its last
+// value, as in JavaScript. Every failure wraps [ErrInvalidToken].
 func (c *Codec) Decode(token string, now time.Time) (Claims, error) {
 	plain, err := c.DecodePayload(token, now)
 	if err != nil {
@@ -201,8 +207,9 @@ func (c *Codec) Decode(token string, now time.Time) (Claims, error) {
 }
 
 // Open decrypts token with any key of the ring and returns its payload
-// without looking at it: the caller must check the claims (at least "exp",
-// with [Expired]). Failures wrap [ErrInvalidToken].
+// without looking at it: the caller must check the claims as
+// [Codec.DecodePayload] does, or use DecodePayload. Failures wrap
+// [ErrInvalidToken].
 func (c *Codec) Open(token string) ([]byte, error) {
 	plain, err := c.decrypt(token)
 	if err != nil {
@@ -212,13 +219,14 @@ func (c *Codec) Open(token string) ([]byte, error) {
 }
 
 // Expired reports whether a token whose "exp" claim is exp (seconds since
-// the epoch) is no longer accepted at now, allowing [ClockTolerance].
+// the epoch) is no longer accepted at now: exp <= now-[ClockTolerance],
+// with now in whole seconds, as jose decides it.
 func Expired(exp float64, now time.Time) bool {
-	return float64(now.Add(-ClockTolerance).Unix()) > exp
+	return claims.Expired(exp, now)
 }
 
-// DecodePayload is [Codec.Decode] returning the JSON payload undecoded. It
-// checks that the payload is a JSON object with a valid "exp".
+// DecodePayload is [Codec.Decode] returning the JSON payload undecoded,
+// with the same checks.
 func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
 	plain, err := c.Open(token)
 	if err != nil {
@@ -228,21 +236,43 @@ func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload is not a JSON object", ErrInvalidToken)
 	}
-	if obj.Get("exp") != nil {
-		exp, ok := obj.Number("exp")
-		if !ok {
-			return nil, fmt.Errorf(`%w: "exp" claim must be a number`, ErrInvalidToken)
-		}
-		if Expired(exp, now) {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrExpired)
-		}
+	if err := claims.Check(obj, now); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	return plain, nil
 }
 
+// errEncryptedKey is the error for a "dir" token with an encrypted key.
+var errEncryptedKey = errors.New(`"dir" token with an encrypted key`)
+
 func (c *Codec) decrypt(token string) ([]byte, error) {
 	if plain, err := c.openV4(token); err != errNotFast {
 		return plain, err
+	}
+	return c.decryptGeneral(token)
+}
+
+// decryptGeneral decrypts any compact "dir" JWE with go-jose.
+func (c *Codec) decryptGeneral(token string) ([]byte, error) {
+	// With "dir" the encrypted key is empty (RFC 7516 §5.1 step 6;
+	// RFC 7518 §4.5). jose refuses a token with one; go-jose ignores it,
+	// which would give each session endless token strings.
+	header, rest, ok := strings.Cut(token, ".")
+	if ok && !strings.HasPrefix(rest, ".") {
+		return nil, errEncryptedKey
+	}
+	// jwtDecrypt refuses a token whose protected header repeats "iss",
+	// "sub" or "aud" (RFC 7519 §5.3) with a value other than the
+	// payload's. No NextAuth or Auth.js encoder writes them there, so
+	// Latch refuses any: never a token jose would refuse.
+	if h, err := b64.DecodeString(header); err == nil {
+		if obj, err := jsonobj.Parse(h); err == nil {
+			for _, k := range [...]string{"iss", "sub", "aud"} {
+				if obj.Get(k) != nil {
+					return nil, fmt.Errorf("%q in the protected header", k)
+				}
+			}
+		}
 	}
 	encs := []jose.ContentEncryption{jose.A256GCM}
 	if c.gen == V5 {

@@ -104,7 +104,7 @@ func TestV5DecodesA256GCM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := enc.Encrypt([]byte(`{"sub":"1"}`))
+	obj, err := enc.Encrypt([]byte(`{"sub":"1","exp":4102444800}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,18 +162,46 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// FuzzDecode: every failure wraps ErrInvalidToken, and an accepted token
+// has no encrypted key and claims that pass the checks.
 func FuzzDecode(f *testing.F) {
 	c, _ := New(V4, "", "test-secret")
 	f.Add(nextAuthVector)
 	f.Add("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAECAwQFBgcICQoL..")
 	f.Add("")
-	f.Fuzz(func(t *testing.T, tok string) {
-		claims, err := c.Decode(tok, time.Unix(1700000000, 0))
-		if err != nil && !errors.Is(err, ErrInvalidToken) {
-			t.Fatalf("error %v does not wrap ErrInvalidToken", err)
+	addClaimSeeds(f, V4)
+	for _, tc := range claimCases() {
+		if tc.gen == V4 && tc.encKey == "" {
+			// The same claims through the general path.
+			f.Add(shapeV4Other.seal(f, c.keys[0].gcm, tc.payload))
 		}
-		if err == nil && claims == nil {
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		now := time.Unix(claimsNow, 0)
+		claims, err := c.Decode(tok, now)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("error %v does not wrap ErrInvalidToken", err)
+			}
+			return
+		}
+		if claims == nil {
 			t.Fatal("nil claims without error")
+		}
+		if parts := strings.Split(tok, "."); len(parts) != 5 || parts[1] != "" {
+			t.Fatalf("accepted %q with an encrypted key", tok)
+		}
+		exp, ok := claims["exp"].(json.Number)
+		if !ok {
+			t.Fatalf("accepted claims %v without a numeric exp", claims)
+		}
+		if e, err := exp.Float64(); err != nil || Expired(e, now) {
+			t.Fatalf("accepted claims %v with exp %s", claims, exp)
+		}
+		if nbf, ok := claims["nbf"]; ok {
+			if v, err := nbf.(json.Number).Float64(); err != nil || v > claimsNow+15 {
+				t.Fatalf("accepted claims %v with nbf %v", claims, nbf)
+			}
 		}
 	})
 }

@@ -2,6 +2,12 @@
 // without decoding their values: enough for the session hot path, which
 // only reads a few string claims and replaces "iat", "exp" and "jti" in an
 // otherwise unchanged token payload. Values stay raw JSON bytes.
+//
+// A key that appears more than once is read as JavaScript's JSON.parse
+// reads it, which is what NextAuth sees: one member, at the place of the
+// first, with the value of the last. encoding/json also keeps the last
+// value, so a payload means the same to this package, to encoding/json
+// and to NextAuth.
 package jsonobj
 
 import (
@@ -43,9 +49,10 @@ func (m Member) is(k string) bool {
 // Object is a JSON object's members in their order.
 type Object []Member
 
-// Parse splits a JSON object into its members. Values are validated by
-// shape only as far as needed to find where each ends; use [json.Valid]
-// first for untrusted input.
+// Parse splits a JSON object into its members. A duplicate key keeps the
+// position of its first member and the value of its last, as JSON.parse
+// does. Values are validated by shape only as far as needed to find where
+// each ends; use [json.Valid] first for untrusted input.
 func Parse(b []byte) (Object, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -53,6 +60,7 @@ func Parse(b []byte) (Object, error) {
 	}
 	i = skipSpace(b, i+1)
 	obj := make(Object, 0, 8)
+	var seen map[string]int // keys to indexes, once obj is large
 	if i < len(b) && b[i] == '}' {
 		if skipSpace(b, i+1) != len(b) {
 			return nil, ErrSyntax
@@ -83,7 +91,11 @@ func Parse(b []byte) (Object, error) {
 			return nil, err
 		}
 		m.Value = b[start:end]
-		obj = append(obj, m)
+		if j := obj.index(m, &seen); j >= 0 {
+			obj[j].Value = m.Value
+		} else {
+			obj = append(obj, m)
+		}
 		i = skipSpace(b, end)
 		if i >= len(b) {
 			return nil, ErrSyntax
@@ -98,6 +110,50 @@ func Parse(b []byte) (Object, error) {
 			return nil, ErrSyntax
 		}
 		i = skipSpace(b, i+1)
+	}
+}
+
+// linearMax is the number of members up to which index compares keys one
+// by one; past it a map keeps lookups linear in the object's size.
+const linearMax = 16
+
+// index returns the index of the member of o with m's key, or -1. Once o
+// has more than linearMax members it keeps *seen, a map of o's keys, up to
+// date: m is about to be appended when the answer is -1.
+func (o Object) index(m Member, seen *map[string]int) int {
+	if len(o) <= linearMax {
+		for i := range o {
+			if o[i].sameKey(m) {
+				return i
+			}
+		}
+		if len(o) < linearMax {
+			return -1
+		}
+	}
+	if *seen == nil {
+		*seen = make(map[string]int, 2*len(o))
+		for i := range o {
+			(*seen)[o[i].Key()] = i
+		}
+	}
+	k := m.Key()
+	if i, ok := (*seen)[k]; ok {
+		return i
+	}
+	(*seen)[k] = len(o)
+	return -1
+}
+
+// sameKey reports whether m and o have the same decoded key.
+func (m Member) sameKey(o Member) bool {
+	switch {
+	case m.key == "" && o.key == "":
+		return string(m.rawKey) == string(o.rawKey)
+	case m.key != "":
+		return o.is(m.key)
+	default:
+		return m.is(o.key)
 	}
 }
 

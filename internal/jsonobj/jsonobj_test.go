@@ -3,7 +3,9 @@ package jsonobj
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +34,47 @@ func TestParseRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParseDuplicates: a repeated key is one member, where the first was,
+// with the last value, as JSON.parse reads it.
+func TestParseDuplicates(t *testing.T) {
+	var many strings.Builder
+	many.WriteString(`{`)
+	for i := range 40 {
+		fmt.Fprintf(&many, `"k%d":%d,`, i%20, i)
+	}
+	many.WriteString(`"k0":"last"}`)
+	var manyWant strings.Builder
+	manyWant.WriteString(`{"k0":"last"`)
+	for i := 1; i < 20; i++ {
+		fmt.Fprintf(&manyWant, `,"k%d":%d`, i, i+20)
+	}
+	manyWant.WriteString(`}`)
+	tests := []struct{ in, want string }{
+		{`{"exp":1,"sub":"a","exp":2}`, `{"exp":2,"sub":"a"}`},
+		{`{"exp":1,"e\u0078p":2}`, `{"exp":2}`},
+		{`{"e\u0078p":1,"exp":2,"exp":3}`, `{"e\u0078p":3}`},
+		{`{"é":1,"\u00e9":2}`, `{"é":2}`},
+		{`{"":1,"":2}`, `{"":2}`},
+		{many.String(), manyWant.String()},
+	}
+	for _, tt := range tests {
+		obj, err := Parse([]byte(tt.in))
+		if err != nil {
+			t.Fatalf("Parse(%s): %v", tt.in, err)
+		}
+		if got := string(obj.AppendTo(nil)); got != tt.want {
+			t.Errorf("Parse(%s) = %s; want %s", tt.in, got, tt.want)
+		}
+	}
+	obj, _ := Parse([]byte(`{"exp":1,"exp":2}`))
+	if n, ok := obj.Number("exp"); !ok || n != 2 {
+		t.Errorf("Number(exp) = %v, %v; want the last value, 2", n, ok)
+	}
+	if got := string(obj.Set("exp", []byte("3")).AppendTo(nil)); got != `{"exp":3}` {
+		t.Errorf("after Set: %s; want {\"exp\":3}", got)
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	for _, in := range []string{``, `[]`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1}x`, `{"a":[1,]}`, `{"a":"\u0001` + "\x01" + `"}`, `"s"`, `{"a":{"b":1}`, `{"a":tru}`} {
 		if _, err := Parse([]byte(in)); err == nil {
@@ -43,7 +86,8 @@ func TestParseRejects(t *testing.T) {
 // FuzzParse checks Parse against encoding/json: on valid objects both agree
 // on every member; on anything else Parse fails or the input was valid.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{`{}`, `{"a":1}`, `{"a":"b","c":[1,2,{"d":null}],"e":{"f":true}}`, `{"\u00e9":"\ud83d\ude00"}`, ` { "a" : 1 } `} {
+	for _, s := range []string{`{}`, `{"a":1}`, `{"a":"b","c":[1,2,{"d":null}],"e":{"f":true}}`, `{"\u00e9":"\ud83d\ude00"}`, ` { "a" : 1 } `,
+		`{"exp":1,"exp":2}`, `{"exp":1,"e\u0078p":2,"a":3}`, `{"é":1,"\u00e9":2}`, `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"a":18,"q":19}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -58,10 +102,13 @@ func FuzzParse(f *testing.F) {
 		}
 		got := map[string]json.RawMessage{}
 		for _, m := range obj {
+			if _, dup := got[m.Key()]; dup {
+				t.Fatalf("Parse(%q) kept key %q twice", b, m.Key())
+			}
 			got[m.Key()] = m.Value
 		}
 		if len(got) != len(want) {
-			return // duplicate keys: encoding/json keeps the last
+			t.Fatalf("Parse(%q) has %d members; encoding/json %d", b, len(got), len(want))
 		}
 		for k, v := range want {
 			var a, b any

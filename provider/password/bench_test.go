@@ -2,6 +2,7 @@ package password
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,3 +74,35 @@ func benchmarkAuthorize(b *testing.B, email string) {
 func BenchmarkAuthorizeUnknownUser(b *testing.B) { benchmarkAuthorize(b, "unknown@example.com") }
 
 func BenchmarkAuthorizeWrongPassword(b *testing.B) { benchmarkAuthorize(b, "known@example.com") }
+
+// BenchmarkAuthorizeMixedStore fails sign-ins against a store that holds
+// argon2id hashes and imported bcrypt ones (cost 10): an unknown email,
+// a wrong password for each kind of user. All three should cost the same.
+func BenchmarkAuthorizeMixedStore(b *testing.B) {
+	store := newMemStore()
+	h, err := Hash("right")
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.add("u1", "argon@example.com", h)
+	store.add("u2", "bcrypt@example.com", bcryptHash(b, "right", 10))
+	p := New(store, Options{Limiter: noLimit{}})
+	ctx := context.Background()
+	r := request("192.0.2.1")
+	for _, email := range []string{"unknown@example.com", "argon@example.com", "bcrypt@example.com"} {
+		if _, err := p.Authorize(ctx, creds(email, "wrong"), r); err != nil { // dummies, store inventory
+			b.Fatal(err)
+		}
+	}
+	for _, email := range []string{"unknown@example.com", "argon@example.com", "bcrypt@example.com"} {
+		c := creds(email, "wrong")
+		b.Run(strings.Split(email, "@")[0], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if u, err := p.Authorize(ctx, c, r); u != nil || err != nil {
+					b.Fatalf("Authorize: got (%v, %v); want (nil, nil)", u, err)
+				}
+			}
+		})
+	}
+}

@@ -38,9 +38,22 @@
 // exhausting memory. Failed sign-ins are counted per email address and
 // per client address, and once over the limit further tries are refused
 // with the code TooManyRequests (HTTP 429 with Retry-After) without
-// hashing. An unknown email address, or a user without a password, is
-// checked against a dummy hash with the current parameters, so it takes
-// as long as a wrong password and counts as a failure too.
+// hashing.
+//
+// How long a sign-in takes does not tell whether the email has an
+// account, nor what kind of hash it has. The provider knows the kinds of
+// hash in the store (bcrypt of each cost, argon2id with each set of
+// parameters; see [HashInventory]) and checks every password once
+// against each kind: against the user's own hash for its kind, and
+// against a dummy hash of the same parameters for the others. An unknown
+// email address, or a user without a password, gets dummies only, and
+// counts as a failure too. So while imported bcrypt hashes remain, every
+// sign-in costs a bcrypt check on top of argon2id; each such hash is
+// replaced by an argon2id one at its user's next successful sign-in, and
+// the extra check stops at the first start after the last one is gone.
+// Kinds too costly to run at every sign-in (bcrypt above cost 14,
+// argon2id above 64 MiB or 10 passes) are checked for their own users
+// only, with a warning in the log.
 //
 // Failures are counted three ways, each within 15 minutes: 5 per account
 // from one client address (a guesser in one place cannot lock the owner

@@ -158,40 +158,9 @@ func parseArgon2id(s string) (*argonHash, error) {
 		}
 		return nil, bad("want 5 fields separated by $")
 	}
-	v, ok := strings.CutPrefix(parts[2], "v=")
-	if !ok {
-		return nil, bad("no version")
-	}
-	version, err := parseDecimal(v)
+	h, err := parseArgonParams(parts[2], parts[3])
 	if err != nil {
-		return nil, bad("version: %v", err)
-	}
-	if version != argon2.Version {
-		return nil, fmt.Errorf("%w: argon2id version %d", ErrUnsupportedHash, version)
-	}
-
-	params := strings.Split(parts[3], ",")
-	if len(params) != 3 {
-		return nil, bad("want parameters m, t and p")
-	}
-	var values [3]uint32
-	for i, name := range []string{"m=", "t=", "p="} {
-		v, ok := strings.CutPrefix(params[i], name)
-		if !ok {
-			return nil, bad("parameter %d: want %s", i+1, name)
-		}
-		if values[i], err = parseDecimal(v); err != nil {
-			return nil, bad("parameter %s %v", name, err)
-		}
-	}
-	m, t, p := values[0], values[1], values[2]
-	switch {
-	case p < 1 || p > maxArgonThreads:
-		return nil, bad("p=%d not in [1, %d]", p, maxArgonThreads)
-	case t < 1 || t > maxArgonTime:
-		return nil, bad("t=%d not in [1, %d]", t, maxArgonTime)
-	case m < 8*p || m > maxArgonMemory:
-		return nil, bad("m=%d not in [8*p, %d]", m, maxArgonMemory)
+		return nil, err
 	}
 
 	salt, err := b64.DecodeString(parts[4])
@@ -208,7 +177,52 @@ func parseArgon2id(s string) (*argonHash, error) {
 	if len(key) < minArgonKeyLen || len(key) > maxArgonKeyLen {
 		return nil, bad("hash of %d bytes not in [%d, %d]", len(key), minArgonKeyLen, maxArgonKeyLen)
 	}
-	return &argonHash{memory: m, time: t, threads: uint8(p), salt: salt, key: key}, nil
+	h.salt, h.key = salt, key
+	return h, nil
+}
+
+// parseArgonParams parses the version ("v=19") and parameter
+// ("m=M,t=T,p=P") fields of an argon2id hash into an argonHash without
+// salt or key.
+func parseArgonParams(version, params string) (*argonHash, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: argon2id: "+format, append([]any{ErrMalformedHash}, args...)...)
+	}
+	v, ok := strings.CutPrefix(version, "v=")
+	if !ok {
+		return nil, bad("no version")
+	}
+	n, err := parseDecimal(v)
+	if err != nil {
+		return nil, bad("version: %v", err)
+	}
+	if n != argon2.Version {
+		return nil, fmt.Errorf("%w: argon2id version %d", ErrUnsupportedHash, n)
+	}
+	fields := strings.Split(params, ",")
+	if len(fields) != 3 {
+		return nil, bad("want parameters m, t and p")
+	}
+	var values [3]uint32
+	for i, name := range []string{"m=", "t=", "p="} {
+		v, ok := strings.CutPrefix(fields[i], name)
+		if !ok {
+			return nil, bad("parameter %d: want %s", i+1, name)
+		}
+		if values[i], err = parseDecimal(v); err != nil {
+			return nil, bad("parameter %s %v", name, err)
+		}
+	}
+	m, t, p := values[0], values[1], values[2]
+	switch {
+	case p < 1 || p > maxArgonThreads:
+		return nil, bad("p=%d not in [1, %d]", p, maxArgonThreads)
+	case t < 1 || t > maxArgonTime:
+		return nil, bad("t=%d not in [1, %d]", t, maxArgonTime)
+	case m < 8*p || m > maxArgonMemory:
+		return nil, bad("m=%d not in [8*p, %d]", m, maxArgonMemory)
+	}
+	return &argonHash{memory: m, time: t, threads: uint8(p)}, nil
 }
 
 // parseDecimal parses a PHC decimal: ASCII digits, no sign, no leading

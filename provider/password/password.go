@@ -81,7 +81,8 @@ type Options struct {
 	// upgraded hash, recording a failure). Default slog.Default().
 	Logger *slog.Logger
 	// MaxConcurrentHashes bounds how many password checks run at once
-	// (each takes 19 MiB for argon2id); others wait, and give up with
+	// (each takes 19 MiB for argon2id, more while the store holds
+	// argon2id hashes with more memory); others wait, and give up with
 	// TooManyRequests when their request's context ends. Default
 	// 2*runtime.NumCPU().
 	MaxConcurrentHashes int
@@ -112,7 +113,9 @@ type Options struct {
 // against the stored hash (see [Verify]), upgrades bcrypt and weak
 // argon2id hashes on success, rate-limits failures per account and per
 // client address, and takes as long for an unknown email as for a wrong
-// password.
+// password, whatever the kind of the user's hash: it runs a check of
+// every kind of hash the store holds each time (see the package
+// documentation and [HashInventory]).
 //
 // A missing field or a wrong password is a nil user (CredentialsSignin).
 // A refused try is a *latch.Error with code TooManyRequests, status 429
@@ -142,6 +145,7 @@ func New(store Store, opts Options) *latch.Credentials {
 type authorizer struct {
 	store    Store
 	log      *slog.Logger
+	kinds    *kinds
 	sem      chan struct{}
 	limiter  Limiter
 	clientIP func(*http.Request) string
@@ -163,6 +167,7 @@ func newAuthorizer(store Store, opts Options) *authorizer {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
+	a.kinds = newKinds(store, a.log)
 	n := opts.MaxConcurrentHashes
 	if n <= 0 {
 		n = 2 * runtime.NumCPU()
@@ -214,21 +219,16 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 	}
 	defer func() { <-a.sem }()
 
-	if user == nil || hash == "" {
-		// The same work as a wrong password, so that timing does not tell
-		// which emails have accounts.
-		d, err := dummyHash()
-		if err != nil {
-			a.undo(ctx, keys)
-			return nil, err
-		}
-		a.verify(d, pw)
-		return nil, nil
+	if user == nil {
+		hash = ""
 	}
-	ok, needsRehash, err := a.verify(hash, pw)
+	ok, needsRehash, err := a.check(ctx, hash, pw)
 	if err != nil {
 		a.undo(ctx, keys)
-		return nil, fmt.Errorf("password: user %s: %w", user.ID, err)
+		if user != nil && hash != "" {
+			err = fmt.Errorf("password: user %s: %w", user.ID, err)
+		}
+		return nil, err
 	}
 	if !ok {
 		return nil, nil
@@ -250,6 +250,35 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 		a.rehash(ctx, user.ID, pw)
 	}
 	return &latch.User{ID: user.ID, Name: user.Name, Email: user.Email, Image: user.Image}, nil
+}
+
+// check verifies pw against hash, "" for an unknown user or one without
+// a password (never ok). So that the time it takes does not tell which
+// users exist or what kind of hash they have, it checks pw once against
+// every kind of hash in the store: hash for its own kind, a dummy hash of
+// the same parameters for each other kind (see kinds.go).
+func (a *authorizer) check(ctx context.Context, hash, pw string) (ok, needsRehash bool, err error) {
+	own, known := kindOf(hash)
+	if hash != "" && !known {
+		return a.verify(hash, pw) // malformed or unsupported: the error
+	}
+	kinds, dummies, err := a.kinds.forCheck(ctx, own, known)
+	if err != nil {
+		return false, false, err
+	}
+	mine := false
+	for i, k := range kinds {
+		if known && k == own {
+			ok, needsRehash, err = a.verify(hash, pw)
+			mine = true
+		} else {
+			a.verify(dummies[i], pw)
+		}
+	}
+	if known && !mine { // a kind too costly to run for everyone
+		ok, needsRehash, err = a.verify(hash, pw)
+	}
+	return ok, needsRehash, err
 }
 
 // lookup returns the user with the email and their password hash; a nil

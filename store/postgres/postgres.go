@@ -351,6 +351,32 @@ func (s *Store) PasswordHash(ctx context.Context, userID string) (string, error)
 	return h, storeErr("password hash", err)
 }
 
+// PasswordHashParams returns the distinct parameter prefixes of the
+// stored password hashes ("$2b$12$", "$argon2id$v=19$m=19456,t=2,p=1$"),
+// and "" for hashes of other formats. It implements
+// password.HashInventory: the password provider checks every password
+// against each kind, so that sign-in times do not tell users apart. It
+// reads the whole table.
+func (s *Store) PasswordHashParams(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT CASE
+		WHEN hash LIKE '$2_$__$%' THEN substr(hash, 1, 7)
+		WHEN hash LIKE '$argon2id$%$%$%' THEN substr(hash, 1, 15 + strpos(substr(hash, 16), '$'))
+		ELSE '' END FROM passwords`)
+	if err != nil {
+		return nil, storeErr("password hash parameters", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, storeErr("password hash parameters", err)
+		}
+		out = append(out, p)
+	}
+	return out, storeErr("password hash parameters", rows.Err())
+}
+
 // SetPasswordHash implements [latch.UserStore].
 func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string) error {
 	return s.execOne(ctx, "set password hash", `INSERT INTO passwords ("userId", hash, updated)

@@ -39,6 +39,18 @@ func Wrap(sql latch.Store, rdb goredis.UniversalClient, prefix string) *Store {
 	return &Store{Store: sql, rdb: rdb, prefix: prefix}
 }
 
+// PasswordHashParams returns what the wrapped SQL store's method of that
+// name returns (see password.HashInventory), or an error wrapping
+// errors.ErrUnsupported when it has none.
+func (s *Store) PasswordHashParams(ctx context.Context) ([]string, error) {
+	if l, ok := s.Store.(interface {
+		PasswordHashParams(context.Context) ([]string, error)
+	}); ok {
+		return l.PasswordHashParams(ctx)
+	}
+	return nil, fmt.Errorf("redis: the wrapped store cannot list password hash parameters: %w", errors.ErrUnsupported)
+}
+
 // Open connects to the Redis at url (redis://[user:pass@]host:port/db) and
 // wraps sql; it pings Redis first so a wrong URL fails at once.
 func Open(ctx context.Context, url string, sql latch.Store, prefix string) (*Store, error) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"Users", testUsers},
 		{"EmailUnique", testEmailUnique},
 		{"Passwords", testPasswords},
+		{"PasswordHashParams", testPasswordHashParams},
 		{"Accounts", testAccounts},
 		{"Sessions", testSessions},
 		{"DeleteUserCascades", testDeleteUserCascades},
@@ -155,6 +157,63 @@ func testPasswords(t *testing.T, s latch.Store) {
 		}
 	}
 	wantErr(t, "SetPasswordHash of a missing user", s.SetPasswordHash(ctx, "missing", "h"), latch.ErrNotFound)
+}
+
+// hashInventory is password.HashInventory, optional for a store.
+type hashInventory interface {
+	PasswordHashParams(ctx context.Context) ([]string, error)
+}
+
+func testPasswordHashParams(t *testing.T, s latch.Store) {
+	inv, ok := s.(hashInventory)
+	if !ok {
+		t.Skip("the store does not list its kinds of password hash")
+	}
+	got, err := inv.PasswordHashParams(ctx)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("PasswordHashParams of an empty store = %q, %v; want none", got, err)
+	}
+	const bcryptRest = "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
+	hashes := []string{
+		"$2b$12$" + bcryptRest,
+		"$2b$12$" + bcryptRest[1:] + "x",
+		"$2a$10$" + bcryptRest,
+		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"$argon2id$v=19$m=19456,t=2,p=1$b3RoZXJzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$AAAAAA",
+		"$argon2id$v=19$m=8",
+		"{SSHA}abcdef",
+		"",
+	}
+	for i, h := range hashes {
+		u := mustUser(t, s, fmt.Sprintf("hash%d@example.com", i))
+		if err := s.SetPasswordHash(ctx, u.ID, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err = inv.PasswordHashParams(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"$2b$12$": true, "$2a$10$": true, "$argon2id$v=19$m=19456,t=2,p=1$": true, "$argon2id$v=19$m=65536,t=3,p=4$": true}
+	seen := map[string]bool{}
+	for _, p := range got {
+		if seen[p] {
+			t.Errorf("PasswordHashParams: %q twice", p)
+		}
+		seen[p] = true
+		// Other formats may come back in any form; the known ones exactly.
+		if strings.HasPrefix(p, "$2") || strings.HasSuffix(p, "$") && strings.HasPrefix(p, "$argon2id$") {
+			if !want[p] {
+				t.Errorf("PasswordHashParams: unexpected %q", p)
+			}
+		}
+	}
+	for p := range want {
+		if !seen[p] {
+			t.Errorf("PasswordHashParams = %q; want %q among them", got, p)
+		}
+	}
 }
 
 func testAccounts(t *testing.T, s latch.Store) {

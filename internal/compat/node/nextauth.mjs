@@ -10,6 +10,12 @@
 //     -> {"jwt":"..."}                       (next-auth/jwt encode)
 //   {"op":"decode","secret":S,"jwt":"...","salt":""}
 //     -> {"payload":{...}|null,"error":"..."} (next-auth/jwt decode)
+//   {"op":"jwtDecrypt","secret":S,"salt":"","jwt":"...","now":N,"keyHex":""}
+//     -> {"payload":{...}|null,"error":"..."} (next-auth/jwt decode at the
+//        clock N, seconds since the epoch: jose's jwtDecrypt, the copy
+//        next-auth loads, with next-auth's key derivation and
+//        clockTolerance 15; keyHex, when set, is the key instead, e.g. an
+//        Auth.js v5 key)
 //   {"op":"getToken","secret":S,"cookies":{name:value},"headers":{},"secureCookie":false}
 //     -> {"payload":{...}|null,"error":"..."} (next-auth/jwt getToken: chunk
 //        reassembly from the cookies, then decode)
@@ -36,6 +42,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
+import { createRequire } from "node:module";
 
 // next-auth logs through console; keep stdout for the answer alone.
 console.log = console.info = console.debug = console.warn = console.error;
@@ -48,6 +55,10 @@ const pkgDir = path.dirname(path.dirname(jwtEntry));
 const internal = (rel) => import(pathToFileURL(path.join(pkgDir, rel)).href);
 
 const { encode, decode, getToken } = await import("next-auth/jwt");
+// jose and @panva/hkdf as next-auth itself requires them.
+const requireFromNextAuth = createRequire(jwtEntry);
+const { jwtDecrypt } = requireFromNextAuth("jose");
+const hkdf = requireFromNextAuth("@panva/hkdf").default;
 const { createCSRFToken } = await internal("core/lib/csrf-token.js");
 const { defaultCallbacks } = await internal("core/lib/default-callbacks.js");
 const { SessionStore } = await internal("core/lib/cookie.js");
@@ -76,6 +87,19 @@ async function handle(req) {
     case "decode":
       try {
         return { payload: await decode({ secret: req.secret, token: req.jwt, salt: req.salt ?? "" }), error: "" };
+      } catch (e) {
+        return { payload: null, error: errorText(e) };
+      }
+
+    case "jwtDecrypt":
+      try {
+        // next-auth's decode (jwt/index.js), with a fixed clock.
+        const salt = req.salt ?? "";
+        const key = req.keyHex
+          ? Buffer.from(req.keyHex, "hex")
+          : await hkdf("sha256", req.secret, salt, `NextAuth.js Generated Encryption Key${salt ? ` (${salt})` : ""}`, 32);
+        const { payload } = await jwtDecrypt(req.jwt, key, { clockTolerance: 15, currentDate: new Date(req.now * 1000) });
+        return { payload, error: "" };
       } catch (e) {
         return { payload: null, error: errorText(e) };
       }
