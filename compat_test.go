@@ -233,9 +233,21 @@ func compatInt(t *testing.T, payload map[string]any, key string) int64 {
 	return i
 }
 
+// compatWindow is the span of wall-clock time in which a test's requests
+// were answered, by Latch and by next-auth: on a loaded machine it can be
+// seconds long, so dates are checked against it rather than one instant.
+type compatWindow struct{ from, to time.Time }
+
+// check reports whether d is within the window moved by offset, give or
+// take the second that cookie dates are rounded to.
+func (w compatWindow) check(d time.Time, offset time.Duration) bool {
+	return !d.Before(w.from.Add(offset-time.Second)) && !d.After(w.to.Add(offset+time.Second))
+}
+
 // compatMaskExpires replaces the date of an Expires attribute (and checks
-// it is close to want) so that two Set-Cookie headers can be compared.
-func compatMaskExpires(t *testing.T, header string, want time.Time) string {
+// it is 30 days after the window) so that two Set-Cookie headers can be
+// compared.
+func compatMaskExpires(t *testing.T, header string, w compatWindow) string {
 	t.Helper()
 	parts := strings.Split(header, "; ")
 	for i, p := range parts {
@@ -243,8 +255,8 @@ func compatMaskExpires(t *testing.T, header string, want time.Time) string {
 			got, err := http.ParseTime(d)
 			if err != nil {
 				t.Errorf("%q: Expires does not parse: %v", header, err)
-			} else if diff := got.Sub(want); diff < -5*time.Second || diff > 5*time.Second {
-				t.Errorf("%q: Expires %v; want about %v", header, got, want)
+			} else if !w.check(got, compatThirtyDays*time.Second) {
+				t.Errorf("%q: Expires %v; want 30 days after %v..%v", header, got, w.from, w.to)
 			}
 			parts[i] = "Expires=<date>"
 		}
@@ -382,6 +394,7 @@ func TestCompatNextAuthSessionAccepted(t *testing.T) {
 	// decodes what Latch re-issued.
 	latchResp := make([]*compatResponse, len(cases))
 	var refs []any
+	window := compatWindow{from: time.Now()}
 	for i := range cases {
 		var cookies []string
 		naCookies := map[string]string{}
@@ -396,8 +409,8 @@ func TestCompatNextAuthSessionAccepted(t *testing.T) {
 				"req": map[string]any{"method": "GET", "action": "session", "cookies": naCookies}},
 			map[string]any{"op": "decode", "secret": compatSecret, "jwt": compatDecodeCookie(t, reissued)})
 	}
-	now := time.Now()
 	answers := compatBatch(t, node, refs)
+	window.to = time.Now()
 
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -430,10 +443,9 @@ func TestCompatNextAuthSessionAccepted(t *testing.T) {
 			if g, w := compatCookieNames(gotSC), compatCookieNames(naSC); !slices.Equal(g, w) {
 				t.Errorf("Set-Cookie names %q; want %q", g, w)
 			} else {
-				wantExp := now.Add(compatThirtyDays * time.Second)
 				for j := range gotSC {
-					g := compatMaskValue(compatMaskExpires(t, gotSC[j], wantExp))
-					w := compatMaskValue(compatMaskExpires(t, naSC[j], wantExp))
+					g := compatMaskValue(compatMaskExpires(t, gotSC[j], window))
+					w := compatMaskValue(compatMaskExpires(t, naSC[j], window))
 					if g != w {
 						t.Errorf("Set-Cookie %d: got %q; want %q", j, g, w)
 					}
@@ -453,12 +465,8 @@ func TestCompatNextAuthSessionAccepted(t *testing.T) {
 				}
 				return
 			}
-			wantExp := now.Add(compatThirtyDays * time.Second)
-			if d := gotExp.Sub(wantExp); d < -5*time.Second || d > 5*time.Second {
-				t.Errorf("expires %v; want about %v", gotExp, wantExp)
-			}
-			if d := gotExp.Sub(naExp); d < -5*time.Second || d > 5*time.Second {
-				t.Errorf("expires %v; next-auth's %v", gotExp, naExp)
+			if !window.check(gotExp, compatThirtyDays*time.Second) || !window.check(naExp, compatThirtyDays*time.Second) {
+				t.Errorf("expires %v, next-auth's %v; want both 30 days after %v..%v", gotExp, naExp, window.from, window.to)
 			}
 			if reissued.Payload == nil {
 				t.Fatalf("next-auth cannot decode the re-issued session cookie %q: %s", header, reissued.Error)
@@ -472,8 +480,8 @@ func TestCompatNextAuthSessionAccepted(t *testing.T) {
 			if exp-iat != compatThirtyDays {
 				t.Errorf("re-issued exp - iat = %d; want %d", exp-iat, compatThirtyDays)
 			}
-			if d := iat - now.Unix(); d < -5 || d > 5 {
-				t.Errorf("re-issued iat %d; want about %d", iat, now.Unix())
+			if !window.check(time.Unix(iat, 0), 0) {
+				t.Errorf("re-issued iat %d; want within %v..%v", iat, window.from, window.to)
 			}
 		})
 	}
@@ -1076,6 +1084,7 @@ func TestCompatCredentialsSignIn(t *testing.T) {
 
 	resps := make([]*compatResponse, len(cases))
 	var reqs []any
+	window := compatWindow{from: time.Now()}
 	for i, tc := range cases {
 		form := url.Values{}
 		body := map[string]string{"csrfToken": c.CSRFToken}
@@ -1114,7 +1123,7 @@ func TestCompatCredentialsSignIn(t *testing.T) {
 			map[string]any{"op": "decode", "secret": compatSecret, "jwt": compatDecodeCookie(t, latchToken)})
 	}
 	tokens := compatBatch(t, node, decodes)
-	now := time.Now()
+	window.to = time.Now()
 
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1141,9 +1150,8 @@ func TestCompatCredentialsSignIn(t *testing.T) {
 			if g, w := compatCookieNames(gotSC), compatCookieNames(naSC); !slices.Equal(g, w) {
 				t.Errorf("Set-Cookie names %q; want %q", g, w)
 			} else {
-				wantExp := now.Add(compatThirtyDays * time.Second)
 				for j := range gotSC {
-					g, w := compatMaskExpires(t, gotSC[j], wantExp), compatMaskExpires(t, naSC[j], wantExp)
+					g, w := compatMaskExpires(t, gotSC[j], window), compatMaskExpires(t, naSC[j], window)
 					if n := compatCookieNames(gotSC[j : j+1])[0]; n == compatSessionName || n == compatCSRFName {
 						g, w = compatMaskValue(g), compatMaskValue(w)
 					}
