@@ -90,7 +90,12 @@ func newUpstream(target *url.URL, public []string, auth *latch.Auth, publicSchem
 	})
 }
 
-// isPublic reports whether the (decoded) path p is under a public prefix.
+// isPublic reports whether the (decoded) path p is under a public prefix,
+// by whole path segments: a prefix ending in "/" covers the paths below
+// it ("/assets/" covers "/assets/app.css", not "/assets"); one without
+// covers that path and the paths below it after a "/" ("/favicon.ico"
+// covers "/favicon.ico" and "/favicon.ico/x", not "/favicon.ico.php").
+//
 // A path that is not clean once decoded ("/assets/..%2fadmin"), or holds
 // a backslash or a semicolon ("/assets/..;/admin", which Java servers
 // read as ".."), is never public: the app may resolve it elsewhere.
@@ -106,7 +111,7 @@ func isPublic(p string, public []string) bool {
 		return false
 	}
 	for _, prefix := range public {
-		if strings.HasPrefix(p, prefix) {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && (rest == "" || strings.HasSuffix(prefix, "/") || rest[0] == '/') {
 			return true
 		}
 	}

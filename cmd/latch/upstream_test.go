@@ -209,15 +209,27 @@ func TestUpstreamConfigErrors(t *testing.T) {
 	}
 }
 
+// TestIsPublic: public prefixes match whole path segments.
 func TestIsPublic(t *testing.T) {
-	public := []string{"/assets/", "/favicon.ico"}
+	public := []string{"/assets/", "/favicon.ico", "/hooks/github"}
 	tests := []struct {
 		path string
 		want bool
 	}{
 		{"/assets/app.css", true},
 		{"/assets/", true},
+		{"/assets/css/app.css", true},
 		{"/favicon.ico", true},
+		{"/favicon.ico/", true},
+		{"/favicon.ico/x", true}, // below it, after a "/"
+		{"/favicon.ico.php", false},
+		{"/favicon.icon-admin-panel", false},
+		{"/hooks/github", true},
+		{"/hooks/github/push", true},
+		{"/hooks/githubber", false},
+		{"/hooks/github-admin", false},
+		{"/hooks", false},
+		{"/assetsx/app.css", false},
 		{"/assets", false},
 		{"/app", false},
 		{"/assets/../admin", false},
