@@ -7,6 +7,8 @@ package metrics
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strconv"
@@ -53,7 +55,7 @@ func New() *Metrics {
 		}, []string{"op"}),
 		upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "latch_upstream_requests_total",
-			Help: "Requests to the guarded upstream app by status code: 401 and 302 for those turned away without a session, 502 when the app did not answer.",
+			Help: "Requests to the guarded upstream app by status code: 401 and 302 for those turned away without a session, 502 when the app could not be reached, 504 when it did not answer in time, 499 when the client left first.",
 		}, []string{"code"}),
 		upstreamLat: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "latch_upstream_request_duration_seconds",
@@ -70,6 +72,23 @@ func New() *Metrics {
 // /metrics).
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// RequireToken serves next only to requests with "Authorization: Bearer
+// token" (what Prometheus sends with authorization.credentials); others get
+// 401. The comparison takes the same time whatever the token sent.
+func RequireToken(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "401 Unauthorized: send the metrics token as Authorization: Bearer", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Instrument hooks the metrics into cfg before latch.New: it chains the
@@ -133,8 +152,14 @@ func (m *Metrics) Middleware(basePath string, next http.Handler) http.Handler {
 	})
 }
 
+// StatusClientClosed is the code counted for a request whose client left
+// before it was answered (nginx's 499).
+const StatusClientClosed = 499
+
 // Upstream counts and times the requests that latch serve's guard passes
-// to the app it guards, or turns away.
+// to the app it guards, or turns away. A request that ends without an
+// answer because its client left counts as [StatusClientClosed], not as
+// an error of the app.
 func (m *Metrics) Upstream(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
@@ -142,8 +167,12 @@ func (m *Metrics) Upstream(next http.Handler) http.Handler {
 		// Deferred: a client that leaves mid-response ends the proxy with
 		// a panic (http.ErrAbortHandler), and counts too.
 		defer func() {
+			code := rec.code
+			if r.Context().Err() != nil && (!rec.wrote || code == http.StatusBadGateway) {
+				code = StatusClientClosed
+			}
 			m.upstreamLat.Observe(time.Since(start).Seconds())
-			m.upstream.WithLabelValues(strconv.Itoa(rec.code)).Inc()
+			m.upstream.WithLabelValues(strconv.Itoa(code)).Inc()
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -151,12 +180,20 @@ func (m *Metrics) Upstream(next http.Handler) http.Handler {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code  int
+	wrote bool // WriteHeader or Write was called
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		s.code, s.wrote = code, true
+	}
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

@@ -88,3 +88,32 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("the SignIn event fired %d times for a refused sign-in", signedIn)
 	}
 }
+
+func TestRequireToken(t *testing.T) {
+	h := metrics.RequireToken("s3cret-metrics-token", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("metrics"))
+	}))
+	tests := []struct {
+		auth string
+		want int
+	}{
+		{"Bearer s3cret-metrics-token", http.StatusOK},
+		{"", http.StatusUnauthorized},
+		{"Bearer ", http.StatusUnauthorized},
+		{"Bearer s3cret-metrics-tokeN", http.StatusUnauthorized},
+		{"Bearer s3cret-metrics-token2", http.StatusUnauthorized},
+		{"Basic s3cret-metrics-token", http.StatusUnauthorized},
+		{"s3cret-metrics-token", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.want || (tt.want == http.StatusOK) != (rec.Body.String() == "metrics") {
+			t.Errorf("Authorization %q: %d %q; want %d", tt.auth, rec.Code, rec.Body.String(), tt.want)
+		}
+	}
+}

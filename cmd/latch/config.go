@@ -42,8 +42,9 @@ type fileConfig struct {
 	Email *emailConfig `yaml:"email"`
 	// OAuth lists OAuth 2.0 / OpenID Connect providers.
 	OAuth []oauthConfig `yaml:"oauth"`
-	// Metrics serves Prometheus metrics at /metrics.
-	Metrics bool `yaml:"metrics"`
+	// Metrics serves Prometheus metrics at /metrics: true, or the mapping
+	// of metricsConfig.
+	Metrics metricsConfig `yaml:"metrics"`
 	Session struct {
 		// Durations like "720h" (Go syntax), checked in resolve.
 		MaxAge    string `yaml:"maxAge"`
@@ -79,9 +80,48 @@ type fileConfig struct {
 type upstreamConfig struct {
 	// URL is where the app listens, e.g. http://127.0.0.1:8080.
 	URL string `yaml:"url"`
-	// Public are path prefixes served without a session, e.g. /assets/.
+	// Public are path prefixes served without a session, by whole
+	// segments: /assets/ (what is below it), /favicon.ico (that path and
+	// what is below it after a /).
 	Public []string `yaml:"public"`
+	// Timeout bounds the wait for the app's response headers, default
+	// 60s; then the client gets 504. A response that has begun (a
+	// download, Server-Sent Events, a WebSocket) may last longer.
+	Timeout string `yaml:"timeout"`
 }
+
+// metricsConfig is the metrics setting: "metrics: true" (/metrics on the
+// main listener, for everyone: not with an upstream app), or a mapping
+// that turns them on with an address or a token or both.
+type metricsConfig struct {
+	// On is true for "metrics: true" and for any mapping.
+	On bool `yaml:"-"`
+	// Addr serves /metrics on a listener of its own (e.g.
+	// 127.0.0.1:9090) instead of the main one.
+	Addr string `yaml:"addr"`
+	// Token, when set, is required as "Authorization: Bearer TOKEN".
+	Token string `yaml:"token"`
+}
+
+// UnmarshalYAML reads true, false or a mapping.
+func (m *metricsConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	var on bool
+	if err := unmarshal(&on); err == nil {
+		*m = metricsConfig{On: on}
+		return nil
+	}
+	type plain metricsConfig // without this method
+	var p plain
+	if err := unmarshal(&p); err != nil {
+		return err
+	}
+	*m = metricsConfig(p)
+	m.On = true
+	return nil
+}
+
+// minMetricsToken is the shortest metrics.token accepted.
+const minMetricsToken = 16
 
 // emailConfig configures the email provider.
 type emailConfig struct {
@@ -140,6 +180,7 @@ type config struct {
 	data []byte // its content, for positions in errors
 
 	maxAge, updateAge time.Duration
+	upstreamTimeout   time.Duration
 	clientIP          *clientip.Resolver
 }
 
@@ -184,6 +225,11 @@ func loadConfig(e *env, path string) (*config, error) {
 			c.Upstream = &upstreamConfig{}
 		}
 		c.Upstream.URL = upstream
+	}
+	set(&c.Metrics.Addr, "LATCH_METRICS_ADDR")
+	set(&c.Metrics.Token, "LATCH_METRICS_TOKEN")
+	if c.Metrics.Addr != "" || c.Metrics.Token != "" {
+		c.Metrics.On = true
 	}
 	var secret string
 	set(&secret, "LATCH_SECRET", "NEXTAUTH_SECRET", "AUTH_SECRET")
@@ -234,9 +280,19 @@ func (c *config) validate() error {
 				errs = append(errs, fmt.Errorf("%s: upstream.public[%d] %q: want a path prefix starting with /", c.where(fmt.Sprintf("upstream.public[%d]", i)), i, p))
 			}
 		}
+		if c.upstreamTimeout, err = c.duration("upstream.timeout", u.Timeout); err != nil {
+			errs = append(errs, err)
+		}
+		if c.Metrics.On && c.Metrics.Addr == "" && c.Metrics.Token == "" {
+			errs = append(errs, fmt.Errorf("%s: metrics: with upstream, /metrics would be open to everyone who can reach the app: "+
+				"set metrics.addr (a listener of its own, e.g. 127.0.0.1:9090) or metrics.token (or LATCH_METRICS_ADDR, LATCH_METRICS_TOKEN)", c.where("metrics")))
+		}
 		if c.Demo != nil && *c.Demo {
 			errs = append(errs, fmt.Errorf("%s: demo and upstream both want /: turn the demo off", c.where("demo")))
 		}
+	}
+	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
+		errs = append(errs, fmt.Errorf("%s: metrics.token: want at least %d characters without spaces around them (`latch secret` prints one)", c.where("metrics.token"), minMetricsToken))
 	}
 	if c.Email != nil && c.Email.From == "" {
 		errs = append(errs, fmt.Errorf("%s: email.from is required, e.g. \"Example <no-reply@example.com>\"", c.where("email")))

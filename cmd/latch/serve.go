@@ -94,9 +94,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("DEVELOPMENT SETUP: no URL configured; assuming " + siteURL + ". Set LATCH_URL (or NEXTAUTH_URL) to the public URL.")
 	}
 
-	handler, err := newServer(c, siteURL, store, log)
+	handler, metricsHandler, err := newServer(c, siteURL, store, log)
 	if err != nil {
 		return err
+	}
+	if metricsHandler != nil {
+		stop, err := serveMetrics(c.Metrics.Addr, metricsHandler, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	srv := &http.Server{Handler: handler, TLSConfig: certs, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	origin := strings.TrimSuffix(siteURL, "/api/auth")
@@ -143,15 +150,16 @@ func displayHost(a *net.TCPAddr) string {
 }
 
 // newServer wires Latch, the demo app or the upstream app, metrics and
-// the health endpoint.
-func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (http.Handler, error) {
+// the health endpoint. metricsHandler is set when the metrics have a
+// listener of their own (metrics.addr).
+func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (handler, metricsHandler http.Handler, err error) {
 	format := jwt.V4
 	if c.AuthJSCookies {
 		format = jwt.V5
 	}
 	providers, err := buildProviders(c, store, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := latch.Config{
 		URL:                   siteURL,
@@ -173,19 +181,26 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		cfg.Strategy = latch.DatabaseSessions
 	}
 	var m *metrics.Metrics
-	if c.Metrics {
+	if c.Metrics.On {
 		m = metrics.New()
 		m.Instrument(&cfg)
 	}
 	auth, err := latch.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mux := http.NewServeMux()
 	var api http.Handler = auth
 	if m != nil {
 		api = m.Middleware(auth.BasePath(), auth)
-		mux.Handle("GET /metrics", m.Handler())
+		metricsHandler = m.Handler()
+		if c.Metrics.Token != "" {
+			metricsHandler = metrics.RequireToken(c.Metrics.Token, metricsHandler)
+		}
+		if c.Metrics.Addr == "" {
+			mux.Handle("GET /metrics", metricsHandler)
+			metricsHandler = nil
+		}
 	}
 	mux.Handle(auth.BasePath()+"/", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -208,13 +223,14 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	if u := c.Upstream; u != nil {
 		target, err := parseUpstream(u.URL)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		scheme := ""
 		if pu, err := url.Parse(siteURL); err == nil && pu.IsAbs() {
 			scheme = pu.Scheme
 		}
-		guard := newUpstream(target, u.Public, auth, scheme, c.clientIP.IP, log)
+		guard := newUpstream(guardOptions{target: target, public: u.Public, auth: auth, publicScheme: scheme,
+			clientIP: c.clientIP.IP, timeout: c.upstreamTimeout, log: log})
 		if m != nil {
 			guard = m.Upstream(guard)
 		}
@@ -236,7 +252,22 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 			protectedPage.Execute(w, s)
 		})))
 	}
-	return mux, nil
+	return mux, metricsHandler, nil
+}
+
+// serveMetrics serves h at /metrics on a listener of its own at addr,
+// until stop is called.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln)
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 func pingStore(ctx context.Context, p pinger) error {

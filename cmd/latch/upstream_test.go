@@ -62,7 +62,7 @@ func echoApp(t *testing.T) (*httptest.Server, *atomic.Int32) {
 func TestUpstream(t *testing.T) {
 	app, calls := echoApp(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: true\nupstream:\n  url: "+app.URL+"\n  public: [/assets/]\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: {token: "+testMetricsToken+"}\nupstream:\n  url: "+app.URL+"\n  public: [/assets/]\n"), 0o600)
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann Ünal"); code != 0 {
 		t.Fatal(stderr)
 	}
@@ -175,14 +175,9 @@ func TestUpstream(t *testing.T) {
 	if res.StatusCode != http.StatusBadGateway {
 		t.Errorf("app down: %d %q; want 502", res.StatusCode, body)
 	}
-	res, err = c.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	metrics := scrape(t, base+"/metrics", testMetricsToken)
 	for _, want := range []string{`latch_upstream_requests_total{code="200"}`, `latch_upstream_requests_total{code="401"}`, `latch_upstream_requests_total{code="502"} 1`} {
-		if !strings.Contains(string(metrics), want) {
+		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
@@ -196,6 +191,7 @@ func TestUpstreamConfigErrors(t *testing.T) {
 		{"query", "upstream:\n  url: http://127.0.0.1:8080/?a=1\n", "upstream.url"},
 		{"public without slash", "upstream:\n  url: http://127.0.0.1:8080\n  public: [assets/]\n", "upstream.public[0]"},
 		{"demo too", "demo: true\nupstream:\n  url: http://127.0.0.1:8080\n", "demo and upstream"},
+		{"timeout", "upstream:\n  url: http://127.0.0.1:8080\n  timeout: soon\n", "latch.yaml:3:12: upstream.timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,15 +205,27 @@ func TestUpstreamConfigErrors(t *testing.T) {
 	}
 }
 
+// TestIsPublic: public prefixes match whole path segments.
 func TestIsPublic(t *testing.T) {
-	public := []string{"/assets/", "/favicon.ico"}
+	public := []string{"/assets/", "/favicon.ico", "/hooks/github"}
 	tests := []struct {
 		path string
 		want bool
 	}{
 		{"/assets/app.css", true},
 		{"/assets/", true},
+		{"/assets/css/app.css", true},
 		{"/favicon.ico", true},
+		{"/favicon.ico/", true},
+		{"/favicon.ico/x", true}, // below it, after a "/"
+		{"/favicon.ico.php", false},
+		{"/favicon.icon-admin-panel", false},
+		{"/hooks/github", true},
+		{"/hooks/github/push", true},
+		{"/hooks/githubber", false},
+		{"/hooks/github-admin", false},
+		{"/hooks", false},
+		{"/assetsx/app.css", false},
 		{"/assets", false},
 		{"/app", false},
 		{"/assets/../admin", false},
@@ -251,17 +259,17 @@ func FuzzStripLatchCookies(f *testing.F) {
 		kept := map[string]bool{}
 		for pair := range strings.SplitSeq(h.Get("Cookie"), ";") {
 			pair = strings.TrimSpace(pair)
-			name, _, _ := strings.Cut(pair, "=")
-			if isLatch, _ := latchCookie(name); isLatch {
-				t.Fatalf("Latch cookie %q passed on from %q, %q", name, line1, line2)
+			for part := range strings.SplitSeq(pair, ",") {
+				if name, _, _ := strings.Cut(part, "="); latchCookie(name) {
+					t.Fatalf("Latch cookie %q passed on from %q, %q", name, line1, line2)
+				}
 			}
 			kept[pair] = true
 		}
 		for _, line := range []string{line1, line2} {
 			for pair := range strings.SplitSeq(line, ";") {
 				pair = strings.TrimSpace(pair)
-				name, _, _ := strings.Cut(pair, "=")
-				if isLatch, _ := latchCookie(name); pair != "" && !isLatch && !kept[pair] {
+				if pair != "" && !latchPair(pair) && !kept[pair] {
 					t.Fatalf("the app's cookie %q was dropped from %q, %q", pair, line1, line2)
 				}
 			}
@@ -293,7 +301,7 @@ func TestUpstreamWebSocket(t *testing.T) {
 	}))
 	t.Cleanup(app.Close)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: true # the guard behind the metrics wrapper\nupstream:\n  url: "+app.URL+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: {token: "+testMetricsToken+"} # the guard behind the metrics wrapper\nupstream:\n  url: "+app.URL+"\n"), 0o600)
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
 		t.Fatal(stderr)
 	}
