@@ -89,6 +89,11 @@ func (a *Auth) requestOrigin(r *http.Request) string {
 	return redirect.Origin(&url.URL{Scheme: scheme, Host: a.firstHost})
 }
 
+// Origin returns the site origin ("https://example.com") that r is
+// answered on: URL's, or one of AllowedHosts when r was sent to it, never
+// a host that only the request names. Links built for r start with it.
+func (a *Auth) Origin(r *http.Request) string { return a.requestOrigin(r) }
+
 // hostOf is the host[:port] of an origin.
 func hostOf(origin string) string {
 	_, host, _ := strings.Cut(origin, "://")

@@ -225,11 +225,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		if err != nil {
 			return nil, nil, err
 		}
-		scheme := ""
-		if pu, err := url.Parse(siteURL); err == nil && pu.IsAbs() {
-			scheme = pu.Scheme
-		}
-		guard := newUpstream(guardOptions{target: target, public: u.Public, auth: auth, publicScheme: scheme,
+		guard := newUpstream(guardOptions{target: target, public: u.Public, auth: auth,
 			clientIP: c.clientIP.IP, timeout: c.upstreamTimeout, log: log})
 		if m != nil {
 			guard = m.Upstream(guard)

@@ -56,8 +56,6 @@ type guardOptions struct {
 	// public are the path prefixes served without a session (isPublic).
 	public []string
 	auth   *latch.Auth
-	// publicScheme is the scheme of Latch's public URL, "" when unknown.
-	publicScheme string
 	// clientIP resolves the client's address through trusted proxies.
 	clientIP func(*http.Request) string
 	// timeout bounds the wait for the app's response headers (0: the
@@ -72,8 +70,8 @@ type guardOptions struct {
 // tokens removed; a browser without a session is sent to sign in, other
 // requests get 401.
 //
-// The app sees the public Host, X-Forwarded-Host, X-Forwarded-Proto (the
-// scheme of Latch's public URL, when known), X-Forwarded-For and
+// The app sees the public Host, X-Forwarded-Host and X-Forwarded-Proto
+// (of the origin Latch answers the request on), X-Forwarded-For and
 // X-Real-IP (the client's address as clientIP resolves it, through
 // trusted proxies) and Forwarded with the same values. Whatever else a
 // client sent that an app or proxy could take for an identity, a client
@@ -114,11 +112,11 @@ func newUpstream(o guardOptions) http.Handler {
 				}
 			}
 			pr.SetXForwarded()
-			proto := h.Get("X-Forwarded-Proto")
-			if o.publicScheme != "" {
-				proto = o.publicScheme
-				h.Set("X-Forwarded-Proto", proto)
-			}
+			// The origin Latch answers on: url's, or an allowed host
+			// (which a trusted proxy may have named).
+			proto, host, _ := strings.Cut(o.auth.Origin(pr.In), "://")
+			h.Set("X-Forwarded-Proto", proto)
+			h.Set("X-Forwarded-Host", host)
 			ip := o.clientIP(pr.In)
 			if ip != "" {
 				h.Set("X-Forwarded-For", ip)

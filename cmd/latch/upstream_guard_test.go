@@ -521,3 +521,41 @@ func TestErrorLimiter(t *testing.T) {
 		t.Errorf("log: %q; want two lines, the second with suppressed=4", lines)
 	}
 }
+
+// TestUpstreamForwardedOrigin: the app is told the origin Latch answers
+// on, which a trusted proxy names among the allowed hosts; a client's own
+// X-Forwarded-* headers, and hosts that are not allowed, change nothing.
+func TestUpstreamForwardedOrigin(t *testing.T) {
+	app := dumpApp(t)
+	base, _, _ := startGuard(t, "allowedHosts: [example.org]\ntrustForwardedHeaders: true\ntrustedProxies: [127.0.0.1, '::1']\n", "", app.URL)
+	// No url: a request for any other host is answered on the first
+	// allowed one.
+	tests := []struct {
+		name, proto, host string
+		wantProto         string
+		wantHost          string
+	}{
+		{"from the trusted proxy", "https", "example.org", "https", "example.org"},
+		{"a host that is not allowed", "https", "attacker.example", "https", "example.org"},
+		{"no forwarded headers", "", "", "http", "example.org"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", base+"/assets/x", nil)
+			if tt.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tt.proto)
+				req.Header.Set("X-Forwarded-Host", tt.host)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got received
+			json.NewDecoder(res.Body).Decode(&got)
+			res.Body.Close()
+			if p, h := got.Header.Get("X-Forwarded-Proto"), got.Header.Get("X-Forwarded-Host"); p != tt.wantProto || h != tt.wantHost {
+				t.Errorf("app saw X-Forwarded-Proto %q, -Host %q; want %q, %q", p, h, tt.wantProto, tt.wantHost)
+			}
+		})
+	}
+}
