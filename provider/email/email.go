@@ -37,16 +37,22 @@ type Config struct {
 	MaxAge time.Duration
 	// Sender delivers messages: SMTP(...) or Log(...). Required.
 	Sender Sender
-	// Limiter bounds how many links one address and one client IP may
-	// ask for. Default: in memory, MaxPerAddress and MaxPerIP per Window.
+	// Limiter bounds how many emails one client and one address may ask
+	// for (see [KeyPrefixIP]). Default: in memory, per process,
+	// MaxPerAddress and MaxPerIP per Window; store/redis.Limiter shares
+	// the counts between instances.
 	Limiter Limiter
 	// MaxPerAddress (default 5) and MaxPerIP (default 20) per Window
 	// (default 15 minutes), for the default Limiter.
 	MaxPerAddress, MaxPerIP int
 	Window                  time.Duration
 	// ClientIP returns the client's IP address. Default: the host of
-	// r.RemoteAddr (configure it when behind a proxy).
+	// r.RemoteAddr (configure it when behind a proxy). Limits key it with
+	// [clientip.Key]: IPv6 clients by their /64 network.
 	ClientIP func(*http.Request) string
+	// Logger receives the failures that do not stop a sign-in (taking
+	// back a counted request). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Sender delivers one message.
@@ -58,20 +64,6 @@ type Sender interface {
 type Message struct {
 	From, To, Subject string
 	Text, HTML        string
-}
-
-// Limiter keys: "email:" plus the normalised address, "ip:" plus the
-// client's address.
-const (
-	KeyPrefixAddress = "email:"
-	KeyPrefixIP      = "ip:"
-)
-
-// Limiter counts sign-in link requests per key. Hit records one request
-// and reports whether it is within the limit; when it is not, retryAfter
-// says how long until it is.
-type Limiter interface {
-	Hit(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error)
 }
 
 // Provider implements [latch.EmailProvider].
@@ -133,16 +125,19 @@ func New(cfg Config) (*Provider, error) {
 		cfg.MaxAge = 24 * time.Hour
 	}
 	if cfg.MaxPerAddress <= 0 {
-		cfg.MaxPerAddress = 5
+		cfg.MaxPerAddress = DefaultMaxPerAddress
 	}
 	if cfg.MaxPerIP <= 0 {
-		cfg.MaxPerIP = 20
+		cfg.MaxPerIP = DefaultMaxPerIP
 	}
 	if cfg.Window <= 0 {
-		cfg.Window = 15 * time.Minute
+		cfg.Window = DefaultWindow
 	}
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = remoteIP
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	p := &Provider{cfg: cfg}
 	var err error
@@ -159,7 +154,7 @@ func New(cfg Config) (*Provider, error) {
 		return nil, errors.Join(errs...)
 	}
 	if p.cfg.Limiter == nil {
-		p.cfg.Limiter = newMemoryLimiter(cfg.MaxPerAddress, cfg.MaxPerIP, cfg.Window)
+		p.cfg.Limiter = newMemoryLimiter(cfg)
 	}
 	return p, nil
 }
@@ -192,20 +187,15 @@ func NormalizeAddress(s string) (string, error) {
 }
 
 // Normalize implements [latch.EmailProvider]: the address is normalised,
-// then the per-address and per-IP limits apply.
+// then the request counts against the per-IP limit and, if that allows
+// it, the per-address limit; a refused request counts against neither.
 func (p *Provider) Normalize(ctx context.Context, r *http.Request, raw string) (string, error) {
 	email, err := NormalizeAddress(raw)
 	if err != nil {
 		return "", err
 	}
-	for _, key := range []string{KeyPrefixAddress + email, KeyPrefixIP + p.cfg.ClientIP(r)} {
-		retry, ok, err := p.cfg.Limiter.Hit(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		if !ok {
-			return "", &latch.Error{Code: latch.CodeTooManyRequests, Status: http.StatusTooManyRequests, RetryAfter: retry}
-		}
+	if err := p.hit(ctx, p.ipKey(r), KeyPrefixAddress+email); err != nil {
+		return "", err
 	}
 	return email, nil
 }
