@@ -44,10 +44,10 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 				return nil, err
 			}
 		} else {
-			log.Warn("DEVELOPMENT SETUP: email sign-in has no SMTP server; sign-in links are written to this log")
+			log.Warn("DEVELOPMENT SETUP: email sign-in has no SMTP server; sign-in links and codes are written to this log")
 			sender = email.Log(log)
 		}
-		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Sender: sender, Limiter: emailLimiter, ClientIP: c.clientIP.IP, Logger: log})
+		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Mode: latch.EmailMode(c.Email.Mode), Sender: sender, Limiter: emailLimiter, ClientIP: c.clientIP.IP, Logger: log})
 		if err != nil {
 			return nil, err
 		}

@@ -13,18 +13,23 @@ import (
 )
 
 // Limiter keys: KeyPrefixIP plus the client's key ([clientip.Key]: its
-// address, or its /64 network for IPv6) and KeyPrefixAddress plus the
-// normalised address count requests for sign-in emails.
+// address, or its /64 network for IPv6) counts requests for sign-in
+// emails and wrong codes, KeyPrefixAddress plus the normalised address
+// requests for sign-in emails to it, and KeyPrefixCode plus the address
+// wrong codes typed for it.
 const (
 	KeyPrefixAddress = "email:"
 	KeyPrefixIP      = "ip:"
+	KeyPrefixCode    = "code:"
 )
 
 // Defaults of [Config].
 const (
 	DefaultMaxPerAddress = 5
 	DefaultMaxPerIP      = 20
+	DefaultMaxCodeTries  = 5
 	DefaultWindow        = 15 * time.Minute
+	DefaultCodeMaxAge    = 10 * time.Minute
 )
 
 // Limiter counts requests per key. Hit counts one request and reports
@@ -38,11 +43,14 @@ type Limiter interface {
 }
 
 // DefaultMax returns the default limit for a limiter key, by its prefix:
-// DefaultMaxPerIP or DefaultMaxPerAddress. A shared Limiter can use it to
-// apply the same limits (with DefaultWindow).
+// DefaultMaxPerIP, DefaultMaxCodeTries or DefaultMaxPerAddress. A shared
+// Limiter can use it to apply the same limits (with DefaultWindow).
 func DefaultMax(key string) int {
-	if strings.HasPrefix(key, KeyPrefixIP) {
+	switch {
+	case strings.HasPrefix(key, KeyPrefixIP):
 		return DefaultMaxPerIP
+	case strings.HasPrefix(key, KeyPrefixCode):
+		return DefaultMaxCodeTries
 	}
 	return DefaultMaxPerAddress
 }
@@ -86,19 +94,22 @@ func (p *Provider) ipKey(r *http.Request) string {
 // memoryLimiter is the default Limiter: one in-memory fixed-window counter
 // per kind of key.
 type memoryLimiter struct {
-	address, ip *ratelimit.Limiter
+	address, ip, code *ratelimit.Limiter
 }
 
 func newMemoryLimiter(cfg Config) *memoryLimiter {
 	newLimiter := func(n int) *ratelimit.Limiter {
 		return ratelimit.New(ratelimit.Config{Max: n, Window: cfg.Window})
 	}
-	return &memoryLimiter{address: newLimiter(cfg.MaxPerAddress), ip: newLimiter(cfg.MaxPerIP)}
+	return &memoryLimiter{address: newLimiter(cfg.MaxPerAddress), ip: newLimiter(cfg.MaxPerIP), code: newLimiter(cfg.MaxCodeTries)}
 }
 
 func (l *memoryLimiter) pick(key string) *ratelimit.Limiter {
-	if strings.HasPrefix(key, KeyPrefixIP) {
+	switch {
+	case strings.HasPrefix(key, KeyPrefixIP):
 		return l.ip
+	case strings.HasPrefix(key, KeyPrefixCode):
+		return l.code
 	}
 	return l.address
 }

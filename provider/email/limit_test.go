@@ -181,3 +181,87 @@ func TestIPv6ClientsKeyedByTheir64(t *testing.T) {
 		}
 	})
 }
+
+// try types a code for addr from the client at remote; right says whether
+// it was the right one. It reports whether the limits let the try through.
+func try(t *testing.T, p *email.Provider, remote, addr string, right bool) bool {
+	t.Helper()
+	r := httptest.NewRequest("POST", "/api/auth/verify-request", nil)
+	r.RemoteAddr = remote
+	got, done, err := p.TryCode(context.Background(), r, addr)
+	if want, _ := email.NormalizeAddress(addr); got != want {
+		t.Errorf("TryCode(%q) address = %q; want %q", addr, got, want)
+	}
+	var le *latch.Error
+	switch {
+	case err == nil:
+		done(right)
+		return true
+	case errors.As(err, &le) && le.Code == latch.CodeTooManyRequests && le.Status == 429 && le.RetryAfter > 0:
+		return false
+	}
+	t.Fatalf("TryCode(%s) from %s: %v", addr, remote, err)
+	return false
+}
+
+// Five wrong codes per address; right ones are not counted.
+func TestCodeTries(t *testing.T) {
+	eachLimiter(t, func(t *testing.T, newProvider func(email.Config) *email.Provider) {
+		p := newProvider(email.Config{})
+		const client = "192.0.2.20:1"
+		for range 10 {
+			if !try(t, p, client, "ok@example.com", true) {
+				t.Fatal("a right code was refused")
+			}
+		}
+		for i := range 5 {
+			if !try(t, p, client, "Guess@Example.com", false) {
+				t.Fatalf("wrong code %d refused; want 5 allowed", i+1)
+			}
+		}
+		if try(t, p, "198.51.100.1:1", "guess@example.com", true) {
+			t.Error("a sixth try for the address, from anywhere, was let through")
+		}
+		if !try(t, p, client, "other@example.com", true) {
+			t.Error("another address was refused")
+		}
+	})
+}
+
+// Wrong codes count against the client too, first: a client over its
+// limit does not use up the address's tries.
+func TestCodeTriesBlockedIP(t *testing.T) {
+	eachLimiter(t, func(t *testing.T, newProvider func(email.Config) *email.Provider) {
+		p := newProvider(email.Config{MaxPerIP: 3})
+		const attacker, owner = "198.51.100.7:1", "203.0.113.9:1"
+		for range 3 {
+			if !try(t, p, attacker, "victim@example.com", false) {
+				t.Fatal("the attacker's first tries were refused")
+			}
+		}
+		for range 10 {
+			if try(t, p, attacker, "victim@example.com", false) {
+				t.Fatal("the blocked attacker got a try")
+			}
+		}
+		n := 0
+		for try(t, p, owner, "victim@example.com", false) {
+			n++
+			if n > 5 {
+				t.Fatal("more than 5 wrong codes for one address")
+			}
+		}
+		if n != 2 {
+			t.Errorf("after the attacker's 3 counted tries, %d more for the address; want 2 (the refused ones counted nowhere)", n)
+		}
+	})
+}
+
+func TestCodeTryInvalidAddress(t *testing.T) {
+	p := newLimited(t, email.Config{})
+	_, _, err := p.TryCode(context.Background(), httptest.NewRequest("POST", "/", nil), "not an address")
+	var le *latch.Error
+	if !errors.As(err, &le) || le.Code != latch.CodeVerification || le.Status != 400 || !errors.Is(err, email.ErrInvalidAddress) {
+		t.Errorf("TryCode(not an address) = %v; want a latch.Error Verification, 400, wrapping ErrInvalidAddress", err)
+	}
+}
