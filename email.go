@@ -271,6 +271,7 @@ func (a *Auth) serveVerifyCode(x *exchange) {
 		unsupported(x.w, x.r)
 		return
 	}
+	x.provider = p.Info().ID // for the logs and SignInFailure
 	if !x.csrfVerified {
 		x.redirect(x.base+"/signin?csrf=true", http.StatusOK)
 		return
