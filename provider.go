@@ -205,7 +205,10 @@ func (m EmailMode) hasCode() bool { return m == EmailLinkAndCode || m == EmailCo
 // case, with or without the dash, O read as 0 and I and L as 1). It is
 // stored like the link, hashed (HMAC-SHA256 keyed with the secret) in a
 // second verification token of the address, and works once, until
-// CodeMaxAge has passed.
+// CodeMaxAge has passed. The built-in verify-request page has the form
+// for it; a page of your own (Pages.VerifyRequest) can POST the same
+// fields to <base>/verify-request: csrfToken, email, code, and provider
+// when there are several email providers (json=true answers {url}).
 type EmailCodeProvider interface {
 	EmailProvider
 	// EmailMode returns what the provider's emails carry.
