@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/provider/email"
+	"github.com/latchauth/latch/store/sqlite"
 )
 
 // fuzzHandler is the handler FuzzHandler drives, with a signed-in session
@@ -22,10 +25,20 @@ type fuzzHandler struct {
 }
 
 func newFuzzHandler(f *testing.F) *fuzzHandler {
+	st, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "latch.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	mail, err := email.New(email.Config{From: "Latch <no-reply@example.com>", Sender: &mailbox{}, MaxPerIP: 1 << 30, MaxPerAddress: 1 << 30, MaxCodeTries: 1 << 30})
+	if err != nil {
+		f.Fatal(err)
+	}
 	h := newHarness(f, func(c *latch.Config) {
 		c.MaxBodyBytes = 4096
 		c.TrustedOrigins = []string{"https://app.example.com"}
-		c.Providers = []latch.Provider{&latch.Credentials{
+		c.Store = st
+		c.Providers = []latch.Provider{mail, &latch.Credentials{
 			Fields: []latch.CredentialField{{Name: "username"}, {Name: "password", Type: "password"}},
 			Authorize: func(ctx context.Context, c map[string]string, r *http.Request) (*latch.User, error) {
 				switch {
@@ -100,6 +113,15 @@ func FuzzHandler(f *testing.F) {
 		{"GET", "error?error=AccessDenied", "", "", "", ""},
 		{"GET", "error/Configuration", "", "", "", ""},
 		{"GET", "verify-request", "", "", "", ""},
+		{"GET", "verify-request?provider=email&type=email&error=TooManyRequests&email=%22%3E%3Cb%3E", "", "", "", ""},
+		{"POST", "signin/email", "next-auth.csrf-token={csrfcookie}", "application/x-www-form-urlencoded", "", "csrfToken={csrf}&email=fuzz%40example.com&callbackUrl=%2Fdash&json=true"},
+		{"POST", "verify-request", "next-auth.csrf-token={csrfcookie}", "application/x-www-form-urlencoded", "", "csrfToken={csrf}&provider=email&email=fuzz%40example.com&code=7kq4-m2xd"},
+		{"POST", "verify-request", "next-auth.csrf-token={csrfcookie}", "application/json", "", `{"csrfToken":"{csrf}","email":"a@b.co","code":"OIL0 1234","json":"true"}`},
+		{"POST", "verify-request", "", "application/x-www-form-urlencoded", "", "email=x&code=y"},
+		{"GET", "callback/email?token=abc&email=fuzz%40example.com&callbackUrl=%2Fdash", "", "", "", ""},
+		{"HEAD", "callback/email?token=abc&email=fuzz%40example.com", "", "", "", ""},
+		{"POST", "callback/email?token=abc&email=fuzz%40example.com", "next-auth.csrf-token={csrfcookie}", "application/x-www-form-urlencoded", "", "csrfToken={csrf}"},
+		{"GET", "callback/email", "", "", "", ""},
 		{"POST", "_log", "", "application/x-www-form-urlencoded", "", "level=error&code=x"},
 		{"PUT", "session", "", "", "", ""},
 		{"GET", "session/x/y", "", "", "", ""},

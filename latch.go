@@ -111,7 +111,8 @@ func (a *Auth) BasePath() string { return a.basePath }
 func (a *Auth) now() time.Time { return a.cfg.Now() }
 
 // ServeHTTP serves the NextAuth REST API: session, csrf, providers, signin,
-// callback, signout, error, verify-request and _log under the base path.
+// callback, signout, error, verify-request and _log under the base path,
+// and POST verify-request, where an emailed code signs in.
 func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, a.basePath+"/")
 	if !ok {
@@ -166,6 +167,8 @@ func (a *Auth) route(x *exchange, action string, get, post bool) bool {
 		handle = (*Auth).serveError
 	case action == "verify-request" && get:
 		handle = (*Auth).serveVerifyRequest
+	case action == "verify-request" && post:
+		handle = (*Auth).serveVerifyCode
 	default:
 		return false
 	}

@@ -145,22 +145,99 @@ type OAuthTokens struct {
 // EmailProvider signs users in with a link sent by email ("magic link");
 // provider/email implements it. Latch creates the single-use token, stores
 // its hash in the Store, and checks it when the link is opened.
+//
+// Opening the link (GET) shows a page with a "Sign in" button, which
+// POSTs back to the link and signs in: mail scanners that open every link
+// of a message, and even run its pages' scripts, do not use it up. A
+// provider that also implements [EmailCodeProvider] can put a short code
+// in the email too, or instead of the link, or have the link sign in on
+// GET as NextAuth's does.
 type EmailProvider interface {
 	Provider
 	// Normalize returns the canonical form of an address typed by a user,
 	// or an error when it is not an acceptable address. It may also refuse
 	// an over-eager requester with an *Error (e.g. code TooManyRequests).
 	Normalize(ctx context.Context, r *http.Request, email string) (string, error)
-	// SendVerificationRequest sends the link.
+	// SendVerificationRequest sends the link (and the code).
 	SendVerificationRequest(ctx context.Context, req VerificationRequest) error
 	// TokenMaxAge is how long a link works. NextAuth's default is 24 hours.
 	TokenMaxAge() time.Duration
 }
 
-// VerificationRequest is one sign-in link to send.
+// EmailMode says what a sign-in email carries and what opening its link
+// does.
+type EmailMode string
+
+// The email modes.
+const (
+	// EmailLinkAndCode sends a link and a short code; either signs in,
+	// once: using one invalidates the other. The link asks for a click.
+	EmailLinkAndCode EmailMode = "link+code"
+	// EmailLink sends a link only, which asks for a click.
+	EmailLink EmailMode = "link"
+	// EmailCode sends a code only, typed on the verify-request page.
+	EmailCode EmailMode = "code"
+	// EmailLinkSignsInOnGET sends a link only, which signs in as soon as
+	// it is opened, as NextAuth's does. Mail scanners that open every
+	// link of a message use such links up before the person clicks: keep
+	// it for apps that depend on it.
+	EmailLinkSignsInOnGET EmailMode = "link-get"
+)
+
+// Valid reports whether m is one of the modes.
+func (m EmailMode) Valid() bool {
+	switch m {
+	case EmailLinkAndCode, EmailLink, EmailCode, EmailLinkSignsInOnGET:
+		return true
+	}
+	return false
+}
+
+func (m EmailMode) hasLink() bool { return m != EmailCode }
+func (m EmailMode) hasCode() bool { return m == EmailLinkAndCode || m == EmailCode }
+
+// EmailCodeProvider is an EmailProvider that chooses its [EmailMode] and
+// can send short sign-in codes; provider/email implements it. An
+// EmailProvider without it is in mode EmailLink.
+//
+// A code is 8 characters of Crockford's base32 alphabet (digits and
+// capital letters but I, L, O and U; shown as XXXX-XXXX, typed in any
+// case, with or without the dash, O read as 0 and I and L as 1). It is
+// stored like the link, hashed (HMAC-SHA256 keyed with the secret) in a
+// second verification token of the address, and works once, until
+// CodeMaxAge has passed. The built-in verify-request page has the form
+// for it; a page of your own (Pages.VerifyRequest) can POST the same
+// fields to <base>/verify-request: csrfToken, email, code, and provider
+// when there are several email providers (json=true answers {url}).
+type EmailCodeProvider interface {
+	EmailProvider
+	// EmailMode returns what the provider's emails carry.
+	EmailMode() EmailMode
+	// CodeMaxAge is how long a code works.
+	CodeMaxAge() time.Duration
+	// TryCode is called before a code typed for an address is checked.
+	// It returns the address normalised as Normalize does, and counts
+	// the try against its limits (of wrong codes per address, of tries
+	// per client). It refuses the try with an *Error: code
+	// TooManyRequests when a limit is reached (then even the right code
+	// does not sign in, and is deleted; address is set when it could be
+	// normalised), Verification for an address that is not one. Other
+	// errors are failures (a limiter that cannot be reached). done
+	// reports whether the code was right, so that a right one is not
+	// counted as a wrong try.
+	TryCode(ctx context.Context, r *http.Request, email string) (address string, done func(right bool), err error)
+}
+
+// VerificationRequest is one sign-in email to send.
 type VerificationRequest struct {
-	Identifier string    // the normalised email address
-	URL        string    // the link: <base>/callback/<id>?callbackUrl=..&token=..&email=..
-	Expires    time.Time // when the link stops working
-	Host       string    // the site's host, for the message
+	Identifier string // the normalised email address
+	// URL is the link: <base>/callback/<id>?callbackUrl=..&token=..&email=..;
+	// "" in mode EmailCode.
+	URL     string
+	Expires time.Time // when the link stops working
+	Host    string    // the site's host, for the message
+	// Code is the sign-in code, as XXXX-XXXX, and CodeExpires when it
+	// stops working; "" and zero unless the mode has codes.
+	Code        string
+	CodeExpires time.Time
 }

@@ -105,6 +105,11 @@ func withQuery(u, q string) string {
 
 // html answers a built-in page.
 func (x *exchange) html(status int, render func(*strings.Builder) error) {
+	x.htmlWith(status, nil, render)
+}
+
+// htmlWith answers a built-in page whose headers header changes.
+func (x *exchange) htmlWith(status int, header func(http.Header), render func(*strings.Builder) error) {
 	var b strings.Builder
 	if err := render(&b); err != nil {
 		x.a.log.Error("latch: render page", "action", x.action, "err", err)
@@ -118,6 +123,9 @@ func (x *exchange) html(status int, render func(*strings.Builder) error) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src * data:; form-action *; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
+	if header != nil {
+		header(h)
+	}
 	x.w.WriteHeader(status)
 	x.w.Write([]byte(b.String()))
 }

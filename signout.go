@@ -69,14 +69,3 @@ func (a *Auth) serveError(x *exchange) {
 	d := pages.Error{Theme: a.theme, Code: code, HomeURL: x.origin, SignInURL: x.base + "/signin"}
 	x.html(pages.ErrorStatus(code), func(w *strings.Builder) error { return pages.RenderError(w, d) })
 }
-
-// serveVerifyRequest answers GET <base>/verify-request.
-func (a *Auth) serveVerifyRequest(x *exchange) {
-	if p := a.cfg.Pages.VerifyRequest; p != "" {
-		x.redirect(p, http.StatusFound)
-		return
-	}
-	host := strings.TrimPrefix(strings.TrimPrefix(x.origin, "https://"), "http://")
-	d := pages.VerifyRequest{Theme: a.theme, HomeURL: x.origin, Host: host}
-	x.html(http.StatusOK, func(w *strings.Builder) error { return pages.RenderVerifyRequest(w, d) })
-}

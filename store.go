@@ -121,8 +121,11 @@ type SessionStore interface {
 // hash, never the token sent by email.
 type VerificationToken struct {
 	Identifier string // the email address
-	Token      string // hex(SHA-256(token + secret))
-	Expires    time.Time
+	// Token is hex(SHA-256(token + secret)) for a link; for the short
+	// code of an email, "code:" and the hex HMAC-SHA256 of the address
+	// and the code keyed with the secret.
+	Token   string
+	Expires time.Time
 }
 
 // VerificationTokenStore keeps email sign-in tokens.
@@ -133,4 +136,15 @@ type VerificationTokenStore interface {
 	// UseVerificationToken deletes the token and returns it, so it works
 	// once; ErrNotFound when there is none. Expiry is the caller's check.
 	UseVerificationToken(ctx context.Context, identifier, token string) (*VerificationToken, error)
+}
+
+// VerificationTokenReader is a VerificationTokenStore that can also read a
+// token without using it. store/sqlite, store/postgres and store/redis
+// have it. With it, the page that opening a sign-in link shows says at
+// once when the link was used or is unknown; without it, that page is
+// shown for any link and the error comes after its button is pressed.
+type VerificationTokenReader interface {
+	// VerificationToken returns the token, leaving it in place;
+	// ErrNotFound when there is none. Expiry is the caller's check.
+	VerificationToken(ctx context.Context, identifier, token string) (*VerificationToken, error)
 }

@@ -90,3 +90,22 @@ func (r *Resolver) IP(req *http.Request) string {
 	}
 	return client.Unmap().String()
 }
+
+// Key is the rate-limit key of a client address: an IPv4 address (also
+// when written IPv4-mapped, ::ffff:a.b.c.d) as itself, an IPv6 address as
+// its /64 network, which one client typically controls whole, so that it
+// cannot step past a limit by rotating addresses. Zones are dropped;
+// anything that is not an address is returned unchanged. Every limit
+// keyed by client address should use it, so that they agree.
+func Key(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}

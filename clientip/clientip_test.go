@@ -1,6 +1,7 @@
 package clientip_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"testing"
 
@@ -48,4 +49,32 @@ func TestIP(t *testing.T) {
 	if _, err := clientip.New([]string{"not-a-cidr"}); err == nil {
 		t.Error("New(not-a-cidr): want error")
 	}
+}
+
+func TestKey(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"192.0.2.1", "192.0.2.1"},
+		{"::ffff:192.0.2.1", "192.0.2.1"},
+		{"2001:db8::1", "2001:db8::/64"},
+		{"2001:db8:0:0:ffff::1", "2001:db8::/64"},
+		{"2001:db8:0:1::1", "2001:db8:0:1::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"not an ip", "not an ip"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := clientip.Key(tt.in); got != tt.want {
+			t.Errorf("Key(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func ExampleKey() {
+	fmt.Println(clientip.Key("2001:db8:1:2::1"))
+	fmt.Println(clientip.Key("2001:db8:1:2:ffff::9"))
+	fmt.Println(clientip.Key("::ffff:192.0.2.1"))
+	// Output:
+	// 2001:db8:1:2::/64
+	// 2001:db8:1:2::/64
+	// 192.0.2.1
 }

@@ -113,7 +113,11 @@ func (m *Metrics) Instrument(cfg *latch.Config) {
 		}
 	}
 	if cfg.Store != nil {
-		cfg.Store = &store{Store: cfg.Store, m: m}
+		s := &store{Store: cfg.Store, m: m}
+		cfg.Store = s
+		if _, ok := s.Store.(latch.VerificationTokenReader); ok {
+			cfg.Store = readerStore{s}
+		}
 	}
 }
 
@@ -280,6 +284,15 @@ func (s *store) CreateVerificationToken(ctx context.Context, t latch.Verificatio
 func (s *store) UseVerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
 	r, err := s.Store.UseVerificationToken(ctx, identifier, token)
 	s.count("use_verification_token", err)
+	return r, err
+}
+
+// readerStore is a store whose store reads verification tokens too.
+type readerStore struct{ *store }
+
+func (s readerStore) VerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	r, err := s.Store.(latch.VerificationTokenReader).VerificationToken(ctx, identifier, token)
+	s.count("verification_token", err)
 	return r, err
 }
 

@@ -117,3 +117,22 @@ func TestRequireToken(t *testing.T) {
 		}
 	}
 }
+
+// The wrapped store reads verification tokens exactly when the store does.
+func TestInstrumentKeepsVerificationTokenReader(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tc := range []struct {
+		store latch.Store
+		want  bool
+	}{{st, true}, {failingStore{st}, false}} {
+		cfg := latch.Config{Store: tc.store}
+		metrics.New().Instrument(&cfg)
+		if _, ok := cfg.Store.(latch.VerificationTokenReader); ok != tc.want {
+			t.Errorf("Instrument(%T): a VerificationTokenReader: %v; want %v", tc.store, ok, tc.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/clientip"
 )
 
@@ -126,6 +127,10 @@ const minMetricsToken = 16
 // emailConfig configures the email provider.
 type emailConfig struct {
 	From string `yaml:"from"`
+	// Mode is what the emails carry: link+code (default), link, code, or
+	// link-get (a link that signs in as soon as it is opened, as
+	// NextAuth's; mail scanners use such links up).
+	Mode string `yaml:"mode"`
 	// SMTP is the server to send through; without it the links are written
 	// to the log (development).
 	SMTP *struct {
@@ -296,6 +301,9 @@ func (c *config) validate() error {
 	}
 	if c.Email != nil && c.Email.From == "" {
 		errs = append(errs, fmt.Errorf("%s: email.from is required, e.g. \"Example <no-reply@example.com>\"", c.where("email")))
+	}
+	if c.Email != nil && c.Email.Mode != "" && !latch.EmailMode(c.Email.Mode).Valid() {
+		errs = append(errs, fmt.Errorf("%s: email.mode %q: want link+code, link, code or link-get", c.where("email.mode"), c.Email.Mode))
 	}
 	return errors.Join(errs...)
 }

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/provider/email"
@@ -34,12 +32,7 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 		// Several instances: count failures and link requests in Redis, so
 		// the limits hold across all of them.
 		pwOpts.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:password:", password.DefaultFailureWindow, password.DefaultMaxFailures)
-		emailLimiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:email:", 15*time.Minute, func(key string) int {
-			if strings.HasPrefix(key, email.KeyPrefixIP) {
-				return 20
-			}
-			return 5
-		})
+		emailLimiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:email:", email.DefaultWindow, email.DefaultMax)
 	}
 	providers = append(providers, password.New(store, pwOpts))
 	if c.Email != nil {
@@ -51,10 +44,10 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 				return nil, err
 			}
 		} else {
-			log.Warn("DEVELOPMENT SETUP: email sign-in has no SMTP server; sign-in links are written to this log")
+			log.Warn("DEVELOPMENT SETUP: email sign-in has no SMTP server; sign-in links and codes are written to this log")
 			sender = email.Log(log)
 		}
-		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Sender: sender, Limiter: emailLimiter, ClientIP: c.clientIP.IP})
+		p, err := email.New(email.Config{ID: "email", From: c.Email.From, Mode: latch.EmailMode(c.Email.Mode), Sender: sender, Limiter: emailLimiter, ClientIP: c.clientIP.IP, Logger: log})
 		if err != nil {
 			return nil, err
 		}

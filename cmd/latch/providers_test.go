@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -74,3 +76,40 @@ func TestBuildOAuthScopesAndParams(t *testing.T) {
 		t.Errorf("params response_mode: form_post: FormPost %v, err %v; want on", p != nil && p.Checks().FormPost, err)
 	}
 }
+
+func TestEmailModeConfig(t *testing.T) {
+	dir := t.TempDir()
+	load := func(yaml string) (*config, error) {
+		path := filepath.Join(dir, "latch.yaml")
+		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return loadConfig(&env{getenv: func(string) string { return "" }}, path)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"", "link+code"},
+		{"  mode: link+code\n", "link+code"},
+		{"  mode: link\n", "link"},
+		{"  mode: code\n", "code"},
+		{"  mode: link-get\n", "link-get"},
+	} {
+		c, err := load("email:\n  from: Latch <no-reply@example.com>\n" + tc.yaml)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		ps, err := buildProviders(c, nil, quietLog())
+		if err != nil {
+			t.Fatalf("%q: buildProviders: %v", tc.yaml, err)
+		}
+		cp, ok := ps[len(ps)-1].(latch.EmailCodeProvider)
+		if !ok || string(cp.EmailMode()) != tc.want {
+			t.Errorf("%q: email provider %T with mode %v; want mode %s", tc.yaml, ps[len(ps)-1], cp, tc.want)
+		}
+	}
+	_, err := load("email:\n  from: Latch <no-reply@example.com>\n  mode: magic\n")
+	if err == nil || !strings.Contains(err.Error(), "latch.yaml:3:9: email.mode \"magic\"") {
+		t.Errorf("mode: magic: error %v; want one naming the line and the allowed modes", err)
+	}
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

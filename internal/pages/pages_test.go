@@ -79,6 +79,8 @@ func TestGolden(t *testing.T) {
 		{"verify-request", func(b *bytes.Buffer) error {
 			return RenderVerifyRequest(b, VerifyRequest{HomeURL: "https://example.com", Host: "example.com"})
 		}},
+		{"verify-request-code", func(b *bytes.Buffer) error { return RenderVerifyRequest(b, sampleCodeForm()) }},
+		{"email-signin", func(b *bytes.Buffer) error { return RenderEmailSignIn(b, sampleEmailSignIn()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,6 +199,12 @@ func TestEscaping(t *testing.T) {
 		}},
 		{"verify-request", func(b *bytes.Buffer) error {
 			return RenderVerifyRequest(b, VerifyRequest{HomeURL: hostile, Host: hostile})
+		}},
+		{"verify-request-code", func(b *bytes.Buffer) error {
+			return RenderVerifyRequest(b, VerifyRequest{HomeURL: hostile, Host: hostile, Code: true, ActionURL: hostile, CSRFToken: hostile, Provider: hostile, Email: hostile, Error: hostile})
+		}},
+		{"email-signin", func(b *bytes.Buffer) error {
+			return RenderEmailSignIn(b, EmailSignIn{Theme: Theme{AppName: hostile}, ActionURL: hostile, CSRFToken: hostile, Email: hostile})
 		}},
 	}
 	for _, tt := range tests {
@@ -395,5 +403,97 @@ func TestSignInMessage(t *testing.T) {
 		if got := SignInMessage(tt.code); got != tt.want {
 			t.Errorf("SignInMessage(%q): got %q; want %q", tt.code, got, tt.want)
 		}
+	}
+}
+
+func sampleCodeForm() VerifyRequest {
+	return VerifyRequest{
+		HomeURL: "https://example.com", Host: "example.com", Link: true, Code: true,
+		ActionURL: "https://example.com/api/auth/verify-request", CSRFToken: "csrf-123", Provider: "email",
+		Email: "jane@example.com", Error: "That code did not work.",
+	}
+}
+
+func sampleEmailSignIn() EmailSignIn {
+	return EmailSignIn{
+		ActionURL: "https://example.com/api/auth/callback/email?callbackUrl=https%3A%2F%2Fexample.com%2F&token=abc&email=jane%40example.com",
+		CSRFToken: "csrf-123", Email: "jane@example.com",
+	}
+}
+
+func TestVerifyRequestModes(t *testing.T) {
+	tests := []struct {
+		link, code bool
+		sent       string
+		form       bool
+	}{
+		{false, false, "A sign in link has been sent to your email address.", false},
+		{true, false, "A sign in link has been sent to your email address.", false},
+		{true, true, "A sign in link and a code have been sent to your email address.", true},
+		{false, true, "A sign in code has been sent to your email address.", true},
+	}
+	for _, tt := range tests {
+		d := sampleCodeForm()
+		d.Link, d.Code, d.Error = tt.link, tt.code, ""
+		got := renderString(t, func(b *bytes.Buffer) error { return RenderVerifyRequest(b, d) })
+		if !strings.Contains(got, "<p>"+tt.sent+"</p>") {
+			t.Errorf("link %v, code %v: got no %q", tt.link, tt.code, tt.sent)
+		}
+		if hasForm := strings.Contains(got, "<form"); hasForm != tt.form {
+			t.Errorf("link %v, code %v: form %v; want %v", tt.link, tt.code, hasForm, tt.form)
+		}
+		if strings.Contains(got, "role=\"alert\"") || strings.Contains(got, "aria-invalid") {
+			t.Errorf("link %v, code %v: an error shown without one", tt.link, tt.code)
+		}
+	}
+}
+
+func TestVerifyRequestCodeForm(t *testing.T) {
+	got := renderString(t, func(b *bytes.Buffer) error { return RenderVerifyRequest(b, sampleCodeForm()) })
+	for _, want := range []string{
+		`<div class="error" role="alert" id="code-error"><p>That code did not work.</p></div>`,
+		`<form action="https://example.com/api/auth/verify-request" method="POST">`,
+		`<input type="hidden" name="csrfToken" value="csrf-123">`,
+		`<input type="hidden" name="provider" value="email">`,
+		`<label for="input-email-for-code">Email</label>`,
+		`<input id="input-email-for-code" type="email" name="email" value="jane@example.com"`,
+		`<label for="input-code">Code</label>`,
+		`name="code" autocomplete="one-time-code"`,
+		`aria-describedby="code-hint code-error" aria-invalid="true">`,
+		`<button type="submit">Sign in</button>`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("code form: got no %q", want)
+		}
+	}
+	if strings.Contains(got, "<script") {
+		t.Errorf("code form: has a script; want none")
+	}
+}
+
+func TestEmailSignInPage(t *testing.T) {
+	got := renderString(t, func(b *bytes.Buffer) error { return RenderEmailSignIn(b, sampleEmailSignIn()) })
+	for _, want := range []string{
+		`<meta name="robots" content="noindex">`,
+		`<title>Sign In | Latch</title>`,
+		`<h1>Sign in to Latch</h1>`,
+		`<p>You are signing in as <strong>jane@example.com</strong>.</p>`,
+		`<form action="https://example.com/api/auth/callback/email?callbackUrl=https%3A%2F%2Fexample.com%2F&amp;token=abc&amp;email=jane%40example.com" method="POST">`,
+		`<input type="hidden" name="csrfToken" value="csrf-123">`,
+		`<button type="submit">Sign in</button>`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("email sign-in page: got no %q", want)
+		}
+	}
+	for _, bad := range []string{"<script", "onload", "http-equiv"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("email sign-in page: has %q; want no way to submit it without a click", bad)
+		}
+	}
+	// Only this page is kept out of search engines.
+	other := renderString(t, func(b *bytes.Buffer) error { return RenderSignOut(b, SignOut{}) })
+	if strings.Contains(other, "robots") {
+		t.Errorf("sign-out page: has a robots meta tag; want none")
 	}
 }

@@ -18,6 +18,7 @@ var (
 	signOutTemplate       = parse("signout.html")
 	errorTemplate         = parse("error.html")
 	verifyRequestTemplate = parse("verify-request.html")
+	emailSignInTemplate   = parse("email-signin.html")
 )
 
 func parse(page string) *template.Template {
@@ -27,16 +28,21 @@ func parse(page string) *template.Template {
 
 // layout is the data of templates/layout.html.
 type layout struct {
-	Title string
-	Style style
-	Data  any
+	Title   string
+	Style   style
+	NoIndex bool // asks search engines not to index the page
+	Data    any
 }
 
 // render executes t into a buffer and, only if that succeeds, copies it to
 // w, so that a failed render writes nothing.
 func render(w io.Writer, t *template.Template, title string, th Theme, data any) error {
+	return renderLayout(w, t, layout{Title: title, Style: th.resolve(), Data: data})
+}
+
+func renderLayout(w io.Writer, t *template.Template, l layout) error {
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", layout{Title: title, Style: th.resolve(), Data: data}); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout.html", l); err != nil {
 		return err
 	}
 	_, err := buf.WriteTo(w)

@@ -1,6 +1,7 @@
 package email_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,15 +71,17 @@ func startSink(t *testing.T) (*sink, string, int) {
 	return s, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
 }
 
-// textPart returns the text/plain part of a message.
+// textPart returns the text/plain part of a message (which can be read
+// again).
 func textPart(t *testing.T, m *mail.Message) string {
 	t.Helper()
+	raw, _ := io.ReadAll(m.Body)
+	m.Body = bytes.NewReader(raw)
 	mt, params, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))
 	if !strings.HasPrefix(mt, "multipart/") {
-		b, _ := io.ReadAll(m.Body)
-		return string(b)
+		return string(raw)
 	}
-	r := multipart.NewReader(m.Body, params["boundary"])
+	r := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
 	var text string
 	for {
 		p, err := r.NextPart()
@@ -179,6 +182,20 @@ func (e *env) requestLink(t *testing.T, c *http.Client, addr string) string {
 	return link
 }
 
+// csrfToken returns the CSRF token of c, as next-auth/react's
+// getCsrfToken does.
+func (e *env) csrfToken(t *testing.T, c *http.Client) string {
+	t.Helper()
+	res, err := c.Get(e.srv.URL + "/api/auth/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	return csrf.CsrfToken
+}
+
 func TestMagicLinkSignsInOnce(t *testing.T) {
 	e := newEnv(t)
 	c := browser()
@@ -187,12 +204,26 @@ func TestMagicLinkSignsInOnce(t *testing.T) {
 	if u.Query().Get("email") != "ann@example.com" || len(u.Query().Get("token")) != 64 {
 		t.Errorf("link = %s; want the normalised email and a 64-hex token", link)
 	}
+	// Opening the link shows the page with the button, and signs nobody in.
 	res, err := c.Get(link)
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `<button type="submit">Sign in</button>`) || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("opening the link: %d, Cache-Control %q, %s; want 200 and the page with the button", res.StatusCode, res.Header.Get("Cache-Control"), body)
+	}
+	if _, err := e.store.UserByEmail(context.Background(), "ann@example.com"); !errors.Is(err, latch.ErrNotFound) {
+		t.Fatalf("opening the link created the user: %v", err)
+	}
+	// The button.
+	res, err = c.PostForm(link, url.Values{"csrfToken": {e.csrfToken(t, c)}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if loc := res.Header.Get("Location"); res.StatusCode != 302 || loc != e.srv.URL+"/welcome" {
-		t.Errorf("opening the link: %d %q; want 302 to /welcome", res.StatusCode, loc)
+		t.Errorf("pressing Sign in: %d %q; want 302 to /welcome", res.StatusCode, loc)
 	}
 	res, _ = c.Get(e.srv.URL + "/api/auth/session")
 	var sess struct{ User struct{ Email string } }
@@ -211,6 +242,29 @@ func TestMagicLinkSignsInOnce(t *testing.T) {
 	}
 }
 
+// The message carries the link and the code, and the code signs in on the
+// verify-request page.
+func TestMessageHasCode(t *testing.T) {
+	e := newEnv(t)
+	c := browser()
+	e.requestLink(t, c, "cody@example.com")
+	e.sink.mu.Lock()
+	m := e.sink.msgs[len(e.sink.msgs)-1]
+	e.sink.mu.Unlock()
+	text := textPart(t, m)
+	code := regexp.MustCompile(`(?m)^    ([0-9A-Z]{4}-[0-9A-Z]{4})$`).FindStringSubmatch(strings.ReplaceAll(text, "\r\n", "\n"))
+	if code == nil || !strings.Contains(text, "Or enter this code") || !strings.Contains(text, "Once one of them is used, neither works again.") {
+		t.Fatalf("text part has no code: %s", text)
+	}
+	res, err := c.PostForm(e.srv.URL+"/api/auth/verify-request", url.Values{"csrfToken": {e.csrfToken(t, c)}, "email": {"cody@example.com"}, "code": {code[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := res.Header.Get("Location"); res.StatusCode != 302 || loc != e.srv.URL+"/welcome" {
+		t.Errorf("entering the code: %d %q; want 302 to /welcome", res.StatusCode, loc)
+	}
+}
+
 func TestExpiredLinkFails(t *testing.T) {
 	e := newEnv(t)
 	c := browser()
@@ -223,7 +277,14 @@ func TestExpiredLinkFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	if loc := res.Header.Get("Location"); loc != e.srv.URL+"/api/auth/error?error=Verification" {
-		t.Errorf("expired link: Location %q; want error=Verification", loc)
+		t.Errorf("expired link opened: Location %q; want error=Verification", loc)
+	}
+	res, err = c.PostForm(link, url.Values{"csrfToken": {e.csrfToken(t, c)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := res.Header.Get("Location"); loc != e.srv.URL+"/api/auth/error?error=Verification" {
+		t.Errorf("expired link's button: Location %q; want error=Verification", loc)
 	}
 	if _, err := e.store.UserByEmail(context.Background(), "bob@example.com"); !errors.Is(err, latch.ErrNotFound) {
 		t.Errorf("an expired link created a user: %v", err)
@@ -274,5 +335,17 @@ func TestNewErrors(t *testing.T) {
 	_, err := email.New(email.Config{})
 	if err == nil || !strings.Contains(err.Error(), "From is required") || !strings.Contains(err.Error(), "Sender is required") {
 		t.Errorf("New(empty) = %v; want both problems named", err)
+	}
+	_, err = email.New(email.Config{From: "a@example.com", Sender: discard{}, Mode: "magic"})
+	if err == nil || !strings.Contains(err.Error(), `unknown Mode "magic"`) {
+		t.Errorf("New(Mode magic) = %v; want the mode named", err)
+	}
+	_, err = email.New(email.Config{From: "a@example.com", Sender: discard{}, CodeMaxAge: time.Hour})
+	if err == nil || !strings.Contains(err.Error(), "CodeMaxAge 1h0m0s is longer than Window 15m0s") {
+		t.Errorf("New(CodeMaxAge 1h) = %v; want the conflict with Window named", err)
+	}
+	p, err := email.New(email.Config{From: "a@example.com", Sender: discard{}})
+	if err != nil || p.EmailMode() != latch.EmailLinkAndCode || p.CodeMaxAge() != 10*time.Minute || p.TokenMaxAge() != 24*time.Hour {
+		t.Errorf("New defaults: %v, mode %q, code %v, link %v; want link+code, 10m, 24h", err, p.EmailMode(), p.CodeMaxAge(), p.TokenMaxAge())
 	}
 }

@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/clientip"
 	"github.com/latchauth/latch/internal/ratelimit"
 )
 
@@ -25,10 +25,10 @@ import (
 const CodeTooManyRequests = "TooManyRequests"
 
 // Limiter key prefixes: failures are counted under KeyPrefixAccount plus
-// the lower-cased email address, under KeyPrefixIP plus the client's
-// address (its /64 network for IPv6), and under KeyPrefixAccountIP plus
-// both. Keys longer than 200 bytes are replaced by the prefix, "sha256:"
-// and the hex SHA-256 of the rest.
+// the lower-cased email address, under KeyPrefixIP plus the client's key
+// ([clientip.Key]: the address, or its /64 network for IPv6), and under
+// KeyPrefixAccountIP plus both. Keys longer than 200 bytes are replaced
+// by the prefix, "sha256:" and the hex SHA-256 of the rest.
 const (
 	KeyPrefixAccount   = "email:"
 	KeyPrefixIP        = "ip:"
@@ -192,7 +192,7 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 	keys := []string{limitKey(KeyPrefixAccount, account)}
 	if r != nil {
 		if ip := a.clientIP(r); ip != "" {
-			keys = append(keys, limitKey(KeyPrefixAccountIP, account+" "+ipKey(ip)), limitKey(KeyPrefixIP, ipKey(ip)))
+			keys = append(keys, limitKey(KeyPrefixAccountIP, account+" "+clientip.Key(ip)), limitKey(KeyPrefixIP, clientip.Key(ip)))
 		}
 	}
 	// The try counts as a failure from here on; what turns out not to be
@@ -378,22 +378,6 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// ipKey normalizes a client address: IPv4-mapped IPv6 to IPv4, and IPv6
-// to its /64 network (what one client typically controls). Other strings
-// are kept as they are.
-func ipKey(s string) string {
-	addr, err := netip.ParseAddr(s)
-	if err != nil {
-		return s
-	}
-	addr = addr.WithZone("").Unmap()
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		return p.String()
-	}
-	return addr.String()
 }
 
 const maxKeyLen = 200

@@ -734,22 +734,6 @@ func TestTryTakenBack(t *testing.T) {
 	wantTooMany(t, "after 2 failures", nil, err, true)
 }
 
-func TestIPKey(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"192.0.2.1", "192.0.2.1"},
-		{"::ffff:192.0.2.1", "192.0.2.1"},
-		{"2001:db8::1", "2001:db8::/64"},
-		{"2001:db8:0:0:ffff::1", "2001:db8::/64"},
-		{"fe80::1%eth0", "fe80::/64"},
-		{"not an ip", "not an ip"},
-	}
-	for _, tt := range tests {
-		if got := ipKey(tt.in); got != tt.want {
-			t.Errorf("ipKey(%q): got %q; want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestLimitKey(t *testing.T) {
 	long := strings.Repeat("a", 300) + "@example.com"
 	tests := []struct {

@@ -52,7 +52,10 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ latch.Store = (*Store)(nil)
+var (
+	_ latch.Store                   = (*Store)(nil)
+	_ latch.VerificationTokenReader = (*Store)(nil)
+)
 
 // Open connects to the database at dsn (a postgres:// URL or a key=value
 // connection string, as pgx accepts), applies pending migrations and
@@ -509,6 +512,18 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 func (s *Store) CreateVerificationToken(ctx context.Context, t latch.VerificationToken) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO verification_token (identifier, token, expires) VALUES ($1, $2, $3)`, t.Identifier, t.Token, t.Expires)
 	return storeErr("create verification token", err)
+}
+
+// VerificationToken implements [latch.VerificationTokenReader].
+func (s *Store) VerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	var t latch.VerificationToken
+	err := s.pool.QueryRow(ctx, `SELECT identifier, token, expires FROM verification_token WHERE identifier = $1 AND token = $2`, identifier, token).
+		Scan(&t.Identifier, &t.Token, &t.Expires)
+	if err != nil {
+		return nil, storeErr("read verification token", err)
+	}
+	t.Expires = t.Expires.UTC()
+	return &t, nil
 }
 
 // UseVerificationToken implements [latch.VerificationTokenStore].

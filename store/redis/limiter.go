@@ -11,8 +11,10 @@ import (
 // Limiter is a fixed-window rate limiter shared by every instance that
 // uses the same Redis: at most max(key) hits per key per window, counted
 // and checked in one atomic step. It is the Limiter of both
-// provider/email (every request is a hit) and provider/password (every
-// try is a hit, taken back with Undo when it was not a failure).
+// provider/email (every request for an email and every code typed is a
+// hit, taken back with Undo when another key refused it or the code was
+// right) and provider/password (every try is a hit, taken back with Undo
+// when it was not a failure).
 type Limiter struct {
 	rdb    goredis.UniversalClient
 	prefix string

@@ -27,7 +27,10 @@ type Store struct {
 	prefix      string
 }
 
-var _ latch.Store = (*Store)(nil)
+var (
+	_ latch.Store                   = (*Store)(nil)
+	_ latch.VerificationTokenReader = (*Store)(nil)
+)
 
 // Wrap returns a store that keeps sessions and verification tokens in rdb
 // under keys starting with prefix (default "latch:"), and everything else
@@ -290,6 +293,18 @@ func (s *Store) CreateVerificationToken(ctx context.Context, t latch.Verificatio
 		return redisErr("create verification token", err)
 	}
 	return nil
+}
+
+// VerificationToken implements [latch.VerificationTokenReader].
+func (s *Store) VerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	ms, err := s.rdb.Get(ctx, s.tokenKey(identifier, token)).Int64()
+	if errors.Is(err, goredis.Nil) {
+		return nil, latch.ErrNotFound
+	}
+	if err != nil {
+		return nil, redisErr("read verification token", err)
+	}
+	return &latch.VerificationToken{Identifier: identifier, Token: token, Expires: time.UnixMilli(ms).UTC()}, nil
 }
 
 // UseVerificationToken implements [latch.VerificationTokenStore]: GETDEL

@@ -34,7 +34,10 @@ type Store struct {
 	Now func() time.Time
 }
 
-var _ latch.Store = (*Store)(nil)
+var (
+	_ latch.Store                   = (*Store)(nil)
+	_ latch.VerificationTokenReader = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the database file at path, applies
 // pending migrations and returns the store. Its directory is created too.
@@ -513,6 +516,19 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 func (s *Store) CreateVerificationToken(ctx context.Context, t latch.VerificationToken) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO verification_token (identifier, token, expires) VALUES (?, ?, ?)`, t.Identifier, t.Token, t.Expires.UnixMilli())
 	return storeErr("create verification token", err)
+}
+
+// VerificationToken implements [latch.VerificationTokenReader].
+func (s *Store) VerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	var t latch.VerificationToken
+	var exp sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT identifier, token, expires FROM verification_token WHERE identifier = ? AND token = ?`, identifier, token).
+		Scan(&t.Identifier, &t.Token, &exp)
+	if err != nil {
+		return nil, storeErr("read verification token", err)
+	}
+	t.Expires = fromMS(exp)
+	return &t, nil
 }
 
 // UseVerificationToken implements [latch.VerificationTokenStore].

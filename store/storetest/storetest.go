@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"Sessions", testSessions},
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"VerificationTokens", testVerificationTokens},
+		{"VerificationTokenReader", testVerificationTokenReader},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}
 	for _, tc := range tests {
@@ -331,6 +332,50 @@ func testVerificationTokens(t *testing.T, s latch.Store) {
 	}
 	_, err = s.UseVerificationToken(ctx, "v@example.com", "hash-1")
 	wantErr(t, "UseVerificationToken twice", err, latch.ErrNotFound)
+
+	// A link and the code of the same email: two tokens of one address,
+	// used independently.
+	code := latch.VerificationToken{Identifier: "v@example.com", Token: "code:hash-2", Expires: exp.Add(-time.Hour)}
+	link := latch.VerificationToken{Identifier: "v@example.com", Token: "hash-2", Expires: exp}
+	for _, vt := range []latch.VerificationToken{code, link} {
+		if err := s.CreateVerificationToken(ctx, vt); err != nil {
+			t.Fatalf("CreateVerificationToken(%s): %v", vt.Token, err)
+		}
+	}
+	if got, err := s.UseVerificationToken(ctx, "v@example.com", "code:hash-2"); err != nil || *got != code {
+		t.Errorf("UseVerificationToken(code) = %+v, %v; want %+v", got, err, code)
+	}
+	if got, err := s.UseVerificationToken(ctx, "v@example.com", "hash-2"); err != nil || *got != link {
+		t.Errorf("UseVerificationToken(link) after the code = %+v, %v; want %+v", got, err, link)
+	}
+}
+
+// testVerificationTokenReader checks VerificationToken of stores that
+// implement latch.VerificationTokenReader: it reads without using.
+func testVerificationTokenReader(t *testing.T, s latch.Store) {
+	r, ok := s.(latch.VerificationTokenReader)
+	if !ok {
+		t.Skip("the store does not implement latch.VerificationTokenReader")
+	}
+	exp := time.UnixMilli(1_900_000_000_000).UTC()
+	vt := latch.VerificationToken{Identifier: "r@example.com", Token: "hash-r", Expires: exp}
+	_, err := r.VerificationToken(ctx, vt.Identifier, vt.Token)
+	wantErr(t, "VerificationToken before it exists", err, latch.ErrNotFound)
+	if err := s.CreateVerificationToken(ctx, vt); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if got, err := r.VerificationToken(ctx, vt.Identifier, vt.Token); err != nil || *got != vt {
+			t.Errorf("VerificationToken, read %d = %+v, %v; want %+v", i+1, got, err, vt)
+		}
+	}
+	_, err = r.VerificationToken(ctx, "other@example.com", vt.Token)
+	wantErr(t, "VerificationToken with another identifier", err, latch.ErrNotFound)
+	if got, err := s.UseVerificationToken(ctx, vt.Identifier, vt.Token); err != nil || *got != vt {
+		t.Errorf("UseVerificationToken after reading = %+v, %v; want %+v", got, err, vt)
+	}
+	_, err = r.VerificationToken(ctx, vt.Identifier, vt.Token)
+	wantErr(t, "VerificationToken after use", err, latch.ErrNotFound)
 }
 
 // testConcurrentWriters creates users and sessions from many goroutines at
