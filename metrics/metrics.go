@@ -94,7 +94,12 @@ func (m *Metrics) Instrument(cfg *latch.Config) {
 		}
 	}
 	if cfg.Store != nil {
-		cfg.Store = &store{Store: cfg.Store, m: m}
+		st := &store{Store: cfg.Store, m: m}
+		cfg.Store = st
+		if ls, ok := st.Store.(latch.LocalStore); ok {
+			// The local provider's keys and refresh tokens pass through.
+			cfg.Store = &localStore{store: st, LocalStore: ls}
+		}
 	}
 }
 
@@ -161,6 +166,12 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// localStore is a store that also keeps the local provider's data.
+type localStore struct {
+	*store
+	latch.LocalStore
+}
 
 // store counts the errors of a latch.Store.
 type store struct {
