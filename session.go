@@ -162,6 +162,11 @@ func appendQuotedUUID(b []byte) []byte {
 
 var errSessionEnded = errors.New("latch: the JWT callback ended the session")
 
+// rawSessionCookie is the session cookie's value, joined from its chunks.
+func (a *Auth) rawSessionCookie(r *http.Request) (string, []string) {
+	return cookie.Join(a.namesFor(a.requestOrigin(r)).session, cookie.Read(r))
+}
+
 // rawSession is the session cookie's value, or a bearer token.
 func (a *Auth) rawSession(r *http.Request, names *cookieNames) string {
 	raw, _ := cookie.Join(names.session, cookie.Read(r))
@@ -264,6 +269,11 @@ func (a *Auth) Token(r *http.Request) Token {
 func (a *Auth) Session(r *http.Request) *Session {
 	if s, ok := r.Context().Value(contextKey{a.ctxKey}).(*Session); ok {
 		return s
+	}
+	if a.local != nil {
+		if s, ok := a.localSession(r); ok {
+			return s
+		}
 	}
 	if a.cfg.Strategy == DatabaseSessions {
 		return a.databaseSession(r)
