@@ -146,14 +146,26 @@ type localState struct {
 	mu     sync.Mutex
 	live   map[string]time.Time // sid → trusted live until
 	pruned time.Time            // last DeleteExpiredRefreshFamilies
+	// verified caches the claims of access tokens whose signature was
+	// checked (the hot path of bearer requests), for a minute at most.
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	claims *accesstoken.Claims
+	until  time.Time
+}
+
+// maxCached bounds the caches of live sign-ins and verified tokens; a
+// full cache is emptied.
+const maxCached = 20_000
 
 func (a *Auth) newLocal() {
 	c := a.cfg.Local
 	if !c.Enabled {
 		return
 	}
-	l := &localState{cfg: c, store: a.cfg.Store.(LocalStore), issuer: c.Issuer, live: map[string]time.Time{}}
+	l := &localState{cfg: c, store: a.cfg.Store.(LocalStore), issuer: c.Issuer, live: map[string]time.Time{}, verified: map[string]verifiedToken{}}
 	if l.issuer == "" {
 		l.issuer = a.origin + a.basePath
 	}
@@ -437,7 +449,7 @@ var errRevoked = errors.New("latch: the sign-in of this access token has ended")
 
 // verifyAccessToken checks an access token and that its sign-in is live.
 func (a *Auth) verifyAccessToken(ctx context.Context, token string) (*accesstoken.Claims, error) {
-	c, err := a.local.verifier.Verify(ctx, token)
+	c, err := a.verifySignature(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -447,6 +459,34 @@ func (a *Auth) verifyAccessToken(ctx context.Context, token string) (*accesstoke
 	if err := a.checkLive(ctx, c.SessionID); err != nil {
 		return nil, err
 	}
+	return c, nil
+}
+
+// verifySignature is the verifier's Verify, with the claims of tokens
+// verified in the last minute (and not expired since) from a cache.
+func (a *Auth) verifySignature(ctx context.Context, token string) (*accesstoken.Claims, error) {
+	l := a.local
+	now := a.now()
+	l.mu.Lock()
+	v, ok := l.verified[token]
+	l.mu.Unlock()
+	if ok && now.Before(v.until) {
+		return v.claims, nil
+	}
+	c, err := l.verifier.Verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	until := now.Add(time.Minute)
+	if exp := time.Unix(c.Expiry, 0); exp.Before(until) {
+		until = exp
+	}
+	l.mu.Lock()
+	if len(l.verified) >= maxCached {
+		clear(l.verified)
+	}
+	l.verified[token] = verifiedToken{claims: c, until: until}
+	l.mu.Unlock()
 	return c, nil
 }
 
@@ -470,7 +510,7 @@ func (a *Auth) checkLive(ctx context.Context, sid string) error {
 	}
 	if l.cfg.RevocationCache > 0 {
 		l.mu.Lock()
-		if len(l.live) > 100_000 {
+		if len(l.live) >= maxCached {
 			clear(l.live)
 		}
 		l.live[sid] = now.Add(min(l.cfg.RevocationCache, f.Expires.Sub(now)))
