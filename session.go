@@ -266,6 +266,11 @@ func (a *Auth) Token(r *http.Request) Token {
 // Session returns the session of r, as GET <base>/session would answer it
 // (after the JWT and Session callbacks), or nil when nobody is signed in.
 // It is the getServerSession of Go. It does not extend the session.
+// With the local provider (Config.Local), a request with an
+// "Authorization: Bearer" access token and no session cookie gets the
+// session of that token: checked signature, expiry and issuer, and a
+// sign-in that has not ended; the Session callback runs with the token's
+// claims.
 func (a *Auth) Session(r *http.Request) *Session {
 	if s, ok := r.Context().Value(contextKey{a.ctxKey}).(*Session); ok {
 		return s
