@@ -103,3 +103,41 @@ func benchSignedIn(b *testing.B) (*latch.Auth, string) {
 	}
 	return a, strings.Join(parts, "; ")
 }
+
+// BenchmarkLocalSessionGET measures GET <base>/local/session with a
+// bearer access token (EdDSA signature check, the sid check from the
+// cache, the flat user JSON), next to BenchmarkSessionGET's cookie.
+func BenchmarkLocalSessionGET(b *testing.B) {
+	h := newLocalHarness(b, latch.LocalConfig{})
+	token, _ := h.login(b, h.auth)
+	req := httptest.NewRequest(http.MethodGet, "http://localhost:3000/api/auth/local/session", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.auth.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || w.Body.Len() < 10 {
+			b.Fatalf("status %d body %s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkLocalRequire measures a Go handler behind Require with a
+// bearer access token.
+func BenchmarkLocalRequire(b *testing.B) {
+	h := newLocalHarness(b, latch.LocalConfig{})
+	token, _ := h.login(b, h.auth)
+	protected := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(h.auth.Session(r).User.Email))
+	}))
+	req := httptest.NewRequest(http.MethodGet, "http://localhost:3000/dashboard", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		protected.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

@@ -102,6 +102,11 @@ type Config struct {
 	// name in X-Forwarded-For (clientip.Resolver).
 	ClientIP func(*http.Request) string
 
+	// Local serves the token endpoints of @sidebase/nuxt-auth's "local"
+	// provider under <base>/local, with signed access tokens and refresh
+	// tokens (see [LocalConfig]).
+	Local LocalConfig
+
 	// MaxBodyBytes bounds POST bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
@@ -159,6 +164,7 @@ func (c *Config) withDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.Local.withDefaults()
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -273,6 +279,7 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s %q is neither a path nor an http(s) URL", name, p))
 		}
 	}
+	errs = append(errs, c.Local.validate(c)...)
 	if len(errs) > 0 {
 		return fmt.Errorf("latch: invalid configuration:\n%w", errors.Join(errs...))
 	}

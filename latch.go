@@ -44,7 +44,8 @@ type Auth struct {
 	trusted                 map[string]bool
 	theme                   pages.Theme
 	log                     *slog.Logger
-	ctxKey                  *int // per-instance context key
+	ctxKey                  *int        // per-instance context key
+	local                   *localState // nil unless Local.Enabled
 }
 
 // New checks cfg and returns the handler it describes. Every problem is
@@ -102,6 +103,7 @@ func New(cfg Config) (*Auth, error) {
 	if a.plainNames, err = newCookieNames(cfg.TokenFormat, false, cfg.Cookies, cfg.Secrets); err != nil {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
+	a.newLocal()
 	return a, nil
 }
 
@@ -124,7 +126,11 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		unsupported(w, r)
 		return
 	}
-	if a.cors(w, r) {
+	if a.cors(w, r, action == "local") {
+		return
+	}
+	if action == "local" && a.local != nil {
+		a.serveLocal(w, r, provider)
 		return
 	}
 	x := a.newExchange(w, r, action, provider)
@@ -195,8 +201,9 @@ func sanitizeMethod(m string) string {
 }
 
 // cors answers browser pages of trusted origins. It reports whether the
-// request was a preflight that has been answered.
-func (a *Auth) cors(w http.ResponseWriter, r *http.Request) bool {
+// request was a preflight that has been answered. bearer allows the
+// Authorization header too (the local provider's endpoints).
+func (a *Auth) cors(w http.ResponseWriter, r *http.Request, bearer bool) bool {
 	if len(a.trusted) == 0 {
 		return false
 	}
@@ -212,7 +219,11 @@ func (a *Auth) cors(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST")
-	h.Set("Access-Control-Allow-Headers", "Content-Type")
+	if bearer {
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	} else {
+		h.Set("Access-Control-Allow-Headers", "Content-Type")
+	}
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 	return true

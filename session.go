@@ -161,6 +161,11 @@ func appendQuotedUUID(b []byte) []byte {
 
 var errSessionEnded = errors.New("latch: the JWT callback ended the session")
 
+// rawSessionCookie is the session cookie's value, joined from its chunks.
+func (a *Auth) rawSessionCookie(r *http.Request) (string, []string) {
+	return cookie.Join(a.namesFor(a.requestOrigin(r)).session, cookie.Read(r))
+}
+
 // rawSession is the session cookie's value, or a bearer token.
 func (a *Auth) rawSession(r *http.Request, names *cookieNames) string {
 	raw, _ := cookie.Join(names.session, cookie.Read(r))
@@ -260,9 +265,19 @@ func (a *Auth) Token(r *http.Request) Token {
 // Session returns the session of r, as GET <base>/session would answer it
 // (after the JWT and Session callbacks), or nil when nobody is signed in.
 // It is the getServerSession of Go. It does not extend the session.
+// With the local provider (Config.Local), a request with an
+// "Authorization: Bearer" access token and no session cookie gets the
+// session of that token: checked signature, expiry and issuer, and a
+// sign-in that has not ended; the Session callback runs with the token's
+// claims.
 func (a *Auth) Session(r *http.Request) *Session {
 	if s, ok := r.Context().Value(contextKey{a.ctxKey}).(*Session); ok {
 		return s
+	}
+	if a.local != nil {
+		if s, ok := a.localSession(r); ok {
+			return s
+		}
 	}
 	if a.cfg.Strategy == DatabaseSessions {
 		return a.databaseSession(r)

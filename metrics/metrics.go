@@ -113,10 +113,20 @@ func (m *Metrics) Instrument(cfg *latch.Config) {
 		}
 	}
 	if cfg.Store != nil {
-		s := &store{Store: cfg.Store, m: m}
-		cfg.Store = s
-		if _, ok := s.Store.(latch.VerificationTokenReader); ok {
-			cfg.Store = readerStore{s}
+		st := &store{Store: cfg.Store, m: m}
+		cfg.Store = st
+		_, reads := st.Store.(latch.VerificationTokenReader)
+		ls, local := st.Store.(latch.LocalStore)
+		// What the store can do beyond latch.Store passes through: the
+		// local provider's keys and refresh tokens, reading verification
+		// tokens.
+		switch {
+		case reads && local:
+			cfg.Store = readerLocalStore{&localStore{store: st, LocalStore: ls}}
+		case reads:
+			cfg.Store = readerStore{st}
+		case local:
+			cfg.Store = &localStore{store: st, LocalStore: ls}
 		}
 	}
 }
@@ -203,6 +213,12 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// localStore is a store that also keeps the local provider's data.
+type localStore struct {
+	*store
+	latch.LocalStore
+}
+
 // store counts the errors of a latch.Store.
 type store struct {
 	latch.Store
@@ -285,6 +301,14 @@ func (s *store) UseVerificationToken(ctx context.Context, identifier, token stri
 	r, err := s.Store.UseVerificationToken(ctx, identifier, token)
 	s.count("use_verification_token", err)
 	return r, err
+}
+
+// readerLocalStore is a localStore whose store reads verification tokens
+// too.
+type readerLocalStore struct{ *localStore }
+
+func (s readerLocalStore) VerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	return readerStore{s.store}.VerificationToken(ctx, identifier, token)
 }
 
 // readerStore is a store whose store reads verification tokens too.

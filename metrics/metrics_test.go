@@ -118,8 +118,9 @@ func TestRequireToken(t *testing.T) {
 	}
 }
 
-// The wrapped store reads verification tokens exactly when the store does.
-func TestInstrumentKeepsVerificationTokenReader(t *testing.T) {
+// The wrapped store reads verification tokens, and keeps the local
+// provider's data, exactly when the store does.
+func TestInstrumentKeepsOptionalInterfaces(t *testing.T) {
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +134,9 @@ func TestInstrumentKeepsVerificationTokenReader(t *testing.T) {
 		metrics.New().Instrument(&cfg)
 		if _, ok := cfg.Store.(latch.VerificationTokenReader); ok != tc.want {
 			t.Errorf("Instrument(%T): a VerificationTokenReader: %v; want %v", tc.store, ok, tc.want)
+		}
+		if _, ok := cfg.Store.(latch.LocalStore); ok != tc.want {
+			t.Errorf("Instrument(%T): a LocalStore: %v; want %v", tc.store, ok, tc.want)
 		}
 	}
 }

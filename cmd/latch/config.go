@@ -73,6 +73,27 @@ type fileConfig struct {
 	Upstream *upstreamConfig `yaml:"upstream"`
 	// AuthJSCookies uses Auth.js v5 cookies and tokens.
 	AuthJSCookies bool `yaml:"authjsCookies"`
+	// Local serves @sidebase/nuxt-auth's local provider at <base>/local.
+	Local *localConfig `yaml:"local"`
+}
+
+// localConfig configures the local provider (latch.LocalConfig).
+type localConfig struct {
+	// Enabled defaults to true when the section is there.
+	Enabled *bool `yaml:"enabled"`
+	// Durations like "30m" (Go syntax).
+	AccessTokenTTL  string `yaml:"accessTokenTTL"`
+	RefreshTokenTTL string `yaml:"refreshTokenTTL"`
+	Refresh         struct {
+		Rotate bool   `yaml:"rotate"`
+		Grace  string `yaml:"grace"`
+	} `yaml:"refresh"`
+	// SignUp serves POST <base>/local/register (the built-in user database).
+	SignUp      bool   `yaml:"signUp"`
+	Audience    string `yaml:"audience"`
+	Issuer      string `yaml:"issuer"`
+	Algorithm   string `yaml:"algorithm"`
+	KeyRotation string `yaml:"keyRotation"`
 }
 
 // upstreamConfig is the app latch serve guards: every request outside
@@ -187,6 +208,8 @@ type config struct {
 	maxAge, updateAge time.Duration
 	upstreamTimeout   time.Duration
 	clientIP          *clientip.Resolver
+	// local is the resolved local section (Enabled false without one).
+	local latch.LocalConfig
 }
 
 // commonFlags registers --config on fs.
@@ -298,6 +321,27 @@ func (c *config) validate() error {
 	}
 	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
 		errs = append(errs, fmt.Errorf("%s: metrics.token: want at least %d characters without spaces around them (`latch secret` prints one)", c.where("metrics.token"), minMetricsToken))
+	}
+	if l := c.Local; l != nil && (l.Enabled == nil || *l.Enabled) {
+		c.local = latch.LocalConfig{Enabled: true, Rotate: l.Refresh.Rotate, Audience: l.Audience, Issuer: l.Issuer, Algorithm: l.Algorithm}
+		for _, d := range []struct {
+			key, v string
+			dst    *time.Duration
+		}{
+			{"local.accessTokenTTL", l.AccessTokenTTL, &c.local.AccessTokenTTL},
+			{"local.refreshTokenTTL", l.RefreshTokenTTL, &c.local.RefreshTokenTTL},
+			{"local.refresh.grace", l.Refresh.Grace, &c.local.Grace},
+			{"local.keyRotation", l.KeyRotation, &c.local.KeyRotation},
+		} {
+			if *d.dst, err = c.duration(d.key, d.v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		switch l.Algorithm {
+		case "", "EdDSA", "ES256":
+		default:
+			errs = append(errs, fmt.Errorf("%s: local.algorithm %q: want EdDSA or ES256", c.where("local.algorithm"), l.Algorithm))
+		}
 	}
 	if c.Email != nil && c.Email.From == "" {
 		errs = append(errs, fmt.Errorf("%s: email.from is required, e.g. \"Example <no-reply@example.com>\"", c.where("email")))

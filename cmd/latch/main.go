@@ -3,7 +3,7 @@
 //
 //	latch serve [--config FILE] [--addr ADDR]   run the server and demo app
 //	latch user add|list|remove|passwd           manage the user database
-//	latch session list|revoke                   see and end database sessions
+//	latch session list|revoke                   see and end database sessions and local sign-ins
 //	latch secret                                print a new random secret
 //	latch migrate                               apply database migrations
 package main
@@ -36,8 +36,9 @@ const usage = `Usage:
   latch user list                               list users
   latch user remove EMAIL                       remove a user and their sessions
   latch user passwd EMAIL                       set a user's password
-  latch session list EMAIL                      list a user's database sessions
-  latch session revoke EMAIL | --token TOKEN    end sessions at once
+  latch session list EMAIL                      list a user's database sessions and local sign-ins
+  latch session revoke EMAIL | --token TOKEN | --sid SID
+                                                end sessions and local sign-ins at once
   latch secret                                  print a new random secret
   latch migrate                                 apply database migrations
 

@@ -18,9 +18,10 @@ import (
 // nuxtApp generates the Nuxt app of internal/compat/nuxt (the real
 // @sidebase/nuxt-auth, authjs provider) as static files and returns their
 // folder. authURL is Latch's full auth URL for an app on another origin,
-// "" for one on Latch's origin. It skips the test (fails it when
+// "" for one on Latch's origin; env adds build settings (the local
+// provider: LATCH_NUXT_PROVIDER=local). It skips the test (fails it when
 // LATCH_TEST_STRICT=1) when the app's node packages are missing.
-func nuxtApp(t *testing.T, k *browserKit, authURL string) string {
+func nuxtApp(t *testing.T, k *browserKit, authURL string, env ...string) string {
 	t.Helper()
 	project := filepath.Join(k.pkgDir, "..", "..", "internal", "compat", "nuxt")
 	nuxi := filepath.Join(project, "node_modules", "@nuxt", "cli", "bin", "nuxi.mjs")
@@ -39,6 +40,7 @@ func nuxtApp(t *testing.T, k *browserKit, authURL string) string {
 	cmd.Env = append(os.Environ(), "NUXT_TELEMETRY_DISABLED=1",
 		"LATCH_NUXT_BUILD_DIR="+filepath.Join(work, "build"), "LATCH_NUXT_OUTPUT_DIR="+filepath.Join(work, "output"),
 		"LATCH_NUXT_AUTH_URL="+authURL)
+	cmd.Env = append(cmd.Env, env...)
 	begun := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nuxi generate: %v\n%s", err, out)
@@ -176,5 +178,106 @@ func checkNuxtAuth(t *testing.T, res *browserResult, origin string) {
 	res.get(t, "serverSession", &after)
 	if m, ok := after.(map[string]any); after != nil && !(ok && len(m) == 0) {
 		t.Errorf("getSession() after signOut = %v; want no session", after)
+	}
+}
+
+// TestBrowserNuxtAuthLocal: in Chromium, the Nuxt app on nuxt-auth's
+// local provider (refresh on, rotation on) against latch serve with
+// short-lived access tokens: sign up, a wrong password (the 401 the app
+// reads), sign in, data, a reload keeping the session, the access token
+// expiring and refresh keeping the user signed in, two refreshes racing
+// with one refresh token, sign-out, and the old refresh token refused.
+func TestBrowserNuxtAuthLocal(t *testing.T) {
+	k := needBrowser(t)
+	k.staticDir = nuxtApp(t, k, "", "LATCH_NUXT_PROVIDER=local", "LATCH_NUXT_REFRESH=rotate")
+	p := newLatch(t, k.buildLatch(t), "local:\n  signUp: true\n  accessTokenTTL: 2s\n  refresh: {rotate: true}\n")
+	p.start()
+	res := k.browse(t, p, "", "", "", nuxtLocalSteps("/"))
+	checkNuxtLocal(t, res)
+}
+
+func nuxtLocalSteps(page string) []step {
+	const user = `{email: "nia@example.com", password: "correct horse battery", name: "Nia"}`
+	ready := step{Op: "eval", JS: `new Promise(r => { const w = () => window.nuxtAuth ? r(true) : setTimeout(w, 20); w() })`}
+	// expired waits until Latch refuses the current access token.
+	const expired = `(async () => {
+		for (;;) {
+			const res = await fetch("/api/auth/local/session", {headers: {Authorization: nuxtAuth.token.value}})
+			if (res.status === 401) return (await res.json()).error
+			await new Promise(r => setTimeout(r, 100))
+		}
+	})()`
+	withName := func(s step, name string) step { s.Name = name; return s }
+	return []step{
+		{Name: "home", Op: "goto", URL: page},
+		withName(ready, "ready"),
+		{Name: "signedOut", Op: "waitText", Selector: "#status", Equals: "unauthenticated"},
+		{Name: "signUp", Op: "eval", JS: `nuxtAuth.signUp(` + user + `, {preventLoginFlow: true})`},
+		{Name: "wrong", Op: "eval", JS: `nuxtAuth.signIn({email: "nia@example.com", password: "wrong password"}, {redirect: false}).then(() => "no error", e => ({status: e.statusCode, data: e.data}))`},
+		{Name: "right", Op: "eval", JS: `nuxtAuth.signIn(` + user + `, {redirect: false}).then(r => Object.keys(r).sort())`},
+		{Name: "signedIn", Op: "waitText", Selector: "#status", Equals: "authenticated"},
+		{Name: "data", Op: "text", Selector: "#data"},
+		{Name: "reload", Op: "goto", URL: page},
+		withName(ready, "readyAgain"),
+		{Name: "signedInAfterReload", Op: "waitText", Selector: "#status", Equals: "authenticated"},
+		{Name: "dataAfterReload", Op: "text", Selector: "#data"},
+		{Name: "expired", Op: "eval", JS: expired},
+		{Name: "refresh", Op: "eval", JS: `nuxtAuth.refresh().then(() => [nuxtAuth.status.value, nuxtAuth.data.value && nuxtAuth.data.value.email])`},
+		{Name: "race", Op: "eval", JS: `Promise.all([nuxtAuth.refresh(), nuxtAuth.refresh()]).then(() => [nuxtAuth.status.value, nuxtAuth.data.value && nuxtAuth.data.value.email])`},
+		{Name: "afterRace", Op: "eval", JS: `nuxtAuth.refresh().then(() => [nuxtAuth.status.value, nuxtAuth.data.value && nuxtAuth.data.value.email])`},
+		{Name: "signOut", Op: "eval", JS: `(async () => {
+			window.oldRefreshToken = nuxtAuth.refreshToken.value
+			await nuxtAuth.signOut({redirect: false})
+			return true
+		})()`},
+		{Name: "signedOutAgain", Op: "waitText", Selector: "#status", Equals: "unauthenticated"},
+		{Name: "oldRefreshToken", Op: "eval", JS: `fetch("/api/auth/local/refresh", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({refreshToken: window.oldRefreshToken})}).then(r => r.status)`},
+	}
+}
+
+func checkNuxtLocal(t *testing.T, res *browserResult) {
+	t.Helper()
+	var signUp map[string]any
+	res.get(t, "signUp", &signUp)
+	if signUp["email"] != "nia@example.com" || signUp["name"] != "Nia" {
+		t.Errorf("signUp() = %v; want the new user", signUp)
+	}
+	var wrong struct {
+		Status int
+		Data   map[string]string
+	}
+	res.get(t, "wrong", &wrong)
+	if wrong.Status != 401 || wrong.Data["error"] != "CredentialsSignin" || wrong.Data["message"] == "" {
+		t.Errorf("signIn with a wrong password = %+v; want a 401 with error CredentialsSignin and a message", wrong)
+	}
+	var keys []string
+	res.get(t, "right", &keys)
+	if fmt.Sprint(keys) != "[refreshToken token]" {
+		t.Errorf("signIn answer keys = %v; want [refreshToken token]", keys)
+	}
+	for _, name := range []string{"data", "dataAfterReload"} {
+		var data string
+		res.get(t, name, &data)
+		var u map[string]any
+		if err := json.Unmarshal([]byte(data), &u); err != nil || u["email"] != "nia@example.com" || u["name"] != "Nia" || u["id"] == "" {
+			t.Errorf("%s: useAuth().data = %s; want the flat user", name, data)
+		}
+	}
+	var code string
+	res.get(t, "expired", &code)
+	if code != "SessionRequired" {
+		t.Errorf("expired access token: %q; want SessionRequired", code)
+	}
+	for _, name := range []string{"refresh", "race", "afterRace"} {
+		var got []any
+		res.get(t, name, &got)
+		if fmt.Sprint(got) != "[authenticated nia@example.com]" {
+			t.Errorf("%s: [status, email] = %v; want [authenticated nia@example.com]", name, got)
+		}
+	}
+	var status int
+	res.get(t, "oldRefreshToken", &status)
+	if status != 401 {
+		t.Errorf("refresh with the signed-out refresh token: %d; want 401", status)
 	}
 }

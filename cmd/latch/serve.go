@@ -24,6 +24,8 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/metrics"
+	"github.com/latchauth/latch/provider/password"
+	"github.com/latchauth/latch/store/redis"
 )
 
 //go:embed demo
@@ -180,6 +182,14 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	if c.SessionStrategy == "database" {
 		cfg.Strategy = latch.DatabaseSessions
 	}
+	cfg.Local = c.local
+	if cfg.Local.Enabled && c.Local.SignUp {
+		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
+		if rs, ok := store.(*redis.Store); ok {
+			opts.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:signup:", time.Hour, func(string) int { return 10 })
+		}
+		cfg.Local.SignUp = password.SignUp(store, opts)
+	}
 	var m *metrics.Metrics
 	if c.Metrics.On {
 		m = metrics.New()
@@ -203,6 +213,9 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		}
 	}
 	mux.Handle(auth.BasePath()+"/", api)
+	if cfg.Local.Enabled {
+		mux.Handle("GET /.well-known/jwks.json", auth.JWKSHandler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

@@ -12,11 +12,13 @@ import (
 	"github.com/latchauth/latch"
 )
 
-// runSession lists and revokes database sessions:
+// runSession lists and revokes database sessions and the local
+// provider's sign-ins (refresh-token families):
 //
 //	latch session list EMAIL
-//	latch session revoke EMAIL        every session of the user
-//	latch session revoke --token T    one session
+//	latch session revoke EMAIL        every session and sign-in of the user
+//	latch session revoke --token T    one database session
+//	latch session revoke --sid SID    one local sign-in (the tokens' "sid")
 func runSession(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageError("session: want list or revoke")
@@ -26,6 +28,7 @@ func runSession(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(io.Discard)
 	cfgPath := commonFlags(fs)
 	token := fs.String("token", "", "a session token (revoke)")
+	sid := fs.String("sid", "", "a local sign-in: the sid of its access tokens (revoke)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return usageError("session " + sub + ": " + err.Error())
@@ -46,7 +49,19 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	local, _ := store.(latch.LocalStore)
 	switch {
+	case sub == "revoke" && *sid != "":
+		if local == nil {
+			return errors.New("session revoke: this store keeps no local sign-ins")
+		}
+		if err := local.DeleteRefreshFamily(ctx, *sid); errors.Is(err, latch.ErrNotFound) {
+			return fmt.Errorf("session revoke: no such sign-in")
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "revoked 1 sign-in (its access tokens stop working at Latch within seconds, elsewhere when they expire)")
+		return nil
 	case sub == "revoke" && *token != "":
 		if _, err := store.DeleteSession(ctx, *token); errors.Is(err, latch.ErrNotFound) {
 			return fmt.Errorf("session revoke: no such session")
@@ -66,6 +81,13 @@ func runSession(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "revoked %d session(s) of %s\n", n, u.Email)
+			if local != nil {
+				n, err := local.DeleteUserRefreshFamilies(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "revoked %d local sign-in(s) of %s\n", n, u.Email)
+			}
 			return nil
 		}
 		sessions, err := store.UserSessions(ctx, u.ID)
@@ -76,6 +98,18 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(tw, "TOKEN\tEXPIRES")
 		for _, s := range sessions {
 			fmt.Fprintf(tw, "%s\t%s\n", s.Token, s.Expires.Local().Format(time.RFC3339))
+		}
+		if local != nil {
+			fams, err := local.UserRefreshFamilies(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if len(fams) > 0 {
+				fmt.Fprintln(tw, "\nLOCAL SIGN-IN (SID)\tSIGNED IN\tLAST USED\tEXPIRES")
+				for _, f := range fams {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.ID, f.Created.Local().Format(time.RFC3339), f.LastUsed.Local().Format(time.RFC3339), f.Expires.Local().Format(time.RFC3339))
+				}
+			}
 		}
 		return tw.Flush()
 	}

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/term"
 )
 
-const minPasswordLength = 8
+const minPasswordLength = password.MinLength
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {

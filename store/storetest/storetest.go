@@ -32,6 +32,11 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"VerificationTokens", testVerificationTokens},
 		{"VerificationTokenReader", testVerificationTokenReader},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"SigningKeys", local(testSigningKeys)},
+		{"RefreshFamilies", local(testRefreshFamilies)},
+		{"RefreshRotation", local(testRefreshRotation)},
+		{"RefreshRotationRace", local(testRefreshRotationRace)},
+		{"DeleteUserDeletesRefreshFamilies", local(testDeleteUserRefreshFamilies)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

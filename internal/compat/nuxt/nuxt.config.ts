@@ -4,15 +4,32 @@
 // on Latch's origin, it reaches the auth API at /api/auth, as when Nuxt
 // and Latch sit behind one proxy; with LATCH_NUXT_AUTH_URL (Latch's full
 // auth URL) it is served from another origin and calls Latch there.
+//
+// LATCH_NUXT_PROVIDER=local builds it on nuxt-auth's local provider
+// instead, against Latch's <base>/local endpoints, with refresh tokens
+// (LATCH_NUXT_REFRESH=off: without; =rotate: keeping each new refresh
+// token, as Latch's local.refresh.rotate needs).
 const authURL = process.env.LATCH_NUXT_AUTH_URL
+const local = process.env.LATCH_NUXT_PROVIDER === 'local'
+const refresh = process.env.LATCH_NUXT_REFRESH || 'on'
 
 export default defineNuxtConfig({
   ssr: false,
   modules: ['@sidebase/nuxt-auth'],
   auth: {
-    baseURL: authURL || '/api/auth',
-    disableInternalRouting: !!authURL,
-    provider: { type: 'authjs' },
+    baseURL: authURL || (local ? '/api/auth/local' : '/api/auth'),
+    disableInternalRouting: local || !!authURL,
+    provider: local
+      ? {
+          type: 'local',
+          token: { maxAgeInSeconds: 1800 },
+          refresh: {
+            isEnabled: refresh !== 'off',
+            refreshOnlyToken: refresh !== 'rotate',
+            token: { maxAgeInSeconds: 604800 },
+          },
+        }
+      : { type: 'authjs' },
     disableServerSideAuth: true,
     globalAppMiddleware: false,
   },
