@@ -318,7 +318,9 @@ func (a *Auth) keepAlive(w http.ResponseWriter, r *http.Request, s *Session) boo
 	expires := now.Add(a.cfg.MaxAge)
 	if a.cfg.Strategy == DatabaseSessions {
 		if err := a.cfg.Store.UpdateSessionExpiry(r.Context(), raw, expires); err != nil {
-			a.log.Error("latch: extend session", "err", err)
+			if !errors.Is(err, ErrNotFound) { // not revoked since it was read
+				a.log.Error("latch: extend session", "err", err)
+			}
 			return false
 		}
 		x.writeSessionValue(raw, names, expires)
