@@ -75,6 +75,8 @@ type fileConfig struct {
 	AuthJSCookies bool `yaml:"authjsCookies"`
 	// Local serves @sidebase/nuxt-auth's local provider at <base>/local.
 	Local *localConfig `yaml:"local"`
+	// Limits bounds time, connections and memory.
+	Limits limitsConfig `yaml:"limits"`
 }
 
 // localConfig configures the local provider (latch.LocalConfig).
@@ -209,7 +211,8 @@ type config struct {
 	upstreamTimeout   time.Duration
 	clientIP          *clientip.Resolver
 	// local is the resolved local section (Enabled false without one).
-	local latch.LocalConfig
+	local  latch.LocalConfig
+	limits limits
 }
 
 // commonFlags registers --config on fs.
@@ -343,6 +346,7 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: local.algorithm %q: want EdDSA or ES256", c.where("local.algorithm"), l.Algorithm))
 		}
 	}
+	errs = append(errs, c.resolveLimits()...)
 	if c.Email != nil && c.Email.From == "" {
 		errs = append(errs, fmt.Errorf("%s: email.from is required, e.g. \"Example <no-reply@example.com>\"", c.where("email")))
 	}
