@@ -220,3 +220,44 @@ func TestLimitsConfig(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestClientThatNeverReadsIsCutOff: a client that asks the guarded app for
+// a large answer and never reads it loses the connection once a write has
+// waited for the request timeout, and the app's connection is released.
+func TestClientThatNeverReadsIsCutOff(t *testing.T) {
+	const size = 64 << 20
+	gaveUp := make(chan error, 1)
+	app := newLocalServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		chunk := make([]byte, 1<<20)
+		for range size / len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				gaveUp <- err
+				return
+			}
+		}
+		gaveUp <- nil
+	}))
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("limits: {requestTimeout: 1s}\nupstream:\n  url: "+app+"\n  public: [/big]\n"), 0o600)
+	t.Chdir(dir)
+	base, _, _, _ := serveInProcess(t)
+	host := strings.TrimPrefix(base, "http://")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	fmt.Fprintf(conn, "GET /big HTTP/1.1\r\nHost: %s\r\n\r\n", host)
+	select {
+	case err := <-gaveUp:
+		if err == nil {
+			t.Fatal("the app wrote all 64 MiB to a client that reads nothing")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the app still writes to a client that has read nothing for 60 s; want the guard to give up after the 1 s request timeout")
+	}
+	// (What the kernel already took stays queued for the client; Latch's
+	// connection and the app's are gone.)
+}
