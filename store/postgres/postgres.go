@@ -603,3 +603,22 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	t.Expires = t.Expires.UTC()
 	return &t, nil
 }
+
+// DeleteExpired implements [latch.ExpiredDeleter].
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	n := 0
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE expires < $1`,
+		`DELETE FROM verification_token WHERE expires < $1`,
+		`DELETE FROM latch_refresh_families WHERE expires < $1`,
+	} {
+		tag, err := s.pool.Exec(ctx, q, before)
+		if err != nil {
+			return n, storeErr("delete expired", err)
+		}
+		n += int(tag.RowsAffected())
+	}
+	return n, nil
+}

@@ -619,3 +619,23 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	t.Expires = fromMS(exp)
 	return &t, nil
 }
+
+// DeleteExpired implements [latch.ExpiredDeleter].
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	n := 0
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE expires < ?`,
+		`DELETE FROM verification_token WHERE expires < ?`,
+		`DELETE FROM latch_refresh_families WHERE expires < ?`,
+	} {
+		res, err := s.db.ExecContext(ctx, q, before.UnixMilli())
+		if err != nil {
+			return n, fmt.Errorf("sqlite: delete expired: %w", err)
+		}
+		m, _ := res.RowsAffected()
+		n += int(m)
+	}
+	return n, nil
+}
