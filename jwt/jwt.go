@@ -242,10 +242,28 @@ func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
 	return plain, nil
 }
 
+// compactChars reports whether token has only the characters of a
+// compact serialisation: base64url and the dots between its parts.
+func compactChars(token string) bool {
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // errEncryptedKey is the error for a "dir" token with an encrypted key.
 var errEncryptedKey = errors.New(`"dir" token with an encrypted key`)
 
 func (c *Codec) decrypt(token string) ([]byte, error) {
+	if !compactChars(token) {
+		// Base64 decoders skip CR and LF, so such a token would be
+		// another string for the same session.
+		return nil, fmt.Errorf("%w: not a compact serialisation (characters outside base64url and '.')", ErrInvalidToken)
+	}
 	if plain, err := c.openV4(token); err != errNotFast {
 		return plain, err
 	}
