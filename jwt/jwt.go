@@ -246,14 +246,20 @@ func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
 // compact serialisation: base64url and the dots between its parts.
 func compactChars(token string) bool {
 	for i := 0; i < len(token); i++ {
-		switch c := token[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
-		default:
+		if !compactChar[token[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// compactChar is the set of compactChars.
+var compactChar = func() (set [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
+		set[c] = true
+	}
+	return set
+}()
 
 // errEncryptedKey is the error for a "dir" token with an encrypted key.
 var errEncryptedKey = errors.New(`"dir" token with an encrypted key`)
