@@ -3,6 +3,7 @@ package latch
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/latchauth/latch/internal/claims"
 	"github.com/latchauth/latch/internal/cookie"
 	"github.com/latchauth/latch/internal/jsonobj"
@@ -143,7 +143,10 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 
 // appendQuotedUUID appends a random (version 4) UUID as a JSON string.
 func appendQuotedUUID(b []byte) []byte {
-	u := uuid.New()
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
 	b = append(b, '"')
 	var s [36]byte
 	hex.Encode(s[0:8], u[0:4])

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/latchauth/latch/jwt"
 )
 
@@ -77,5 +78,19 @@ func TestPlainSessionMatchesGeneral(t *testing.T) {
 				t.Errorf("%s %s: token for keep-alive %v; general %v", how, p, tk, wt)
 			}
 		}
+	}
+}
+
+// TestAppendQuotedUUID: the jti of a reissued token is a random version 4
+// UUID, as NextAuth's.
+func TestAppendQuotedUUID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		q := string(appendQuotedUUID(nil))
+		u, err := uuid.Parse(strings.Trim(q, `"`))
+		if err != nil || q[0] != '"' || q[len(q)-1] != '"' || len(q) != 38 || u.Version() != 4 || u.Variant() != uuid.RFC4122 || seen[q] {
+			t.Fatalf("appendQuotedUUID = %s (%v, version %d, variant %v, repeated %v)", q, err, u.Version(), u.Variant(), seen[q])
+		}
+		seen[q] = true
 	}
 }
