@@ -190,6 +190,11 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	if c.SessionStrategy == "database" {
 		cfg.Strategy = latch.DatabaseSessions
 	}
+	if c.Access != nil {
+		cfg.Callbacks.SignIn = c.Access.rules().SignIn(store, nil)
+	} else if len(c.OAuth) > 0 || c.Email != nil {
+		log.Warn("no access rules: anybody the OAuth or email providers sign in gets a session; set access (emails, domains, groups, knownUsers) or access: {anyone: true}")
+	}
 	cfg.Local = c.local
 	if cfg.Local.Enabled && c.Local.SignUp {
 		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
