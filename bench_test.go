@@ -80,7 +80,7 @@ func BenchmarkBareJSON(b *testing.B) {
 
 // benchSignedIn signs a user in and returns the handler and the Cookie
 // header a browser would then send.
-func benchSignedIn(b *testing.B) (*latch.Auth, string) {
+func benchSignedIn(b testing.TB) (*latch.Auth, string) {
 	a, err := latch.New(latch.Config{
 		URL:     "http://localhost:3000/api/auth",
 		Secrets: []string{strings.Repeat("k", 32)},

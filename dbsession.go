@@ -126,12 +126,25 @@ func (a *Auth) endDatabaseSession(x *exchange, token string) *SessionRecord {
 	return rec
 }
 
-// RevokeUserSessions ends every database session of a user at once and
-// returns how many there were. JWT sessions cannot be revoked: they end
-// when they expire or when the secret changes.
+// RevokeUserSessions ends every session of a user at once: database
+// sessions are deleted (their count is returned); with a
+// [SessionRevocationStore] (store/sqlite, store/postgres, store/redis),
+// JWT sessions issued before now end too, on every instance within
+// [RevocationCheckInterval] or so. Without either it fails: a JWT session
+// without a store ends only when it expires or the secret changes.
 func (a *Auth) RevokeUserSessions(ctx context.Context, userID string) (int, error) {
+	rs, canMark := a.cfg.Store.(SessionRevocationStore)
+	if a.cfg.Strategy != DatabaseSessions && !canMark {
+		return 0, errors.New("latch: RevokeUserSessions needs database sessions or a store that records revocations (SessionRevocationStore)")
+	}
+	if canMark {
+		if err := rs.RevokeSessionsBefore(ctx, userID, a.now()); err != nil {
+			return 0, err
+		}
+		a.forgetRevocations()
+	}
 	if a.cfg.Strategy != DatabaseSessions {
-		return 0, errors.New("latch: RevokeUserSessions needs database sessions")
+		return 0, nil
 	}
 	return a.cfg.Store.DeleteUserSessions(ctx, userID)
 }

@@ -46,6 +46,9 @@ type Auth struct {
 	log                     *slog.Logger
 	ctxKey                  *int        // per-instance context key
 	local                   *localState // nil unless Local.Enabled
+	// revocations are the session revocation marks of JWT sessions; nil
+	// without a SessionRevocationStore.
+	revocations *revocations
 }
 
 // New checks cfg and returns the handler it describes. Every problem is
@@ -104,6 +107,9 @@ func New(cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
 	a.newLocal()
+	if rs, ok := cfg.Store.(SessionRevocationStore); ok && cfg.Strategy != DatabaseSessions {
+		a.revocations = &revocations{store: rs}
+	}
 	return a, nil
 }
 

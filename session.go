@@ -95,6 +95,9 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 		if err := claims.Check(obj, now); err != nil {
 			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
+		if a.revokedObj(ctx, obj) {
+			return nil, nil, "", errSessionRevoked
+		}
 		sess := &Session{Expires: expires}
 		for _, c := range [...]struct {
 			f   uint8
@@ -125,6 +128,9 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 	d.UseNumber()
 	if err := d.Decode(&token); err != nil {
 		return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
+	}
+	if a.revokedToken(ctx, token) {
+		return nil, nil, "", errSessionRevoked
 	}
 	if p == nil {
 		p = &JWTParams{}
@@ -162,7 +168,42 @@ func appendQuotedUUID(b []byte) []byte {
 	return append(b, '"')
 }
 
-var errSessionEnded = errors.New("latch: the JWT callback ended the session")
+var (
+	errSessionEnded   = errors.New("latch: the JWT callback ended the session")
+	errSessionRevoked = fmt.Errorf("%w: the session was revoked", errSessionEnded)
+)
+
+// revokedObj is revoked for a token payload.
+func (a *Auth) revokedObj(ctx context.Context, obj jsonobj.Object) bool {
+	if a.revocations == nil {
+		return false
+	}
+	sub, _ := obj.String("sub")
+	at, ok := obj.Number("auth_time")
+	if !ok { // a token from before sessions were revocable
+		at, _ = obj.Number("iat")
+	}
+	return a.revoked(ctx, sub, at)
+}
+
+// revokedToken is revoked for a decoded token.
+func (a *Auth) revokedToken(ctx context.Context, t Token) bool {
+	if a.revocations == nil {
+		return false
+	}
+	var at float64
+	switch v := t["auth_time"].(type) {
+	case json.Number:
+		at, _ = v.Float64()
+	case float64:
+		at = v
+	default: // a token from before sessions were revocable
+		if iat := t.issuedAt(); !iat.IsZero() {
+			at = float64(iat.Unix())
+		}
+	}
+	return a.revoked(ctx, t.Subject(), at)
+}
 
 // rawSessionCookie is the session cookie's value, joined from its chunks.
 func (a *Auth) rawSessionCookie(r *http.Request) (string, []string) {
@@ -259,7 +300,7 @@ func (a *Auth) Token(r *http.Request) Token {
 		return nil
 	}
 	t, err := a.decodeToken(names.sessions, raw)
-	if err != nil {
+	if err != nil || a.revokedToken(r.Context(), t) {
 		return nil
 	}
 	return t
@@ -394,7 +435,7 @@ func (a *Auth) plainSession(r *http.Request) *Session {
 		return nil
 	}
 	now := a.now()
-	if claims.Check(obj, now) != nil {
+	if claims.Check(obj, now) != nil || a.revokedObj(r.Context(), obj) {
 		return nil
 	}
 	s := &Session{Expires: now.Add(a.cfg.MaxAge), payload: payload}

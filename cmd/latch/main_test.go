@@ -148,7 +148,7 @@ func TestSessionRevokeFromCLI(t *testing.T) {
 	if strings.Count(out, "\n") != 2 {
 		t.Errorf("session list = %q; want a header and one session", out)
 	}
-	if code, out, stderr := run(t, dir, "", "session", "revoke", "ann@example.com"); code != 0 || !strings.Contains(out, "revoked 1 session") {
+	if code, out, stderr := run(t, dir, "", "session", "revoke", "ann@example.com"); code != 0 || !strings.Contains(out, "database sessions deleted: 1") {
 		t.Fatalf("session revoke: %d %q %q", code, out, stderr)
 	}
 	if s := session(); s != "{}" {

@@ -80,7 +80,13 @@ func runSession(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "revoked %d session(s) of %s\n", n, u.Email)
+			if ended, err := endJWTSessions(ctx, store, u.ID); err != nil {
+				return err
+			} else if ended != "" {
+				fmt.Fprintf(e.stdout, "revoked every session of %s (database sessions deleted: %d; JWT sessions end on every server within seconds)\n", u.Email, n)
+			} else {
+				fmt.Fprintf(e.stdout, "revoked %d session(s) of %s\n", n, u.Email)
+			}
 			if local != nil {
 				n, err := local.DeleteUserRefreshFamilies(ctx, u.ID)
 				if err != nil {

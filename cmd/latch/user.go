@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/provider/password"
@@ -123,11 +124,30 @@ func userRemove(ctx context.Context, e *env, s latch.Store, email string) error 
 	if err != nil {
 		return err
 	}
+	// The mark first: a user removed is a user whose sessions end.
+	ended, err := endJWTSessions(ctx, s, u.ID)
+	if err != nil {
+		return err
+	}
 	if err := s.DeleteUser(ctx, u.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "removed %s\n", u.Email)
+	fmt.Fprintf(e.stdout, "removed %s%s\n", u.Email, ended)
 	return nil
+}
+
+// endJWTSessions records that the user's JWT sessions issued until now
+// end (running servers see it within a second or two), and says so for
+// the command's output.
+func endJWTSessions(ctx context.Context, s latch.Store, userID string) (string, error) {
+	rs, ok := s.(latch.SessionRevocationStore)
+	if !ok {
+		return "", nil
+	}
+	if err := rs.RevokeSessionsBefore(ctx, userID, time.Now()); err != nil {
+		return "", err
+	}
+	return "; their sessions end on every server within seconds", nil
 }
 
 func userPasswd(ctx context.Context, e *env, s latch.Store, email string) error {
@@ -146,7 +166,15 @@ func userPasswd(ctx context.Context, e *env, s latch.Store, email string) error 
 	if err := s.SetPasswordHash(ctx, u.ID, hash); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "password of %s changed\n", u.Email)
+	// A new password ends the sessions signed in with the old one.
+	ended, err := endJWTSessions(ctx, s, u.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.DeleteUserSessions(ctx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "password of %s changed%s\n", u.Email, ended)
 	return nil
 }
 

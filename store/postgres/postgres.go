@@ -622,3 +622,33 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 	}
 	return n, nil
 }
+
+// RevokeSessionsBefore implements [latch.SessionRevocationStore].
+func (s *Store) RevokeSessionsBefore(ctx context.Context, userID string, at time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO latch_session_revocations ("userId", before) VALUES ($1, $2)
+		ON CONFLICT ("userId") DO UPDATE SET before = greatest(latch_session_revocations.before, excluded.before)`, userID, at)
+	return storeErr("revoke sessions", err)
+}
+
+// SessionsRevokedSince implements [latch.SessionRevocationStore].
+func (s *Store) SessionsRevokedSince(ctx context.Context, since time.Time) (map[string]time.Time, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT "userId", before FROM latch_session_revocations WHERE before >= $1`, since)
+	if err != nil {
+		return nil, storeErr("session revocations", err)
+	}
+	defer rows.Close()
+	marks := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, storeErr("session revocations", err)
+		}
+		marks[id] = at
+	}
+	return marks, storeErr("session revocations", rows.Err())
+}

@@ -328,3 +328,23 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 	}
 	return 0, nil
 }
+
+// RevokeSessionsBefore implements [latch.SessionRevocationStore] with the
+// wrapped SQL store.
+func (s *Store) RevokeSessionsBefore(ctx context.Context, userID string, at time.Time) error {
+	rs, ok := s.Store.(latch.SessionRevocationStore)
+	if !ok {
+		return fmt.Errorf("redis: the wrapped store cannot record session revocations: %w", errors.ErrUnsupported)
+	}
+	return rs.RevokeSessionsBefore(ctx, userID, at)
+}
+
+// SessionsRevokedSince implements [latch.SessionRevocationStore] with the
+// wrapped SQL store.
+func (s *Store) SessionsRevokedSince(ctx context.Context, since time.Time) (map[string]time.Time, error) {
+	rs, ok := s.Store.(latch.SessionRevocationStore)
+	if !ok {
+		return nil, nil
+	}
+	return rs.SessionsRevokedSince(ctx, since)
+}

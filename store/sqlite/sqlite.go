@@ -639,3 +639,39 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 	}
 	return n, nil
 }
+
+// RevokeSessionsBefore implements [latch.SessionRevocationStore].
+func (s *Store) RevokeSessionsBefore(ctx context.Context, userID string, at time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO latch_session_revocations ("userId", before) VALUES (?, ?)
+		ON CONFLICT ("userId") DO UPDATE SET before = max(before, excluded.before)`, userID, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke sessions: %w", err)
+	}
+	return nil
+}
+
+// SessionsRevokedSince implements [latch.SessionRevocationStore].
+func (s *Store) SessionsRevokedSince(ctx context.Context, since time.Time) (map[string]time.Time, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `SELECT "userId", before FROM latch_session_revocations WHERE before >= ?`, since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: session revocations: %w", err)
+	}
+	defer rows.Close()
+	marks := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var ms int64
+		if err := rows.Scan(&id, &ms); err != nil {
+			return nil, fmt.Errorf("sqlite: session revocations: %w", err)
+		}
+		marks[id] = time.UnixMilli(ms)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: session revocations: %w", err)
+	}
+	return marks, nil
+}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"VerificationTokenReader", testVerificationTokenReader},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"DeleteExpired", testDeleteExpired},
+		{"SessionRevocations", testSessionRevocations},
 		{"SigningKeys", local(testSigningKeys)},
 		{"RefreshFamilies", local(testRefreshFamilies)},
 		{"RefreshRotation", local(testRefreshRotation)},
@@ -475,5 +476,36 @@ func testDeleteExpired(t *testing.T, s latch.Store) {
 		if _, err := ls.RefreshFamily(ctx, "fam-1"); err != nil {
 			t.Errorf("live refresh family after DeleteExpired: %v", err)
 		}
+	}
+}
+
+// testSessionRevocations: marks per user, moving only forward, read back
+// from a time on; a mark may name a user the store does not have (any
+// more).
+func testSessionRevocations(t *testing.T, s latch.Store) {
+	rs, ok := s.(latch.SessionRevocationStore)
+	if !ok {
+		t.Skip("the store does not record session revocations")
+	}
+	t0 := time.UnixMilli(1_900_000_000_250).UTC()
+	if err := rs.RevokeSessionsBefore(ctx, "u1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.RevokeSessionsBefore(ctx, "removed-user", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.RevokeSessionsBefore(ctx, "u1", t0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	marks, err := rs.SessionsRevokedSince(ctx, t0.Add(-time.Hour))
+	if err != nil || len(marks) != 2 || !marks["u1"].Equal(t0) || !marks["removed-user"].Equal(t0.Add(time.Hour)) {
+		t.Fatalf("SessionsRevokedSince = %v, %v; want u1 at %v (an earlier mark does not move it back) and removed-user", marks, err, t0)
+	}
+	if err := rs.RevokeSessionsBefore(ctx, "u1", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	marks, err = rs.SessionsRevokedSince(ctx, t0.Add(90*time.Minute))
+	if err != nil || len(marks) != 1 || !marks["u1"].Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("SessionsRevokedSince(later) = %v, %v; want only u1, moved forward", marks, err)
 	}
 }

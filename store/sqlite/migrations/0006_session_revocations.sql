@@ -1,0 +1,8 @@
+-- Revocation marks of JWT sessions: a user's sessions issued before
+-- "before" no longer count. No foreign key: the mark outlives a removed
+-- user, whose sessions it ends.
+CREATE TABLE latch_session_revocations (
+  "userId" TEXT PRIMARY KEY,
+  before   INTEGER NOT NULL -- unix milliseconds
+);
+CREATE INDEX latch_session_revocations_before ON latch_session_revocations (before);
