@@ -107,6 +107,10 @@ type Config struct {
 	// tokens (see [LocalConfig]).
 	Local LocalConfig
 
+	// ProviderTokens keeps the access tokens of OAuth providers fresh
+	// (see [Auth.ProviderToken] and [ProviderTokenConfig]).
+	ProviderTokens ProviderTokenConfig
+
 	// MaxBodyBytes bounds POST bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
@@ -165,6 +169,7 @@ func (c *Config) withDefaults() {
 		c.Logger = slog.Default()
 	}
 	c.Local.withDefaults()
+	c.ProviderTokens.withDefaults(c.Store)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

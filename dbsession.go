@@ -32,7 +32,8 @@ func (a *Auth) serveDatabaseSession(x *exchange, token string, names []string, u
 			a.log.Error("latch: extend session", "err", err)
 		}
 	}
-	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires}
+	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires, userID: user.ID}
+	a.markStoreRefused(ctx, sess)
 	if f := a.cfg.Callbacks.Session; f != nil {
 		p := &SessionParams{Session: sess, User: user}
 		if update {

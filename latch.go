@@ -46,6 +46,7 @@ type Auth struct {
 	log                     *slog.Logger
 	ctxKey                  *int        // per-instance context key
 	local                   *localState // nil unless Local.Enabled
+	tokens                  tokenState  // provider tokens
 }
 
 // New checks cfg and returns the handler it describes. Every problem is
@@ -103,6 +104,9 @@ func New(cfg Config) (*Auth, error) {
 	if a.plainNames, err = newCookieNames(cfg.TokenFormat, false, cfg.Cookies, cfg.Secrets); err != nil {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
+	if a.tokens.sealer, err = newTokenSealer(cfg.Secrets); err != nil {
+		return nil, fmt.Errorf("latch: %w", err)
+	}
 	a.newLocal()
 	return a, nil
 }
@@ -131,6 +135,10 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if action == "local" && a.local != nil {
 		a.serveLocal(w, r, provider)
+		return
+	}
+	if action == "token" && a.cfg.ProviderTokens.Enabled {
+		a.serveToken(w, r, provider)
 		return
 	}
 	x := a.newExchange(w, r, action, provider)

@@ -58,6 +58,7 @@ func (a *Auth) serveSession(x *exchange) {
 		return
 	}
 	x.writeSessionValue(value, names, expires)
+	a.markStoreRefused(ctx, sess)
 	if f := a.cfg.Events.Session; f != nil {
 		f(ctx, SessionEvent{Session: sess, Token: token})
 	}
@@ -103,6 +104,12 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 			raw := obj.Get(c.key)
 			v, _ := obj.String(c.key)
 			sess.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
+		}
+		sess.userID, _ = obj.String("sub")
+		if a.cfg.ProviderTokens.Enabled && a.cfg.Store == nil {
+			if raw := obj.Get(tokensClaim); raw != nil && refusedIn(raw) {
+				markRefused(sess)
+			}
 		}
 		iat := now.Unix()
 		// One buffer holds the new iat, exp and jti values.
@@ -200,6 +207,9 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 		User:    sessionUserOf(t),
 		Expires: expires,
 		userID:  t.Subject(),
+	}
+	if a.tokenRefused(t) {
+		markRefused(s)
 	}
 	if a.cfg.Callbacks.Session == nil {
 		return s, nil

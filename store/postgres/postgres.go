@@ -21,11 +21,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +55,8 @@ type Store struct {
 }
 
 var (
+	_ latch.AccountTokenStore       = (*Store)(nil)
+	_ latch.TokenLocker             = (*Store)(nil)
 	_ latch.Store                   = (*Store)(nil)
 	_ latch.VerificationTokenReader = (*Store)(nil)
 )
@@ -413,27 +417,89 @@ func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID s
 
 // Accounts implements [latch.AccountStore].
 func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAccount, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE "userId"::text = $1 ORDER BY provider, "providerAccountId"`, userID)
+	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts WHERE "userId"::text = $1 ORDER BY provider, "providerAccountId"`, userID)
 	if err != nil {
 		return nil, storeErr("accounts", err)
 	}
 	defer rows.Close()
 	out := []latch.LinkedAccount{}
 	for rows.Next() {
-		var a latch.LinkedAccount
-		var rt, at, it, sc, ss, tt *string
-		var exp *int64
-		if err := rows.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt); err != nil {
+		a, err := scanAccount(rows)
+		if err != nil {
 			return nil, storeErr("accounts", err)
 		}
-		a.RefreshToken, a.AccessToken, a.IDToken = str(rt), str(at), str(it)
-		a.Scope, a.SessionState, a.TokenType = str(sc), str(ss), str(tt)
-		if exp != nil {
-			a.ExpiresAt = *exp
-		}
-		out = append(out, a)
+		out = append(out, *a)
 	}
 	return out, storeErr("accounts", rows.Err())
+}
+
+func scanAccount(row pgx.Row) (*latch.LinkedAccount, error) {
+	var a latch.LinkedAccount
+	var rt, at, it, sc, ss, tt, re *string
+	var exp *int64
+	if err := row.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt, &re); err != nil {
+		return nil, err
+	}
+	a.RefreshToken, a.AccessToken, a.IDToken = str(rt), str(at), str(it)
+	a.Scope, a.SessionState, a.TokenType, a.RefreshError = str(sc), str(ss), str(tt), str(re)
+	if exp != nil {
+		a.ExpiresAt = *exp
+	}
+	return &a, nil
+}
+
+// Account implements [latch.AccountTokenStore].
+func (s *Store) Account(ctx context.Context, provider, providerAccountID string) (*latch.LinkedAccount, error) {
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts WHERE provider = $1 AND "providerAccountId" = $2`, provider, providerAccountID))
+	return a, storeErr("account", err)
+}
+
+// UpdateAccountTokens implements [latch.AccountTokenStore].
+func (s *Store) UpdateAccountTokens(ctx context.Context, provider, providerAccountID string, t latch.OAuthTokens, refreshError string) error {
+	var exp any
+	if t.ExpiresAt != 0 {
+		exp = t.ExpiresAt
+	}
+	return s.execOne(ctx, "update account tokens", `UPDATE accounts SET refresh_token = $1::text, access_token = $2::text, expires_at = $3::bigint,
+		id_token = $4::text, scope = $5::text, session_state = $6::text, token_type = $7::text, latch_refresh_error = $8::text
+		WHERE provider = $9 AND "providerAccountId" = $10`,
+		null(t.RefreshToken), null(t.AccessToken), exp, null(t.IDToken), null(t.Scope), null(t.SessionState), null(t.TokenType),
+		null(refreshError), provider, providerAccountID)
+}
+
+// tokenLockClass is the first key of the session-level advisory locks
+// that are the leases of provider token refreshes ("LTok").
+const tokenLockClass = 0x4c546f6b
+
+// LockTokens implements [latch.TokenLocker] with a PostgreSQL
+// session-level advisory lock on a connection of its own, held until
+// unlock (however slow the refresh) and released by the server when the
+// connection dies with its instance.
+func (s *Store) LockTokens(ctx context.Context, key string) (func(), error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, storeErr("lock tokens", err)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	k := int32(h.Sum32())
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(tokenLockClass), k); err != nil {
+		// A cancelled wait may leave the connection mid-query: drop it.
+		conn.Conn().Close(context.Background())
+		conn.Release()
+		return nil, storeErr("lock tokens", err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, int32(tokenLockClass), k); err != nil {
+				conn.Conn().Close(ctx) // the server releases the lock with the connection
+			}
+			conn.Release()
+		})
+	}, nil
 }
 
 // UnlinkAccount implements [latch.AccountStore].

@@ -37,6 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"RefreshRotation", local(testRefreshRotation)},
 		{"RefreshRotationRace", local(testRefreshRotationRace)},
 		{"DeleteUserDeletesRefreshFamilies", local(testDeleteUserRefreshFamilies)},
+		{"AccountTokens", accountTokens(testAccountTokens)},
+		{"TokenLocker", testTokenLocker},
+		{"RefreshResultCache", testRefreshResultCache},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

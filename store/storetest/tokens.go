@@ -1,0 +1,138 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// accountTokens runs a test only for stores that keep account tokens.
+func accountTokens(run func(*testing.T, latch.AccountTokenStore, latch.Store)) func(*testing.T, latch.Store) {
+	return func(t *testing.T, s latch.Store) {
+		ts, ok := s.(latch.AccountTokenStore)
+		if !ok {
+			t.Skip("the store is not a latch.AccountTokenStore")
+		}
+		run(t, ts, s)
+	}
+}
+
+func testAccountTokens(t *testing.T, ts latch.AccountTokenStore, s latch.Store) {
+	u := mustUser(t, s, "tok@example.com")
+	acc := latch.LinkedAccount{
+		Account:     latch.Account{Provider: "idp", Type: "oauth", ProviderAccountID: "sub-1"},
+		UserID:      u.ID,
+		OAuthTokens: latch.OAuthTokens{AccessToken: "at1", RefreshToken: "rt1", ExpiresAt: 1_900_000_000, TokenType: "Bearer", Scope: "openid", IDToken: "idt1", SessionState: "ss"},
+	}
+	if err := s.LinkAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ts.Account(ctx, "idp", "sub-1")
+	if err != nil || *got != acc {
+		t.Fatalf("Account = %+v, %v; want %+v", got, err, acc)
+	}
+	_, err = ts.Account(ctx, "idp", "sub-2")
+	wantErr(t, "Account(missing)", err, latch.ErrNotFound)
+
+	next := latch.OAuthTokens{AccessToken: "at2", RefreshToken: "rt2", ExpiresAt: 1_900_000_600, TokenType: "Bearer", Scope: "openid email"}
+	if err := ts.UpdateAccountTokens(ctx, "idp", "sub-1", next, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := acc
+	want.OAuthTokens = next
+	if got, err := ts.Account(ctx, "idp", "sub-1"); err != nil || *got != want {
+		t.Errorf("Account after update = %+v, %v; want %+v", got, err, want)
+	}
+	if err := ts.UpdateAccountTokens(ctx, "idp", "sub-1", next, "invalid_grant"); err != nil {
+		t.Fatal(err)
+	}
+	want.RefreshError = "invalid_grant"
+	accs, err := s.Accounts(ctx, u.ID)
+	if err != nil || len(accs) != 1 || accs[0] != want {
+		t.Errorf("Accounts with a refresh error = %+v, %v; want [%+v]", accs, err, want)
+	}
+	wantErr(t, "UpdateAccountTokens(missing)", ts.UpdateAccountTokens(ctx, "idp", "sub-2", next, ""), latch.ErrNotFound)
+}
+
+// testTokenLocker checks that a store's lease is held by one holder at a
+// time, waits for its release, and gives up when the context ends.
+func testTokenLocker(t *testing.T, s latch.Store) {
+	l, ok := s.(latch.TokenLocker)
+	if !ok {
+		t.Skip("the store is not a latch.TokenLocker")
+	}
+	unlock, err := l.LockTokens(ctx, "account:idp:a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another key is free.
+	unlockB, err := l.LockTokens(ctx, "account:idp:b")
+	if err != nil {
+		t.Fatalf("LockTokens(other key): %v", err)
+	}
+	unlockB()
+	// The same key waits; a context that ends gives up.
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	_, err = l.LockTokens(short, "account:idp:a")
+	cancel()
+	if err == nil {
+		t.Fatal("LockTokens of a held lease succeeded")
+	}
+	var holders, maxHolders atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			u, err := l.LockTokens(ctx, "account:idp:a")
+			if err != nil {
+				errs <- err
+				return
+			}
+			n := holders.Add(1)
+			for {
+				m := maxHolders.Load()
+				if n <= m || maxHolders.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			for range 1000 { // hold it a moment, to overlap others if the lease were shared
+				runtime.Gosched()
+			}
+			holders.Add(-1)
+			u()
+		})
+	}
+	unlock()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if m := maxHolders.Load(); m != 1 {
+		t.Errorf("%d holders of one lease at once; want 1", m)
+	}
+	unlock() // a second unlock is harmless
+}
+
+// testRefreshResultCache checks a store's refresh-result cache.
+func testRefreshResultCache(t *testing.T, s latch.Store) {
+	c, ok := s.(latch.RefreshResultCache)
+	if !ok {
+		t.Skip("the store is not a latch.RefreshResultCache")
+	}
+	if _, err := c.RefreshResult(ctx, "k1"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("RefreshResult(missing) err = %v; want ErrNotFound", err)
+	}
+	if err := c.PutRefreshResult(ctx, "k1", []byte("v1"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.RefreshResult(ctx, "k1"); err != nil || string(v) != "v1" {
+		t.Errorf("RefreshResult = %q, %v; want v1", v, err)
+	}
+}
