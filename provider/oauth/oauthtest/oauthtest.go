@@ -29,7 +29,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -52,6 +54,12 @@ type OP struct {
 	EmailVerified        bool
 
 	store *store
+
+	refreshes atomic.Int64
+	mu        sync.Mutex
+	failN     int           // refresh requests left to fail
+	failCode  int           // with this status
+	delay     time.Duration // before answering each refresh request
 }
 
 // NewProvider starts an OP whose client accepts redirectURIs (they must
@@ -83,10 +91,83 @@ func NewProvider(t testing.TB, redirectURIs ...string) *OP {
 	o.store = &store{Storage: storage.NewStorageWithClients(users, map[string]*storage.Client{}), id: o.ClientID, secret: o.ClientSecret}
 	o.SetRedirectURIs(redirectURIs...)
 
-	srv.Config.Handler = exampleop.SetupServer(issuer, o.store, nil, false)
+	srv.Config.Handler = o.tokenEndpoint(exampleop.SetupServer(issuer, o.store, nil, false))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return o
+}
+
+// Refreshes returns how many refresh_token grant requests the token
+// endpoint received (failed ones too).
+func (o *OP) Refreshes() int { return int(o.refreshes.Load()) }
+
+// FailRefreshes makes the next n refresh requests fail with the HTTP
+// status (e.g. 503), without reaching the OP: the refresh token stays
+// valid.
+func (o *OP) FailRefreshes(n, status int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failN, o.failCode = n, status
+}
+
+// SlowRefreshes delays the answer to every refresh request by d: a slow
+// token endpoint.
+func (o *OP) SlowRefreshes(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.delay = d
+}
+
+// RevokeRefreshToken revokes a refresh token (as the revocation endpoint
+// would): refreshing with it fails with invalid_grant from then on.
+func (o *OP) RevokeRefreshToken(t testing.TB, token string) {
+	t.Helper()
+	if err := o.store.RevokeToken(context.Background(), token, "", o.ClientID); err != nil {
+		t.Fatalf("oauthtest: revoke: %v", err)
+	}
+}
+
+// tokenEndpoint counts, fails and delays refresh requests to next's token
+// endpoint. The OP rotates refresh tokens: each works once.
+func (o *OP) tokenEndpoint(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/oauth/token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		form, _ := url.ParseQuery(string(body))
+		if form.Get("grant_type") != "refresh_token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		o.refreshes.Add(1)
+		o.mu.Lock()
+		fail, code, delay := o.failN > 0, o.failCode, o.delay
+		if fail {
+			o.failN--
+		}
+		o.mu.Unlock()
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if fail {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			io.WriteString(w, `{"error":"temporarily_unavailable"}`)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // SetRedirectURIs replaces the redirect URIs the client accepts.
