@@ -127,6 +127,16 @@ func (o *OP) RevokeRefreshToken(t testing.TB, token string) {
 	}
 }
 
+// RevokeAll ends the test user's grants to the client at the OP: every
+// access and refresh token it holds stops working (as when the user
+// revokes the app's access, or signs out at the OP).
+func (o *OP) RevokeAll(t testing.TB) {
+	t.Helper()
+	if err := o.store.TerminateSession(context.Background(), o.Subject, o.ClientID); err != nil {
+		t.Fatalf("oauthtest: revoke the user's tokens: %v", err)
+	}
+}
+
 // tokenEndpoint counts, fails and delays refresh requests to next's token
 // endpoint. The OP rotates refresh tokens: each works once.
 func (o *OP) tokenEndpoint(next http.Handler) http.Handler {
