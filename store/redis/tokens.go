@@ -147,7 +147,7 @@ func (s *Store) RefreshResult(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (s *Store) coordinator() *Coordinator {
-	return &Coordinator{rdb: s.rdb, prefix: s.prefix}
+	return &Coordinator{rdb: s.rdb, prefix: s.prefix, LeaseTerm: s.LeaseTerm}
 }
 
 var errNoAccountTokens = errors.New("redis: the wrapped store does not keep account tokens (latch.AccountTokenStore)")
