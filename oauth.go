@@ -263,7 +263,7 @@ func (a *Auth) planOAuthUser(x *exchange, p OAuthProvider, profile *OAuthProfile
 		}
 		return &linked.User, func() (*User, bool, error) {
 			// A new sign-in brings new tokens (and ends a refused refresh).
-			if ts, ok := s.(AccountTokenStore); ok && account.AccessToken != "" {
+			if ts, ok := storeAs[AccountTokenStore](s); ok && account.AccessToken != "" {
 				sealed := a.tokens.sealer.sealTokens(account.Provider, account.ProviderAccountID, account.OAuthTokens)
 				if err := ts.UpdateAccountTokens(ctx, account.Provider, account.ProviderAccountID, sealed, ""); err != nil {
 					return nil, false, err

@@ -140,14 +140,14 @@ func (c *ProviderTokenConfig) withDefaults(s Store) {
 		c.Grace = 30 * time.Second
 	}
 	if c.Locker == nil {
-		if l, ok := s.(TokenLocker); ok {
+		if l, ok := storeAs[TokenLocker](s); ok {
 			c.Locker = l
 		} else if l, ok := c.Cache.(TokenLocker); ok {
 			c.Locker = l
 		}
 	}
 	if c.Cache == nil {
-		if rc, ok := s.(RefreshResultCache); ok {
+		if rc, ok := storeAs[RefreshResultCache](s); ok {
 			c.Cache = rc
 		} else {
 			c.Cache = newMemoryCache(4096)
@@ -166,6 +166,25 @@ type TokenRefreshEvent struct {
 	// "no_refresh_token".
 	Outcome  string
 	Duration time.Duration
+}
+
+// storeAs finds an optional interface of the Store (AccountTokenStore,
+// TokenLocker, RefreshResultCache) on it or on the store it wraps: a
+// wrapper (such as the one metrics.Instrument makes) that has an
+// Unwrap() Store method passes them on.
+func storeAs[T any](s Store) (T, bool) {
+	for s != nil {
+		if v, ok := s.(T); ok {
+			return v, true
+		}
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			break
+		}
+		s = u.Unwrap()
+	}
+	var zero T
+	return zero, false
 }
 
 // tokenState is what an Auth keeps for provider tokens.
@@ -243,7 +262,7 @@ const refreshErrorReauth = "invalid_grant"
 // ErrNoRefreshToken, ErrReauthRequired, ErrRefreshUnavailable (nothing
 // changed), ErrRefreshRejected.
 func (a *Auth) UserProviderToken(ctx context.Context, userID, providerID string, minValidity time.Duration) (*ProviderToken, error) {
-	s, ok := a.cfg.Store.(AccountTokenStore)
+	s, ok := storeAs[AccountTokenStore](a.cfg.Store)
 	if !ok {
 		return nil, errors.New("latch: UserProviderToken needs a Store that keeps account tokens (AccountTokenStore)")
 	}

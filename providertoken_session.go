@@ -119,7 +119,7 @@ func (a *Auth) markStoreRefused(ctx context.Context, sess *Session) {
 	if !a.cfg.ProviderTokens.Enabled || sess == nil || sess.userID == "" {
 		return
 	}
-	if _, ok := a.cfg.Store.(AccountTokenStore); !ok {
+	if _, ok := storeAs[AccountTokenStore](a.cfg.Store); !ok {
 		return
 	}
 	accs, err := a.cfg.Store.Accounts(ctx, sess.userID)
@@ -149,7 +149,7 @@ func (a *Auth) markStoreRefused(ctx context.Context, sess *Session) {
 // with a shared ProviderTokens.Cache and Locker); the others get its
 // result.
 func (a *Auth) ProviderToken(w http.ResponseWriter, r *http.Request, providerID string, minValidity time.Duration) (*ProviderToken, error) {
-	if _, ok := a.cfg.Store.(AccountTokenStore); ok {
+	if _, ok := storeAs[AccountTokenStore](a.cfg.Store); ok {
 		s := a.Session(r)
 		if s == nil || s.UserID() == "" {
 			return nil, ErrNoProviderAccount

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/metrics"
 	"github.com/latchauth/latch/provider/oauth"
 	"github.com/latchauth/latch/provider/oauth/oauthtest"
 	"github.com/latchauth/latch/store/sqlite"
@@ -327,8 +328,10 @@ func TestProviderTokenErrors(t *testing.T) {
 }
 
 func TestProviderTokenEndpoint(t *testing.T) {
+	m := metrics.New()
 	ts := newTokenSites(t, []latch.Store{sqliteStore(t)}, func(_ int, c *latch.Config) {
 		c.TrustedOrigins = []string{"https://app.example.com"}
+		m.Instrument(c) // the store it wraps still keeps account tokens
 	})
 	site := ts.sites[0]
 	c := site.signIn(t, ts.op)
@@ -383,6 +386,16 @@ func TestProviderTokenEndpoint(t *testing.T) {
 	}
 	if res, body := site.get(t, c, "/api/auth/token/idp", nil); res.StatusCode != http.StatusOK {
 		t.Errorf("after the 503: %d %s; want 200", res.StatusCode, body)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{
+		`latch_provider_token_refreshes_total{outcome="refreshed",provider="idp"} 1`,
+		`latch_provider_token_refreshes_total{outcome="unavailable",provider="idp"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 
