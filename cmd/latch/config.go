@@ -75,6 +75,19 @@ type fileConfig struct {
 	AuthJSCookies bool `yaml:"authjsCookies"`
 	// Local serves @sidebase/nuxt-auth's local provider at <base>/local.
 	Local *localConfig `yaml:"local"`
+	// ProviderTokens keeps OAuth providers' access tokens fresh and serves
+	// them at <base>/token/<provider> (latch.ProviderTokenConfig).
+	ProviderTokens *providerTokensConfig `yaml:"providerTokens"`
+}
+
+// providerTokensConfig configures provider tokens.
+type providerTokensConfig struct {
+	// Enabled defaults to true when the section is there.
+	Enabled *bool `yaml:"enabled"`
+	// Durations like "60s" (Go syntax).
+	MinValidity string `yaml:"minValidity"`
+	Timeout     string `yaml:"timeout"`
+	Grace       string `yaml:"grace"`
 }
 
 // localConfig configures the local provider (latch.LocalConfig).
@@ -210,6 +223,8 @@ type config struct {
 	clientIP          *clientip.Resolver
 	// local is the resolved local section (Enabled false without one).
 	local latch.LocalConfig
+	// providerTokens is the resolved providerTokens section.
+	providerTokens latch.ProviderTokenConfig
 }
 
 // commonFlags registers --config on fs.
@@ -341,6 +356,21 @@ func (c *config) validate() error {
 		case "", "EdDSA", "ES256":
 		default:
 			errs = append(errs, fmt.Errorf("%s: local.algorithm %q: want EdDSA or ES256", c.where("local.algorithm"), l.Algorithm))
+		}
+	}
+	if pt := c.ProviderTokens; pt != nil && (pt.Enabled == nil || *pt.Enabled) {
+		c.providerTokens.Enabled = true
+		for _, d := range []struct {
+			key, v string
+			dst    *time.Duration
+		}{
+			{"providerTokens.minValidity", pt.MinValidity, &c.providerTokens.MinValidity},
+			{"providerTokens.timeout", pt.Timeout, &c.providerTokens.Timeout},
+			{"providerTokens.grace", pt.Grace, &c.providerTokens.Grace},
+		} {
+			if *d.dst, err = c.duration(d.key, d.v); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if c.Email != nil && c.Email.From == "" {

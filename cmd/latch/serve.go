@@ -183,6 +183,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		cfg.Strategy = latch.DatabaseSessions
 	}
 	cfg.Local = c.local
+	cfg.ProviderTokens = c.providerTokens
 	if cfg.Local.Enabled && c.Local.SignUp {
 		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
 		if rs, ok := store.(*redis.Store); ok {
