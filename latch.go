@@ -47,6 +47,9 @@ type Auth struct {
 	ctxKey                  *int        // per-instance context key
 	local                   *localState // nil unless Local.Enabled
 	tokens                  tokenState  // provider tokens
+	// signsOutAtProviders is set when a provider may end sessions or
+	// revoke tokens at sign-out (a ProviderSignOut).
+	signsOutAtProviders bool
 }
 
 // New checks cfg and returns the handler it describes. Every problem is
@@ -88,6 +91,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	for _, p := range cfg.Providers {
 		a.byID[p.Info().ID] = p
+		if _, ok := p.(ProviderSignOut); ok {
+			a.signsOutAtProviders = true
+		}
 		if op, ok := p.(OAuthProvider); ok && op.Checks().FormPost && strings.HasPrefix(origin, "http://") {
 			a.log.Warn("latch: this provider answers with a cross-site POST (form_post), which carries the sign-in's check cookies only on https; on "+origin+" its sign-ins will fail with OAuthCallback",
 				"provider", p.Info().ID)

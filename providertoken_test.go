@@ -40,6 +40,13 @@ type tokenSite struct {
 // newTokenSites starts one instance per entry of stores (nil: no Store).
 func newTokenSites(t *testing.T, stores []latch.Store, edit func(i int, c *latch.Config)) *tokenSites {
 	t.Helper()
+	return newTokenSitesWith(t, stores, nil, edit)
+}
+
+// newTokenSitesWith is newTokenSites with the provider's configuration
+// edited too.
+func newTokenSitesWith(t *testing.T, stores []latch.Store, editProvider func(*oauth.Config), edit func(i int, c *latch.Config)) *tokenSites {
+	t.Helper()
 	ts := &tokenSites{clock: &clock{now: time.Now()}}
 	ts.op = oauthtest.NewProvider(t)
 	var redirects []string
@@ -50,6 +57,9 @@ func newTokenSites(t *testing.T, stores []latch.Store, edit func(i int, c *latch
 		pc := oauth.OIDC("idp", "Test IdP", ts.op.Issuer, ts.op.ClientID, ts.op.ClientSecret)
 		pc.Scopes = []string{"openid", "email", "profile", "offline_access"}
 		pc.Now = ts.clock.Now
+		if editProvider != nil {
+			editProvider(&pc)
+		}
 		p, err := oauth.New(pc)
 		if err != nil {
 			t.Fatal(err)

@@ -97,6 +97,16 @@ func NewProvider(t testing.TB, redirectURIs ...string) *OP {
 	return o
 }
 
+// SetPostLogoutRedirectURIs sets the URIs the OP's end_session endpoint
+// (OpenID Connect RP-initiated logout) may send the browser back to. The
+// endpoint ends the user's grants to the client: its access and refresh
+// tokens stop working.
+func (o *OP) SetPostLogoutRedirectURIs(uris ...string) {
+	o.store.mu.Lock()
+	defer o.store.mu.Unlock()
+	o.store.logout = slices.Clone(uris)
+}
+
 // Refreshes returns how many refresh_token grant requests the token
 // endpoint received (failed ones too).
 func (o *OP) Refreshes() int { return int(o.refreshes.Load()) }
@@ -323,7 +333,17 @@ type store struct {
 	id, secret string
 	mu         sync.Mutex
 	client     *storage.Client
+	logout     []string // post_logout_redirect_uris
 }
+
+// logoutClient is a client with registered post_logout_redirect_uris.
+type logoutClient struct {
+	op.Client
+	logout []string
+}
+
+// PostLogoutRedirectURIs implements op.Client.
+func (c logoutClient) PostLogoutRedirectURIs() []string { return c.logout }
 
 func (s *store) set(c *storage.Client) {
 	s.mu.Lock()
@@ -337,6 +357,9 @@ func (s *store) GetClientByClientID(_ context.Context, id string) (op.Client, er
 	defer s.mu.Unlock()
 	if id != s.id {
 		return nil, errors.New("client not found")
+	}
+	if len(s.logout) > 0 {
+		return logoutClient{Client: s.client, logout: s.logout}, nil
 	}
 	return storage.RedirectGlobsClient(s.client), nil
 }
