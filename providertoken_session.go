@@ -277,6 +277,14 @@ func (a *Auth) refreshShared(ctx context.Context, p TokenRefresher, provider str
 		}
 		next, err := a.callRefresh(ctx, p, old.RefreshToken)
 		if err != nil {
+			// Refused: another instance without the lease (or whose lease
+			// ran out) may have burned the token and kept its result.
+			if errors.Is(err, ErrReauthRequired) {
+				if t := cached(ctx); t != nil {
+					a.tokenEvent(ctx, provider, "waited", time.Since(start))
+					return t, nil
+				}
+			}
 			a.tokenEvent(ctx, provider, refreshOutcome(err), time.Since(start))
 			return nil, err
 		}

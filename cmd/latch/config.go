@@ -210,6 +210,11 @@ type oauthConfig struct {
 	// AllowEmailLinking signs a first-time user in as the existing user
 	// with the same verified email.
 	AllowEmailLinking bool `yaml:"allowEmailLinking"`
+	// EndSession also ends the session at the provider on sign-out
+	// (OpenID Connect RP-initiated logout); RevokeOnSignOut revokes the
+	// user's tokens there (RFC 7009).
+	EndSession      bool `yaml:"endSession"`
+	RevokeOnSignOut bool `yaml:"revokeOnSignOut"`
 }
 
 // config is the resolved configuration of a command.
