@@ -18,6 +18,7 @@ package oauthtest
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"html"
 	"io"
@@ -60,6 +61,7 @@ type OP struct {
 	failN     int           // refresh requests left to fail
 	failCode  int           // with this status
 	delay     time.Duration // before answering each refresh request
+	codeTTL   time.Duration // expires_in of the code grant's access tokens
 }
 
 // NewProvider starts an OP whose client accepts redirectURIs (they must
@@ -128,6 +130,16 @@ func (o *OP) SlowRefreshes(d time.Duration) {
 	o.delay = d
 }
 
+// ShortFirstToken makes the access token of every sign-in (the
+// authorization code grant) say it expires in d (the OP's tokens live 5
+// minutes; refreshed ones still say so): a sign-in whose token is about
+// to expire at once.
+func (o *OP) ShortFirstToken(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.codeTTL = d
+}
+
 // RevokeRefreshToken revokes a refresh token (as the revocation endpoint
 // would): refreshing with it fails with invalid_grant from then on.
 func (o *OP) RevokeRefreshToken(t testing.TB, token string) {
@@ -162,6 +174,28 @@ func (o *OP) tokenEndpoint(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		form, _ := url.ParseQuery(string(body))
+		o.mu.Lock()
+		codeTTL := o.codeTTL
+		o.mu.Unlock()
+		if form.Get("grant_type") == "authorization_code" && codeTTL > 0 {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			var m map[string]any
+			if rec.Code == http.StatusOK && json.Unmarshal(rec.Body.Bytes(), &m) == nil {
+				m["expires_in"] = int(codeTTL / time.Second)
+				b, _ := json.Marshal(m)
+				rec.Body.Reset()
+				rec.Body.Write(b)
+			}
+			for k, v := range rec.Header() {
+				if k != "Content-Length" {
+					w.Header()[k] = v
+				}
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
 		if form.Get("grant_type") != "refresh_token" {
 			next.ServeHTTP(w, r)
 			return
