@@ -471,3 +471,87 @@ func (c *memoryCache) RefreshResult(_ context.Context, key string) ([]byte, erro
 	}
 	return e.v, nil
 }
+
+// AccountLister is a Store that lists every account in pages; store/sqlite,
+// store/postgres and store/redis implement it. [Auth.SealAccountTokens]
+// walks it.
+type AccountLister interface {
+	// AccountsAfter returns up to limit accounts ordered by provider, then
+	// provider account id, that come after (provider, providerAccountID);
+	// ("", "") starts at the first.
+	AccountsAfter(ctx context.Context, provider, providerAccountID string, limit int) ([]LinkedAccount, error)
+}
+
+// SealAccountTokens seals the provider tokens that accounts hold in the
+// clear (stored before Latch sealed them, or by a NextAuth adapter) with
+// the first secret, and returns how many accounts it sealed. Each account
+// is rewritten under its refresh lease, so a concurrent refresh is not
+// undone. `latch migrate` runs it. Tokens sealed already are left as they
+// are (also those sealed with an older secret, which still open).
+func (a *Auth) SealAccountTokens(ctx context.Context) (int, error) {
+	ts, ok := storeAs[AccountTokenStore](a.cfg.Store)
+	lister, ok2 := storeAs[AccountLister](a.cfg.Store)
+	if !ok || !ok2 {
+		return 0, errors.New("latch: SealAccountTokens needs a Store that keeps and lists account tokens")
+	}
+	clear := func(t OAuthTokens) bool {
+		for _, v := range []string{t.AccessToken, t.RefreshToken, t.IDToken} {
+			if v != "" && !strings.HasPrefix(v, sealedPrefix) {
+				return true
+			}
+		}
+		return false
+	}
+	sealed := 0
+	provider, id := "", ""
+	for {
+		page, err := lister.AccountsAfter(ctx, provider, id, 200)
+		if err != nil {
+			return sealed, err
+		}
+		if len(page) == 0 {
+			return sealed, nil
+		}
+		for _, acc := range page {
+			if !clear(acc.OAuthTokens) {
+				continue
+			}
+			n, err := a.sealAccount(ctx, ts, acc.Provider, acc.ProviderAccountID, clear)
+			if err != nil {
+				return sealed, err
+			}
+			sealed += n
+		}
+		last := page[len(page)-1]
+		provider, id = last.Provider, last.ProviderAccountID
+	}
+}
+
+// sealAccount seals one account's clear tokens under its lease.
+func (a *Auth) sealAccount(ctx context.Context, ts AccountTokenStore, provider, id string, clear func(OAuthTokens) bool) (int, error) {
+	if l := a.cfg.ProviderTokens.Locker; l != nil {
+		unlock, err := l.LockTokens(ctx, "account:"+provider+":"+id)
+		if err != nil {
+			return 0, err
+		}
+		defer unlock()
+	}
+	acc, err := ts.Account(ctx, provider, id)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !clear(acc.OAuthTokens) {
+		return 0, nil
+	}
+	t, err := a.tokens.sealer.openTokens(provider, id, acc.OAuthTokens)
+	if err != nil {
+		return 0, fmt.Errorf("latch: account %s of %s: %w", id, provider, err)
+	}
+	if err := ts.UpdateAccountTokens(ctx, provider, id, a.tokens.sealer.sealTokens(provider, id, t), acc.RefreshError); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}

@@ -421,3 +421,55 @@ func TestProviderTokenDisabled(t *testing.T) {
 		t.Errorf("UserProviderToken while disabled: %v", err)
 	}
 }
+
+// TestSealAccountTokens: accounts stored in the clear (before sealing, or
+// by a NextAuth adapter) are sealed, once, and still read.
+func TestSealAccountTokens(t *testing.T) {
+	ts := newTokenSites(t, []latch.Store{sqliteStore(t)}, nil)
+	site := ts.sites[0]
+	st := site.store
+	ctx := t.Context()
+	u, err := st.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "old@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := ts.clock.Now().Add(time.Hour).Unix()
+	for _, id := range []string{"p1", "p2", "p3"} {
+		if err := st.LinkAccount(ctx, latch.LinkedAccount{Account: latch.Account{Provider: "idp", Type: "oauth", ProviderAccountID: id}, UserID: u.ID,
+			OAuthTokens: latch.OAuthTokens{AccessToken: "at-" + id, RefreshToken: "rt-" + id, IDToken: "idt-" + id, ExpiresAt: exp}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := site.auth.SealAccountTokens(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("SealAccountTokens = %d, %v; want 3", n, err)
+	}
+	accs, _ := st.Accounts(ctx, u.ID)
+	for _, a := range accs {
+		if !strings.HasPrefix(a.AccessToken, "latch:v1:") || !strings.HasPrefix(a.RefreshToken, "latch:v1:") || !strings.HasPrefix(a.IDToken, "latch:v1:") {
+			t.Errorf("account %s not sealed: %+v", a.ProviderAccountID, a.OAuthTokens)
+		}
+	}
+	if n, err := site.auth.SealAccountTokens(ctx); err != nil || n != 0 {
+		t.Errorf("SealAccountTokens again = %d, %v; want 0", n, err)
+	}
+	tok, err := site.auth.UserProviderToken(ctx, u.ID, "idp", 0)
+	if err != nil || !strings.HasPrefix(tok.AccessToken, "at-p") || !strings.HasPrefix(tok.IDToken, "idt-p") {
+		t.Errorf("UserProviderToken after sealing = %+v, %v", tok, err)
+	}
+	// With another secret, sealed tokens do not open: an error, not a
+	// token.
+	other, err := latch.New(latch.Config{URL: "http://x/api/auth", Secrets: []string{strings.Repeat("o", 32)}, Store: st,
+		Providers: []latch.Provider{stubRefresher{}}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.LinkAccount(ctx, latch.LinkedAccount{Account: latch.Account{Provider: "stub", Type: "oauth", ProviderAccountID: "s1"}, UserID: u.ID,
+		OAuthTokens: latch.OAuthTokens{AccessToken: "latch:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ExpiresAt: exp}}); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := other.UserProviderToken(ctx, u.ID, "stub", 0); err == nil {
+		t.Errorf("a token sealed with an unknown secret opened: %+v", tok)
+	}
+
+}

@@ -20,7 +20,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/provider/oauth/oauthtest"
+	"github.com/latchauth/latch/store/sqlite"
 )
 
 func TestProviderTokensConfigErrors(t *testing.T) {
@@ -193,4 +195,40 @@ func freshPostgresSchema(t *testing.T, dsn string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// TestMigrateSealsProviderTokens: `latch migrate` seals the provider
+// tokens of accounts stored in the clear.
+func TestMigrateSealsProviderTokens(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "latch.db")
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("database: "+db+"\nsecrets: [\""+strings.Repeat("s", 32)+"\"]\n"), 0o600)
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "old@example.com"}})
+	if err == nil {
+		err = st.LinkAccount(ctx, latch.LinkedAccount{Account: latch.Account{Provider: "idp", Type: "oauth", ProviderAccountID: "1"}, UserID: u.ID,
+			OAuthTokens: latch.OAuthTokens{AccessToken: "clear-access", RefreshToken: "clear-refresh"}})
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, dir, "", "migrate")
+	if code != 0 || !strings.Contains(out, "sealed the provider tokens of 1 accounts") {
+		t.Fatalf("migrate: exit %d, %q, %q", code, out, stderr)
+	}
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "clear-refresh") {
+		t.Error("the refresh token is still in the database file in the clear")
+	}
+	if _, out, _ := run(t, dir, "", "migrate"); strings.Contains(out, "sealed") {
+		t.Errorf("second migrate = %q; want nothing left to seal", out)
+	}
 }

@@ -502,6 +502,26 @@ func (s *Store) LockTokens(ctx context.Context, key string) (func(), error) {
 	}, nil
 }
 
+// AccountsAfter implements [latch.AccountLister].
+func (s *Store) AccountsAfter(ctx context.Context, provider, providerAccountID string, limit int) ([]latch.LinkedAccount, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts
+		WHERE (provider, "providerAccountId") > ($1::text, $2::text) ORDER BY provider, "providerAccountId" LIMIT $3`,
+		provider, providerAccountID, limit)
+	if err != nil {
+		return nil, storeErr("accounts after", err)
+	}
+	defer rows.Close()
+	out := []latch.LinkedAccount{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, storeErr("accounts after", err)
+		}
+		out = append(out, *a)
+	}
+	return out, storeErr("accounts after", rows.Err())
+}
+
 // UnlinkAccount implements [latch.AccountStore].
 func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID string) error {
 	return s.execOne(ctx, "unlink account", `DELETE FROM accounts WHERE provider = $1 AND "providerAccountId" = $2`, provider, providerAccountID)

@@ -32,6 +32,7 @@ var (
 	_ latch.TokenLocker        = (*Store)(nil)
 	_ latch.RefreshResultCache = (*Store)(nil)
 	_ latch.AccountTokenStore  = (*Store)(nil)
+	_ latch.AccountLister      = (*Store)(nil)
 )
 
 // NewCoordinator returns a coordinator keeping its keys in rdb under
@@ -169,4 +170,13 @@ func (s *Store) UpdateAccountTokens(ctx context.Context, provider, providerAccou
 		return errNoAccountTokens
 	}
 	return ts.UpdateAccountTokens(ctx, provider, providerAccountID, t, refreshError)
+}
+
+// AccountsAfter implements [latch.AccountLister] with the SQL store.
+func (s *Store) AccountsAfter(ctx context.Context, provider, providerAccountID string, limit int) ([]latch.LinkedAccount, error) {
+	l, ok := s.Store.(latch.AccountLister)
+	if !ok {
+		return nil, errors.New("redis: the wrapped store does not list accounts (latch.AccountLister)")
+	}
+	return l.AccountsAfter(ctx, provider, providerAccountID, limit)
 }

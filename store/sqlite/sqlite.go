@@ -36,6 +36,7 @@ type Store struct {
 
 var (
 	_ latch.AccountTokenStore       = (*Store)(nil)
+	_ latch.AccountLister           = (*Store)(nil)
 	_ latch.Store                   = (*Store)(nil)
 	_ latch.VerificationTokenReader = (*Store)(nil)
 )
@@ -461,6 +462,26 @@ func (s *Store) UpdateAccountTokens(ctx context.Context, provider, providerAccou
 		scope = ?, session_state = ?, token_type = ?, latch_refresh_error = ? WHERE provider = ? AND "providerAccountId" = ?`,
 		null(t.RefreshToken), null(t.AccessToken), exp, null(t.IDToken), null(t.Scope), null(t.SessionState), null(t.TokenType),
 		null(refreshError), provider, providerAccountID)
+}
+
+// AccountsAfter implements [latch.AccountLister].
+func (s *Store) AccountsAfter(ctx context.Context, provider, providerAccountID string, limit int) ([]latch.LinkedAccount, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts
+		WHERE provider > ? OR (provider = ? AND "providerAccountId" > ?) ORDER BY provider, "providerAccountId" LIMIT ?`,
+		provider, provider, providerAccountID, limit)
+	if err != nil {
+		return nil, storeErr("accounts after", err)
+	}
+	defer rows.Close()
+	out := []latch.LinkedAccount{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, storeErr("accounts after", err)
+		}
+		out = append(out, *a)
+	}
+	return out, storeErr("accounts after", rows.Err())
 }
 
 // UnlinkAccount implements [latch.AccountStore].

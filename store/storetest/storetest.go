@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"AccountTokens", accountTokens(testAccountTokens)},
 		{"TokenLocker", testTokenLocker},
 		{"RefreshResultCache", testRefreshResultCache},
+		{"AccountsAfter", testAccountsAfter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -134,5 +135,46 @@ func testRefreshResultCache(t *testing.T, s latch.Store) {
 	}
 	if v, err := c.RefreshResult(ctx, "k1"); err != nil || string(v) != "v1" {
 		t.Errorf("RefreshResult = %q, %v; want v1", v, err)
+	}
+}
+
+// testAccountsAfter checks the paging of every account.
+func testAccountsAfter(t *testing.T, s latch.Store) {
+	l, ok := s.(latch.AccountLister)
+	if !ok {
+		t.Skip("the store is not a latch.AccountLister")
+	}
+	u := mustUser(t, s, "pages@example.com")
+	want := []string{"a/1", "a/2", "b/1", "b/10", "b/2"}
+	for _, k := range []string{"b/2", "a/2", "b/10", "a/1", "b/1"} {
+		p, id, _ := strings.Cut(k, "/")
+		if err := s.LinkAccount(ctx, latch.LinkedAccount{Account: latch.Account{Provider: p, Type: "oauth", ProviderAccountID: id}, UserID: u.ID,
+			OAuthTokens: latch.OAuthTokens{AccessToken: "at-" + k}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	p, id := "", ""
+	for range 10 {
+		page, err := l.AccountsAfter(ctx, p, id, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 2 {
+			t.Fatalf("AccountsAfter(limit 2) returned %d", len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, a := range page {
+			got = append(got, a.Provider+"/"+a.ProviderAccountID)
+			if a.AccessToken != "at-"+a.Provider+"/"+a.ProviderAccountID || a.UserID != u.ID {
+				t.Errorf("account %+v: wrong fields", a)
+			}
+		}
+		p, id = page[len(page)-1].Provider, page[len(page)-1].ProviderAccountID
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("pages = %v; want %v", got, want)
 	}
 }
