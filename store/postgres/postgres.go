@@ -52,6 +52,10 @@ const (
 // Store is a [latch.Store] on PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// leases bounds the connections that hold provider-token leases to
+	// half the pool, so that their holders always find a connection to
+	// read and write the account with.
+	leases chan struct{}
 }
 
 var (
@@ -79,7 +83,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, leases: make(chan struct{}, max(1, pool.Config().MaxConns/2))}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -476,8 +480,14 @@ const tokenLockClass = 0x4c546f6b
 // unlock (however slow the refresh) and released by the server when the
 // connection dies with its instance.
 func (s *Store) LockTokens(ctx context.Context, key string) (func(), error) {
+	select {
+	case s.leases <- struct{}{}:
+	case <-ctx.Done():
+		return nil, storeErr("lock tokens", ctx.Err())
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
+		<-s.leases
 		return nil, storeErr("lock tokens", err)
 	}
 	h := fnv.New32a()
@@ -487,6 +497,7 @@ func (s *Store) LockTokens(ctx context.Context, key string) (func(), error) {
 		// A cancelled wait may leave the connection mid-query: drop it.
 		conn.Conn().Close(context.Background())
 		conn.Release()
+		<-s.leases
 		return nil, storeErr("lock tokens", err)
 	}
 	var once sync.Once
@@ -498,6 +509,7 @@ func (s *Store) LockTokens(ctx context.Context, key string) (func(), error) {
 				conn.Conn().Close(ctx) // the server releases the lock with the connection
 			}
 			conn.Release()
+			<-s.leases
 		})
 	}, nil
 }

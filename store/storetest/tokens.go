@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -119,6 +120,31 @@ func testTokenLocker(t *testing.T, s latch.Store) {
 		t.Errorf("%d holders of one lease at once; want 1", m)
 	}
 	unlock() // a second unlock is harmless
+
+	// Many leases at once (more than a connection pool holds), each holder
+	// using the store meanwhile, as a refresh does: none starves.
+	u := mustUser(t, s, "lease@example.com")
+	short, cancel = context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	errs = make(chan error, 32)
+	for i := range 32 {
+		wg.Go(func() {
+			unlock, err := l.LockTokens(short, fmt.Sprintf("account:idp:many-%d", i))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer unlock()
+			if _, err := s.Accounts(short, u.ID); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a lease holder could not use the store: %v", err)
+	}
 }
 
 // testRefreshResultCache checks a store's refresh-result cache.
