@@ -316,6 +316,7 @@ func (a *Auth) serveToken(w http.ResponseWriter, r *http.Request, provider strin
 	h["Cache-Control"] = hdrNoStore
 	h["Pragma"] = hdrNoCache
 	h["Expires"] = hdrZero
+	h.Set("X-Content-Type-Options", "nosniff")
 	answer := func(status int, v any) {
 		b, _ := marshalJS(v)
 		h["Content-Type"] = hdrJSON
