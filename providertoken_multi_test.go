@@ -148,14 +148,14 @@ func TestProviderTokenTwoInstancesRedisStore(t *testing.T) {
 	var stores []latch.Store
 	for range 2 {
 		s := redis.Wrap(openPostgres(t, dsn), rdb, prefix)
-		s.LeaseTerm = 300 * time.Millisecond
+		s.LeaseTerm = 500 * time.Millisecond
 		stores = append(stores, s)
 	}
 	ts := newTokenSites(t, stores, nil)
 	c := ts.sites[0].signIn(t, ts.op)
 	uid := ts.sites[0].userID(t, c)
 	ctx := t.Context()
-	ts.op.SlowRefreshes(time.Second) // three lease terms
+	ts.op.SlowRefreshes(1500 * time.Millisecond) // three lease terms
 	ts.clock.Advance(250 * time.Second)
 	toks, errs := concurrently(50, func(i int) (*latch.ProviderToken, error) {
 		return ts.sites[i%2].auth.UserProviderToken(ctx, uid, "idp", 0)
@@ -243,7 +243,7 @@ func replaced(cookies []*http.Cookie, set []*http.Cookie) []*http.Cookie {
 func TestProviderTokenJWTTwoInstancesRedis(t *testing.T) {
 	rdb, prefix := redisClient(t)
 	coord := redis.NewCoordinator(rdb, prefix)
-	coord.LeaseTerm = 300 * time.Millisecond
+	coord.LeaseTerm = 500 * time.Millisecond
 	ts := newTokenSites(t, []latch.Store{nil, nil}, func(_ int, c *latch.Config) {
 		c.ProviderTokens.Cache = coord
 	})
@@ -291,7 +291,7 @@ func TestProviderTokenJWTTwoInstancesRedis(t *testing.T) {
 	}
 
 	t.Run("slow token endpoint", func(t *testing.T) {
-		ts.op.SlowRefreshes(time.Second)
+		ts.op.SlowRefreshes(1500 * time.Millisecond) // three lease terms
 		defer ts.op.SlowRefreshes(0)
 		ts.clock.Advance(250 * time.Second)
 		second, cookies = burst(t, cookies, second)

@@ -93,7 +93,7 @@ func (c *Coordinator) LockTokens(ctx context.Context, key string) (func(), error
 			case <-stop:
 				return
 			case <-tick.C:
-				rctx, cancel := context.WithTimeout(context.Background(), term/3)
+				rctx, cancel := context.WithTimeout(context.Background(), term/2)
 				renewScript.Run(rctx, c.rdb, []string{k}, holder, term.Milliseconds())
 				cancel()
 			}
