@@ -441,6 +441,8 @@ func newMemoryCache(max int) *memoryCache {
 	return &memoryCache{max: max, entries: map[string]memoryEntry{}}
 }
 
+// PutRefreshResult implements [RefreshResultCache]. When the cache is
+// full, expired entries go first, then any.
 func (c *memoryCache) PutRefreshResult(_ context.Context, key string, v []byte, ttl time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -462,6 +464,7 @@ func (c *memoryCache) PutRefreshResult(_ context.Context, key string, v []byte, 
 	return nil
 }
 
+// RefreshResult implements [RefreshResultCache].
 func (c *memoryCache) RefreshResult(_ context.Context, key string) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
