@@ -285,6 +285,9 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.Local.validate(c)...)
+	if pt := c.ProviderTokens; pt.MinValidity < 0 || pt.Timeout < 0 || pt.Grace < 0 {
+		errs = append(errs, errors.New("ProviderTokens.MinValidity, Timeout and Grace must not be negative (0 means the default)"))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("latch: invalid configuration:\n%w", errors.Join(errs...))
 	}

@@ -473,3 +473,11 @@ func TestSealAccountTokens(t *testing.T) {
 	}
 
 }
+
+func TestProviderTokenConfigErrors(t *testing.T) {
+	_, err := latch.New(latch.Config{URL: "http://x/api/auth", Secrets: []string{strings.Repeat("s", 32)},
+		ProviderTokens: latch.ProviderTokenConfig{Enabled: true, Timeout: -time.Second}})
+	if err == nil || !strings.Contains(err.Error(), "ProviderTokens.MinValidity, Timeout and Grace must not be negative") {
+		t.Errorf("negative timeout: err = %v", err)
+	}
+}
