@@ -481,3 +481,53 @@ func TestProviderTokenConfigErrors(t *testing.T) {
 		t.Errorf("negative timeout: err = %v", err)
 	}
 }
+
+// TestProviderTokenDatabaseSessions: the endpoint and the session's error
+// with database sessions.
+func TestProviderTokenDatabaseSessions(t *testing.T) {
+	ts := newTokenSites(t, []latch.Store{sqliteStore(t)}, func(_ int, c *latch.Config) { c.Strategy = latch.DatabaseSessions })
+	site := ts.sites[0]
+	c := site.signIn(t, ts.op)
+	ts.clock.Advance(250 * time.Second)
+	res, body := site.get(t, c, "/api/auth/token/idp", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"access_token"`) || ts.op.Refreshes() != 1 {
+		t.Fatalf("GET token = %d %s after %d refreshes; want 200 after one", res.StatusCode, body, ts.op.Refreshes())
+	}
+	ts.op.RevokeAll(t)
+	ts.clock.Advance(250 * time.Second)
+	if res, body := site.get(t, c, "/api/auth/token/idp", nil); res.StatusCode != http.StatusUnauthorized || body != `{"error":"RefreshTokenError"}` {
+		t.Errorf("GET token after revocation = %d %s; want 401 RefreshTokenError", res.StatusCode, body)
+	}
+	if _, body := site.get(t, c, "/api/auth/session", nil); !strings.Contains(body, `"error":"RefreshTokenError"`) || !strings.Contains(body, ts.op.Email) {
+		t.Errorf("session after revocation = %s; want the user and the error", body)
+	}
+}
+
+// TestProviderTokenJWTCallbacks: with a JWT callback (the session
+// endpoint's slow path) the tokens stay in the session token and a
+// refused refresh still shows in the session.
+func TestProviderTokenJWTCallbacks(t *testing.T) {
+	ts := newTokenSites(t, []latch.Store{nil}, func(_ int, c *latch.Config) {
+		c.Callbacks.JWT = func(_ context.Context, p *latch.JWTParams) (latch.Token, error) {
+			p.Token["app"] = "kept"
+			return p.Token, nil
+		}
+	})
+	site := ts.sites[0]
+	c := site.signIn(t, ts.op)
+	ts.clock.Advance(250 * time.Second)
+	if res, body := site.get(t, c, "/api/auth/token/idp", nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET token = %d %s", res.StatusCode, body)
+	}
+	ts.op.RevokeAll(t)
+	ts.clock.Advance(250 * time.Second)
+	if res, body := site.get(t, c, "/api/auth/token/idp", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET token after revocation = %d %s; want 401", res.StatusCode, body)
+	}
+	if _, body := site.get(t, c, "/api/auth/session", nil); !strings.Contains(body, `"error":"RefreshTokenError"`) {
+		t.Errorf("session after revocation = %s; want the error", body)
+	}
+	if tok := site.auth.Token(site.request(c)); tok["app"] != "kept" || tok["providerTokens"] == nil {
+		t.Errorf("session token = %v; want the callback's claim and the provider tokens", tok)
+	}
+}
