@@ -113,3 +113,42 @@ func FuzzProviderTokenEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestProviderTokenChunkedWriteBack: a refreshed token too large for one
+// cookie is written back in chunks, which the next request reads.
+func TestProviderTokenChunkedWriteBack(t *testing.T) {
+	auth, err := latch.New(latch.Config{URL: httpBase, Secrets: []string{testSecret}, Providers: []latch.Provider{stubRefresher{}},
+		Logger: quietLogger(), ProviderTokens: latch.ProviderTokenConfig{Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, _ := jwt.New(jwt.V4, "", testSecret)
+	big := strings.Repeat("r", 6000) // the stub answers an access token "at-" + this
+	token, err := codec.Encode(jwt.Claims{"sub": "u1", "providerTokens": map[string]any{"stub": map[string]any{"access_token": "old", "refresh_token": big, "expires_at": 1}}}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, httpBase+"/token/stub", nil)
+	req.Header.Set("Cookie", "next-auth.session-token="+token)
+	w := httptest.NewRecorder()
+	auth.ServeHTTP(w, req)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "at-"+big) {
+		t.Fatalf("GET token = %d %.100s", w.Code, w.Body)
+	}
+	var cookies []string
+	for _, c := range w.Result().Cookies() {
+		if strings.HasPrefix(c.Name, "next-auth.session-token") && c.MaxAge >= 0 {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+	}
+	if len(cookies) < 2 {
+		t.Fatalf("wrote %d session cookies; want chunks", len(cookies))
+	}
+	req = httptest.NewRequest(http.MethodGet, httpBase+"/token/stub", nil)
+	req.Header.Set("Cookie", strings.Join(cookies, "; "))
+	w = httptest.NewRecorder()
+	auth.ServeHTTP(w, req)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "at-"+big) || len(w.Result().Cookies()) != 0 {
+		t.Errorf("with the chunks: %d, %d cookies; want the fresh token, no refresh", w.Code, len(w.Result().Cookies()))
+	}
+}
