@@ -118,6 +118,13 @@ type ProviderTokenConfig struct {
 	// that presents the refresh token it used (JWT sessions without a
 	// Store). Default 30 s.
 	Grace time.Duration
+	// RefreshOnSession makes GET <base>/session refresh the provider tokens
+	// that expire within MinValidity, as NextAuth's refresh recipe does in
+	// its jwt callback, so that "error": "RefreshTokenError" shows as soon
+	// as a provider refuses, without a call to the token endpoint. That
+	// session read then waits for the provider (Timeout at most). A
+	// transient failure leaves the session as it was.
+	RefreshOnSession bool
 	// Locker gives the lease of a refresh across instances. Default: the
 	// Store when it is a TokenLocker (store/postgres, store/redis), else
 	// none (one refresh per instance at a time).

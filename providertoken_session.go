@@ -113,8 +113,62 @@ func (a *Auth) tokenRefused(t Token) bool {
 	return refusedIn(b)
 }
 
+// refreshSessionTokens refreshes the provider tokens, given as the raw
+// JSON of the tokens claim, that expire within MinValidity
+// (RefreshOnSession). It returns the claim's new JSON and whether it
+// changed: refreshed tokens, or the mark of a refused refresh token.
+func (a *Auth) refreshSessionTokens(ctx context.Context, raw []byte) ([]byte, bool) {
+	var all map[string]sessionTokens
+	if json.Unmarshal(raw, &all) != nil {
+		return raw, false
+	}
+	changed := false
+	for id, e := range all {
+		p, ok := a.byID[id].(TokenRefresher)
+		t := e.oauth()
+		if !ok || e.Error != "" || t.RefreshToken == "" || a.fresh(t, a.cfg.ProviderTokens.MinValidity) {
+			continue
+		}
+		next, err := a.refreshShared(ctx, p, id, t)
+		switch {
+		case err == nil:
+			all[id], changed = sessionTokensOf(*next), true
+		case errors.Is(err, ErrReauthRequired):
+			e.Error = refreshErrorReauth
+			all[id], changed = e, true
+		}
+	}
+	if !changed {
+		return raw, false
+	}
+	b, err := json.Marshal(all)
+	if err != nil {
+		return raw, false
+	}
+	return b, true
+}
+
+// refreshTokenClaim is refreshSessionTokens on a decoded session token.
+func (a *Auth) refreshTokenClaim(ctx context.Context, t Token) {
+	v, ok := t[tokensClaim]
+	if !ok {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	if b, changed := a.refreshSessionTokens(ctx, b); changed {
+		var m any
+		if json.Unmarshal(b, &m) == nil {
+			t[tokensClaim] = m
+		}
+	}
+}
+
 // markStoreRefused marks the session of a user one of whose accounts in
-// the Store had its refresh token refused.
+// the Store had its refresh token refused. With RefreshOnSession it first
+// refreshes the accounts' tokens that expire within MinValidity.
 func (a *Auth) markStoreRefused(ctx context.Context, sess *Session) {
 	if !a.cfg.ProviderTokens.Enabled || sess == nil || sess.userID == "" {
 		return
@@ -129,6 +183,19 @@ func (a *Auth) markStoreRefused(ctx context.Context, sess *Session) {
 	}
 	for _, acc := range accs {
 		if acc.RefreshError != "" {
+			markRefused(sess)
+			return
+		}
+	}
+	if !a.cfg.ProviderTokens.RefreshOnSession {
+		return
+	}
+	for _, acc := range accs {
+		if _, ok := a.byID[acc.Provider].(TokenRefresher); !ok || acc.RefreshToken == "" || acc.ExpiresAt == 0 ||
+			time.Unix(acc.ExpiresAt, 0).Sub(a.now()) >= a.cfg.ProviderTokens.MinValidity {
+			continue
+		}
+		if _, err := a.UserProviderToken(ctx, sess.userID, acc.Provider, 0); errors.Is(err, ErrReauthRequired) {
 			markRefused(sess)
 			return
 		}

@@ -531,3 +531,49 @@ func TestProviderTokenJWTCallbacks(t *testing.T) {
 		t.Errorf("session token = %v; want the callback's claim and the provider tokens", tok)
 	}
 }
+
+// TestRefreshOnSession: GET <base>/session refreshes expiring provider
+// tokens, as NextAuth's recipe does, and shows a refusal at once; with and
+// without a Store, with and without a JWT callback.
+func TestRefreshOnSession(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		store    bool
+		callback bool
+	}{{"store", true, false}, {"JWT", false, false}, {"JWT with a callback", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			stores := []latch.Store{nil}
+			if tc.store {
+				stores[0] = sqliteStore(t)
+			}
+			ts := newTokenSites(t, stores, func(_ int, c *latch.Config) {
+				c.ProviderTokens.RefreshOnSession = true
+				if tc.callback {
+					c.Callbacks.JWT = func(_ context.Context, p *latch.JWTParams) (latch.Token, error) { return p.Token, nil }
+				}
+			})
+			site := ts.sites[0]
+			c := site.signIn(t, ts.op)
+			if _, body := site.get(t, c, "/api/auth/session", nil); strings.Contains(body, "error") || ts.op.Refreshes() != 0 {
+				t.Fatalf("fresh session = %s after %d refreshes; want no error, no refresh", body, ts.op.Refreshes())
+			}
+			ts.clock.Advance(250 * time.Second)
+			if _, body := site.get(t, c, "/api/auth/session", nil); strings.Contains(body, "error") || ts.op.Refreshes() != 1 {
+				t.Fatalf("session at expiry = %s after %d refreshes; want one refresh, no error", body, ts.op.Refreshes())
+			}
+			// The refreshed tokens were kept (in the cookie, or the store).
+			if res, _ := site.get(t, c, "/api/auth/token/idp", nil); res.StatusCode != http.StatusOK || ts.op.Refreshes() != 1 {
+				t.Fatalf("GET token after the session refreshed = %d after %d refreshes; want 200, no other refresh", res.StatusCode, ts.op.Refreshes())
+			}
+			ts.op.RevokeAll(t)
+			ts.clock.Advance(250 * time.Second)
+			_, body := site.get(t, c, "/api/auth/session", nil)
+			if !strings.Contains(body, `"error":"RefreshTokenError"`) || !strings.Contains(body, ts.op.Email) {
+				t.Errorf("session after revocation = %s; want the user and the error", body)
+			}
+			if _, body := site.get(t, c, "/api/auth/session", nil); !strings.Contains(body, `"error":"RefreshTokenError"`) || ts.op.Refreshes() != 2 {
+				t.Errorf("session again = %s after %d refreshes; want the error, and the provider not asked again", body, ts.op.Refreshes())
+			}
+		})
+	}
+}

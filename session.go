@@ -107,8 +107,15 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 		}
 		sess.userID, _ = obj.String("sub")
 		if a.cfg.ProviderTokens.Enabled && a.cfg.Store == nil {
-			if raw := obj.Get(tokensClaim); raw != nil && refusedIn(raw) {
-				markRefused(sess)
+			if raw := obj.Get(tokensClaim); raw != nil {
+				if a.cfg.ProviderTokens.RefreshOnSession {
+					if updated, changed := a.refreshSessionTokens(ctx, raw); changed {
+						obj, raw = obj.Set(tokensClaim, updated), updated
+					}
+				}
+				if refusedIn(raw) {
+					markRefused(sess)
+				}
 			}
 		}
 		iat := now.Unix()
@@ -139,6 +146,9 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 	p.Token = token
 	if token, err = a.runJWT(ctx, p); err != nil {
 		return nil, nil, "", err
+	}
+	if pt := &a.cfg.ProviderTokens; pt.Enabled && pt.RefreshOnSession && a.cfg.Store == nil {
+		a.refreshTokenClaim(ctx, token)
 	}
 	sess, err := a.sessionFor(ctx, token, expires, p.Trigger == "update", p.UpdateData)
 	if err != nil {

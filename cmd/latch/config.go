@@ -84,6 +84,8 @@ type fileConfig struct {
 type providerTokensConfig struct {
 	// Enabled defaults to true when the section is there.
 	Enabled *bool `yaml:"enabled"`
+	// RefreshOnSession: GET <base>/session refreshes expiring tokens too.
+	RefreshOnSession bool `yaml:"refreshOnSession"`
 	// Durations like "60s" (Go syntax).
 	MinValidity string `yaml:"minValidity"`
 	Timeout     string `yaml:"timeout"`
@@ -365,6 +367,7 @@ func (c *config) validate() error {
 	}
 	if pt := c.ProviderTokens; pt != nil && (pt.Enabled == nil || *pt.Enabled) {
 		c.providerTokens.Enabled = true
+		c.providerTokens.RefreshOnSession = pt.RefreshOnSession
 		for _, d := range []struct {
 			key, v string
 			dst    *time.Duration
