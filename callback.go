@@ -103,7 +103,11 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account, profile *
 		if isNew {
 			trigger = "signUp"
 		}
-		token, err = a.runJWT(ctx, &JWTParams{Token: tokenFor(user), User: user, Account: account, Profile: profile, Trigger: trigger})
+		t := tokenFor(user)
+		if profile != nil && a.keepsSessionTokens(account.Provider) && profile.Tokens.AccessToken != "" {
+			setTokensIn(t, map[string]sessionTokens{account.Provider: sessionTokensOf(profile.Tokens)})
+		}
+		token, err = a.runJWT(ctx, &JWTParams{Token: t, User: user, Account: account, Profile: profile, Trigger: trigger})
 		if err == nil {
 			a.markSignIn(token)
 			err = x.writeSession(token, names, a.now().Add(a.cfg.MaxAge))

@@ -81,6 +81,9 @@ type Events struct {
 	LinkAccount func(ctx context.Context, e LinkAccountEvent)
 	// SignInFailure hears of every refused or failed sign-in.
 	SignInFailure func(ctx context.Context, e SignInFailureEvent)
+	// TokenRefresh hears of every provider token refresh and of the
+	// requests that waited for one (see [Auth.ProviderToken]).
+	TokenRefresh func(ctx context.Context, e TokenRefreshEvent)
 }
 
 // SignInFailureEvent describes a sign-in that did not happen.

@@ -107,6 +107,10 @@ type Config struct {
 	// tokens (see [LocalConfig]).
 	Local LocalConfig
 
+	// ProviderTokens keeps the access tokens of OAuth providers fresh
+	// (see [Auth.ProviderToken] and [ProviderTokenConfig]).
+	ProviderTokens ProviderTokenConfig
+
 	// MaxBodyBytes bounds POST bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
@@ -165,6 +169,7 @@ func (c *Config) withDefaults() {
 		c.Logger = slog.Default()
 	}
 	c.Local.withDefaults()
+	c.ProviderTokens.withDefaults(c.Store)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -280,6 +285,9 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.Local.validate(c)...)
+	if pt := c.ProviderTokens; pt.MinValidity < 0 || pt.Timeout < 0 || pt.Grace < 0 {
+		errs = append(errs, errors.New("ProviderTokens.MinValidity, Timeout and Grace must not be negative (0 means the default)"))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("latch: invalid configuration:\n%w", errors.Join(errs...))
 	}

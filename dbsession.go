@@ -39,7 +39,8 @@ func (a *Auth) serveDatabaseSession(x *exchange, token string, names []string, u
 			a.log.Error("latch: extend session", "err", err)
 		}
 	}
-	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires}
+	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires, userID: user.ID}
+	a.markStoreRefused(ctx, sess)
 	if f := a.cfg.Callbacks.Session; f != nil {
 		p := &SessionParams{Session: sess, User: user}
 		if update {
@@ -133,7 +134,7 @@ func (a *Auth) endDatabaseSession(x *exchange, token string) *SessionRecord {
 // [RevocationCheckInterval] or so. Without either it fails: a JWT session
 // without a store ends only when it expires or the secret changes.
 func (a *Auth) RevokeUserSessions(ctx context.Context, userID string) (int, error) {
-	rs, canMark := a.cfg.Store.(SessionRevocationStore)
+	rs, canMark := storeAs[SessionRevocationStore](a.cfg.Store)
 	if a.cfg.Strategy != DatabaseSessions && !canMark {
 		return 0, errors.New("latch: RevokeUserSessions needs database sessions or a store that records revocations (SessionRevocationStore)")
 	}

@@ -49,6 +49,10 @@ type Auth struct {
 	// revocations are the session revocation marks of JWT sessions; nil
 	// without a SessionRevocationStore.
 	revocations *revocations
+	tokens      tokenState // provider tokens
+	// signsOutAtProviders is set when a provider may end sessions or
+	// revoke tokens at sign-out (a ProviderSignOut).
+	signsOutAtProviders bool
 }
 
 // New checks cfg and returns the handler it describes. Every problem is
@@ -90,6 +94,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	for _, p := range cfg.Providers {
 		a.byID[p.Info().ID] = p
+		if _, ok := p.(ProviderSignOut); ok {
+			a.signsOutAtProviders = true
+		}
 		if op, ok := p.(OAuthProvider); ok && op.Checks().FormPost && strings.HasPrefix(origin, "http://") {
 			a.log.Warn("latch: this provider answers with a cross-site POST (form_post), which carries the sign-in's check cookies only on https; on "+origin+" its sign-ins will fail with OAuthCallback",
 				"provider", p.Info().ID)
@@ -106,8 +113,11 @@ func New(cfg Config) (*Auth, error) {
 	if a.plainNames, err = newCookieNames(cfg.TokenFormat, false, cfg.Cookies, cfg.Secrets); err != nil {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
+	if a.tokens.sealer, err = newTokenSealer(cfg.Secrets); err != nil {
+		return nil, fmt.Errorf("latch: %w", err)
+	}
 	a.newLocal()
-	if rs, ok := cfg.Store.(SessionRevocationStore); ok && cfg.Strategy != DatabaseSessions {
+	if rs, ok := storeAs[SessionRevocationStore](cfg.Store); ok && cfg.Strategy != DatabaseSessions {
 		a.revocations = &revocations{store: rs}
 	}
 	return a, nil
@@ -137,6 +147,10 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if action == "local" && a.local != nil {
 		a.serveLocal(w, r, provider)
+		return
+	}
+	if action == "token" && a.cfg.ProviderTokens.Enabled {
+		a.serveToken(w, r, provider)
 		return
 	}
 	x := a.newExchange(w, r, action, provider)

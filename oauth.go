@@ -242,7 +242,9 @@ func (a *Auth) planOAuthUser(x *exchange, p OAuthProvider, profile *OAuthProfile
 	link := func(u *StoredUser) func() (*User, bool, error) {
 		return func() (*User, bool, error) {
 			account.UserID = u.ID
-			if err := s.LinkAccount(ctx, *account); err != nil {
+			stored := *account
+			stored.OAuthTokens = a.tokens.sealer.sealTokens(account.Provider, account.ProviderAccountID, account.OAuthTokens)
+			if err := s.LinkAccount(ctx, stored); err != nil {
 				return nil, false, err
 			}
 			a.fireLinkAccount(ctx, &u.User, account)
@@ -259,7 +261,16 @@ func (a *Auth) planOAuthUser(x *exchange, p OAuthProvider, profile *OAuthProfile
 		if current != nil && current.ID != linked.ID {
 			return nil, nil, &Error{Code: CodeOAuthAccountNotLinked, Err: errors.New("the account is linked to another user")}
 		}
-		return &linked.User, func() (*User, bool, error) { return &linked.User, false, nil }, nil
+		return &linked.User, func() (*User, bool, error) {
+			// A new sign-in brings new tokens (and ends a refused refresh).
+			if ts, ok := storeAs[AccountTokenStore](s); ok && account.AccessToken != "" {
+				sealed := a.tokens.sealer.sealTokens(account.Provider, account.ProviderAccountID, account.OAuthTokens)
+				if err := ts.UpdateAccountTokens(ctx, account.Provider, account.ProviderAccountID, sealed, ""); err != nil {
+					return nil, false, err
+				}
+			}
+			return &linked.User, false, nil
+		}, nil
 	case !errors.Is(err, ErrNotFound):
 		return nil, nil, err
 	}

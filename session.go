@@ -58,6 +58,7 @@ func (a *Auth) serveSession(x *exchange) {
 		return
 	}
 	x.writeSessionValue(value, names, expires)
+	a.markStoreRefused(ctx, sess)
 	if f := a.cfg.Events.Session; f != nil {
 		f(ctx, SessionEvent{Session: sess, Token: token})
 	}
@@ -107,6 +108,19 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 			v, _ := obj.String(c.key)
 			sess.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
 		}
+		sess.userID, _ = obj.String("sub")
+		if a.cfg.ProviderTokens.Enabled && a.cfg.Store == nil {
+			if raw := obj.Get(tokensClaim); raw != nil {
+				if a.cfg.ProviderTokens.RefreshOnSession {
+					if updated, changed := a.refreshSessionTokens(ctx, raw); changed {
+						obj, raw = obj.Set(tokensClaim, updated), updated
+					}
+				}
+				if refusedIn(raw) {
+					markRefused(sess)
+				}
+			}
+		}
 		iat := now.Unix()
 		// One buffer holds the new iat, exp and jti values.
 		times := make([]byte, 0, 64)
@@ -138,6 +152,9 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 	p.Token = token
 	if token, err = a.runJWT(ctx, p); err != nil {
 		return nil, nil, "", err
+	}
+	if pt := &a.cfg.ProviderTokens; pt.Enabled && pt.RefreshOnSession && a.cfg.Store == nil {
+		a.refreshTokenClaim(ctx, token)
 	}
 	sess, err := a.sessionFor(ctx, token, expires, p.Trigger == "update", p.UpdateData)
 	if err != nil {
@@ -244,6 +261,9 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 		User:    sessionUserOf(t),
 		Expires: expires,
 		userID:  t.Subject(),
+	}
+	if a.tokenRefused(t) {
+		markRefused(s)
 	}
 	if a.cfg.Callbacks.Session == nil {
 		return s, nil

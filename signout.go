@@ -29,12 +29,23 @@ func (a *Auth) serveSignOut(x *exchange) {
 		return
 	}
 	raw, names := joinNames(x)
+	to := x.callbackURL
 	if len(names) > 0 {
 		e := SignOutEvent{Request: x.r}
+		userID := ""
 		if a.cfg.Strategy == DatabaseSessions {
 			e.Session = a.endDatabaseSession(x, raw)
+			if e.Session != nil {
+				userID = e.Session.UserID
+			}
 		} else {
 			e.Token, _ = a.decodeToken(x.names.sessions, raw)
+			userID = e.Token.Subject()
+		}
+		if (e.Token != nil || e.Session != nil) && a.signsOutAtProviders {
+			if u := a.providerSignOut(x, e.Token, userID); u != "" {
+				to = u
+			}
 		}
 		if f := a.cfg.Events.SignOut; f != nil {
 			f(x.r.Context(), e)
@@ -49,7 +60,7 @@ func (a *Auth) serveSignOut(x *exchange) {
 			x.setCookie(name, cookie.Clear(name, x.names.opts))
 		}
 	}
-	x.redirect(x.callbackURL, http.StatusOK)
+	x.redirect(to, http.StatusOK)
 }
 
 // serveError answers GET <base>/error?error=CODE.

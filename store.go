@@ -72,6 +72,10 @@ type LinkedAccount struct {
 	Account
 	UserID string
 	OAuthTokens
+	// RefreshError is set (to "invalid_grant") when the provider refused
+	// the account's refresh token; a new sign-in with the provider clears
+	// it. Stores that are not an [AccountTokenStore] leave it empty.
+	RefreshError string
 }
 
 // AccountStore links users to provider accounts.

@@ -29,6 +29,7 @@ type Metrics struct {
 	storeErrors *prometheus.CounterVec
 	upstream    *prometheus.CounterVec
 	upstreamLat prometheus.Histogram
+	tokens      *prometheus.CounterVec
 }
 
 // New returns metrics registered in a registry of their own (plus the Go
@@ -63,7 +64,11 @@ func New() *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 	}
-	m.reg.MustRegister(m.signIns, m.requests, m.latency, m.storeErrors, m.upstream, m.upstreamLat,
+	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "latch_provider_token_refreshes_total",
+		Help: "Provider access token refreshes by provider and outcome: refreshed, waited (another request or instance refreshed), reauth (the provider refused the refresh token), rejected (the provider refused the client), unavailable (transient failure), no_refresh_token.",
+	}, []string{"provider", "outcome"})
+	m.reg.MustRegister(m.tokens, m.signIns, m.requests, m.latency, m.storeErrors, m.upstream, m.upstreamLat,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -92,10 +97,16 @@ func RequireToken(token string, next http.Handler) http.Handler {
 }
 
 // Instrument hooks the metrics into cfg before latch.New: it chains the
-// SignIn and SignInFailure events (keeping any already set) and wraps the
+// SignIn, SignInFailure and TokenRefresh events (keeping any already set) and wraps the
 // Store to count its errors.
 func (m *Metrics) Instrument(cfg *latch.Config) {
-	onSignIn, onFailure := cfg.Events.SignIn, cfg.Events.SignInFailure
+	onSignIn, onFailure, onRefresh := cfg.Events.SignIn, cfg.Events.SignInFailure, cfg.Events.TokenRefresh
+	cfg.Events.TokenRefresh = func(ctx context.Context, e latch.TokenRefreshEvent) {
+		m.tokens.WithLabelValues(e.Provider, e.Outcome).Inc()
+		if onRefresh != nil {
+			onRefresh(ctx, e)
+		}
+	}
 	cfg.Events.SignIn = func(ctx context.Context, e latch.SignInEvent) {
 		provider := ""
 		if e.Account != nil {
@@ -224,6 +235,10 @@ type store struct {
 	latch.Store
 	m *Metrics
 }
+
+// Unwrap returns the store counted, whose optional interfaces Latch finds
+// through it (provider token stores and leases).
+func (s *store) Unwrap() latch.Store { return s.Store }
 
 func (s *store) count(op string, err error) {
 	if err != nil && !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrConflict) {

@@ -138,5 +138,37 @@ func TestInstrumentKeepsOptionalInterfaces(t *testing.T) {
 		if _, ok := cfg.Store.(latch.LocalStore); ok != tc.want {
 			t.Errorf("Instrument(%T): a LocalStore: %v; want %v", tc.store, ok, tc.want)
 		}
+		// Provider token stores are found through Unwrap.
+		u, ok := cfg.Store.(interface{ Unwrap() latch.Store })
+		if !ok {
+			t.Fatalf("Instrument(%T): no Unwrap", tc.store)
+		}
+		if _, ok := u.Unwrap().(latch.AccountTokenStore); ok != tc.want {
+			t.Errorf("Instrument(%T): Unwrap is an AccountTokenStore: %v; want %v", tc.store, ok, tc.want)
+		}
+	}
+}
+
+func TestTokenRefreshMetrics(t *testing.T) {
+	m := metrics.New()
+	called := 0
+	cfg := latch.Config{Events: latch.Events{TokenRefresh: func(context.Context, latch.TokenRefreshEvent) { called++ }}}
+	m.Instrument(&cfg)
+	for _, o := range []string{"refreshed", "waited", "waited", "reauth"} {
+		cfg.Events.TokenRefresh(context.Background(), latch.TokenRefreshEvent{Provider: "idp", Outcome: o})
+	}
+	if called != 4 {
+		t.Errorf("the TokenRefresh event set before Instrument ran %d times; want 4", called)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`latch_provider_token_refreshes_total{outcome="refreshed",provider="idp"} 1`,
+		`latch_provider_token_refreshes_total{outcome="waited",provider="idp"} 2`,
+		`latch_provider_token_refreshes_total{outcome="reauth",provider="idp"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

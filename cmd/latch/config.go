@@ -80,6 +80,21 @@ type fileConfig struct {
 	Limits limitsConfig `yaml:"limits"`
 	// Access is who may sign in; without it, whoever a provider signs in.
 	Access *accessConfig `yaml:"access"`
+	// ProviderTokens keeps OAuth providers' access tokens fresh and serves
+	// them at <base>/token/<provider> (latch.ProviderTokenConfig).
+	ProviderTokens *providerTokensConfig `yaml:"providerTokens"`
+}
+
+// providerTokensConfig configures provider tokens.
+type providerTokensConfig struct {
+	// Enabled defaults to true when the section is there.
+	Enabled *bool `yaml:"enabled"`
+	// RefreshOnSession: GET <base>/session refreshes expiring tokens too.
+	RefreshOnSession bool `yaml:"refreshOnSession"`
+	// Durations like "60s" (Go syntax).
+	MinValidity string `yaml:"minValidity"`
+	Timeout     string `yaml:"timeout"`
+	Grace       string `yaml:"grace"`
 }
 
 // accessConfig is the access section (package access): a user matching
@@ -222,6 +237,11 @@ type oauthConfig struct {
 	// AllowEmailLinking signs a first-time user in as the existing user
 	// with the same verified email.
 	AllowEmailLinking bool `yaml:"allowEmailLinking"`
+	// EndSession also ends the session at the provider on sign-out
+	// (OpenID Connect RP-initiated logout); RevokeOnSignOut revokes the
+	// user's tokens there (RFC 7009).
+	EndSession      bool `yaml:"endSession"`
+	RevokeOnSignOut bool `yaml:"revokeOnSignOut"`
 }
 
 // config is the resolved configuration of a command.
@@ -236,6 +256,8 @@ type config struct {
 	// local is the resolved local section (Enabled false without one).
 	local  latch.LocalConfig
 	limits limits
+	// providerTokens is the resolved providerTokens section.
+	providerTokens latch.ProviderTokenConfig
 }
 
 // commonFlags registers --config on fs.
@@ -367,6 +389,22 @@ func (c *config) validate() error {
 		case "", "EdDSA", "ES256":
 		default:
 			errs = append(errs, fmt.Errorf("%s: local.algorithm %q: want EdDSA or ES256", c.where("local.algorithm"), l.Algorithm))
+		}
+	}
+	if pt := c.ProviderTokens; pt != nil && (pt.Enabled == nil || *pt.Enabled) {
+		c.providerTokens.Enabled = true
+		c.providerTokens.RefreshOnSession = pt.RefreshOnSession
+		for _, d := range []struct {
+			key, v string
+			dst    *time.Duration
+		}{
+			{"providerTokens.minValidity", pt.MinValidity, &c.providerTokens.MinValidity},
+			{"providerTokens.timeout", pt.Timeout, &c.providerTokens.Timeout},
+			{"providerTokens.grace", pt.Grace, &c.providerTokens.Grace},
+		} {
+			if *d.dst, err = c.duration(d.key, d.v); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	errs = append(errs, c.resolveLimits()...)

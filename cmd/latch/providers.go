@@ -116,5 +116,6 @@ func buildOAuth(oc oauthConfig, file func(string) string) (*oauth.Provider, erro
 		maps.Copy(cfg.Params, oc.Params)
 	}
 	cfg.AllowEmailLinking = oc.AllowEmailLinking
+	cfg.EndSession, cfg.RevokeOnSignOut = oc.EndSession, oc.RevokeOnSignOut
 	return oauth.New(cfg)
 }

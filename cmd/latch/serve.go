@@ -196,6 +196,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		log.Warn("no access rules: anybody the OAuth or email providers sign in gets a session; set access (emails, domains, groups, knownUsers) or access: {anyone: true}")
 	}
 	cfg.Local = c.local
+	cfg.ProviderTokens = c.providerTokens
 	if cfg.Local.Enabled && c.Local.SignUp {
 		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
 		if rs, ok := store.(*redis.Store); ok {

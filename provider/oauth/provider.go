@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,23 @@ type Config struct {
 	// are still checked; restrict the accepted tenants (the "tid" claim)
 	// in Profile or in Latch's SignIn callback.
 	SkipIssuerCheck bool
+
+	// EndSession also ends the user's session at the provider when they
+	// sign out of Latch (OpenID Connect RP-initiated logout): the sign-out
+	// sends the browser to the provider's end_session_endpoint (from
+	// discovery, or EndSessionURL) with id_token_hint and, as
+	// post_logout_redirect_uri, the sign-out's callbackUrl (checked by
+	// the redirect rule as usual; register it with the provider).
+	EndSession bool
+	// RevokeOnSignOut revokes the user's tokens at the provider (RFC 7009)
+	// when they sign out of Latch, at its revocation_endpoint (from
+	// discovery, or RevocationURL). With a Store, the tokens are the
+	// account's, shared by the user's other sessions, whose provider
+	// tokens then stop working ("RefreshTokenError").
+	RevokeOnSignOut bool
+	// EndSessionURL and RevocationURL set or override the discovered
+	// end_session_endpoint and revocation_endpoint.
+	EndSessionURL, RevocationURL string
 
 	// HTTPClient makes every request to the provider (discovery, keys,
 	// token, userinfo). nil means a client with a 30 second timeout.
@@ -169,6 +187,8 @@ func New(cfg Config) (*Provider, error) {
 	checkURL("AuthURL", cfg.AuthURL)
 	checkURL("TokenURL", cfg.TokenURL)
 	checkURL("UserInfoURL", cfg.UserInfoURL)
+	checkURL("EndSessionURL", cfg.EndSessionURL)
+	checkURL("RevocationURL", cfg.RevocationURL)
 	if cfg.Issuer == "" {
 		if cfg.AuthURL == "" || cfg.TokenURL == "" {
 			bad("set Issuer (OpenID Connect) or both AuthURL and TokenURL (OAuth 2.0)")
@@ -249,8 +269,10 @@ func (p *Provider) withClient(ctx context.Context) context.Context {
 type endpoints struct {
 	oauth2      *oauth2.Config // RedirectURL is set per request
 	userInfoURL string
-	oidc        *oidc.Provider // nil for plain OAuth 2.0
-	verifier    *oidc.IDTokenVerifier
+	// endSessionURL and revocationURL are "" when unknown.
+	endSessionURL, revocationURL string
+	oidc                         *oidc.Provider // nil for plain OAuth 2.0
+	verifier                     *oidc.IDTokenVerifier
 }
 
 func (p *Provider) newEndpoints(op *oidc.Provider, authURL, tokenURL, userInfoURL string, style oauth2.AuthStyle) *endpoints {
@@ -261,8 +283,20 @@ func (p *Provider) newEndpoints(op *oidc.Provider, authURL, tokenURL, userInfoUR
 			Endpoint:     oauth2.Endpoint{AuthURL: authURL, TokenURL: tokenURL, AuthStyle: style},
 			Scopes:       p.cfg.Scopes,
 		},
-		userInfoURL: userInfoURL,
-		oidc:        op,
+		userInfoURL:   userInfoURL,
+		oidc:          op,
+		endSessionURL: p.cfg.EndSessionURL,
+		revocationURL: p.cfg.RevocationURL,
+	}
+	if op != nil {
+		var meta struct {
+			EndSession string `json:"end_session_endpoint"`
+			Revocation string `json:"revocation_endpoint"`
+		}
+		if op.Claims(&meta) == nil {
+			ep.endSessionURL = cmp.Or(ep.endSessionURL, meta.EndSession)
+			ep.revocationURL = cmp.Or(ep.revocationURL, meta.Revocation)
+		}
 	}
 	if op != nil {
 		ep.verifier = op.Verifier(&oidc.Config{

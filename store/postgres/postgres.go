@@ -21,11 +21,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +52,10 @@ const (
 // Store is a [latch.Store] on PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// leases bounds the connections that hold provider-token leases to
+	// half the pool, so that their holders always find a connection to
+	// read and write the account with.
+	leases chan struct{}
 	// Timeout bounds every call (DefaultTimeout when zero, none when
 	// negative): a database that stops answering (a frozen server, a
 	// network partition) fails requests fast instead of holding them. Set
@@ -72,6 +78,8 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 var (
+	_ latch.AccountTokenStore       = (*Store)(nil)
+	_ latch.TokenLocker             = (*Store)(nil)
 	_ latch.Store                   = (*Store)(nil)
 	_ latch.VerificationTokenReader = (*Store)(nil)
 )
@@ -94,7 +102,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, leases: make(chan struct{}, max(1, pool.Config().MaxConns/2))}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -458,27 +466,125 @@ func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID s
 func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAccount, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE "userId"::text = $1 ORDER BY provider, "providerAccountId"`, userID)
+	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts WHERE "userId"::text = $1 ORDER BY provider, "providerAccountId"`, userID)
 	if err != nil {
 		return nil, storeErr("accounts", err)
 	}
 	defer rows.Close()
 	out := []latch.LinkedAccount{}
 	for rows.Next() {
-		var a latch.LinkedAccount
-		var rt, at, it, sc, ss, tt *string
-		var exp *int64
-		if err := rows.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt); err != nil {
+		a, err := scanAccount(rows)
+		if err != nil {
 			return nil, storeErr("accounts", err)
 		}
-		a.RefreshToken, a.AccessToken, a.IDToken = str(rt), str(at), str(it)
-		a.Scope, a.SessionState, a.TokenType = str(sc), str(ss), str(tt)
-		if exp != nil {
-			a.ExpiresAt = *exp
-		}
-		out = append(out, a)
+		out = append(out, *a)
 	}
 	return out, storeErr("accounts", rows.Err())
+}
+
+func scanAccount(row pgx.Row) (*latch.LinkedAccount, error) {
+	var a latch.LinkedAccount
+	var rt, at, it, sc, ss, tt, re *string
+	var exp *int64
+	if err := row.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt, &re); err != nil {
+		return nil, err
+	}
+	a.RefreshToken, a.AccessToken, a.IDToken = str(rt), str(at), str(it)
+	a.Scope, a.SessionState, a.TokenType, a.RefreshError = str(sc), str(ss), str(tt), str(re)
+	if exp != nil {
+		a.ExpiresAt = *exp
+	}
+	return &a, nil
+}
+
+// Account implements [latch.AccountTokenStore].
+func (s *Store) Account(ctx context.Context, provider, providerAccountID string) (*latch.LinkedAccount, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts WHERE provider = $1 AND "providerAccountId" = $2`, provider, providerAccountID))
+	return a, storeErr("account", err)
+}
+
+// UpdateAccountTokens implements [latch.AccountTokenStore].
+func (s *Store) UpdateAccountTokens(ctx context.Context, provider, providerAccountID string, t latch.OAuthTokens, refreshError string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var exp any
+	if t.ExpiresAt != 0 {
+		exp = t.ExpiresAt
+	}
+	return s.execOne(ctx, "update account tokens", `UPDATE accounts SET refresh_token = $1::text, access_token = $2::text, expires_at = $3::bigint,
+		id_token = $4::text, scope = $5::text, session_state = $6::text, token_type = $7::text, latch_refresh_error = $8::text
+		WHERE provider = $9 AND "providerAccountId" = $10`,
+		null(t.RefreshToken), null(t.AccessToken), exp, null(t.IDToken), null(t.Scope), null(t.SessionState), null(t.TokenType),
+		null(refreshError), provider, providerAccountID)
+}
+
+// tokenLockClass is the first key of the session-level advisory locks
+// that are the leases of provider token refreshes ("LTok").
+const tokenLockClass = 0x4c546f6b
+
+// LockTokens implements [latch.TokenLocker] with a PostgreSQL
+// session-level advisory lock on a connection of its own, held until
+// unlock (however slow the refresh) and released by the server when the
+// connection dies with its instance.
+func (s *Store) LockTokens(ctx context.Context, key string) (func(), error) {
+	select {
+	case s.leases <- struct{}{}:
+	case <-ctx.Done():
+		return nil, storeErr("lock tokens", ctx.Err())
+	}
+	actx, cancel := s.bound(ctx)
+	conn, err := s.pool.Acquire(actx)
+	cancel()
+	if err != nil {
+		<-s.leases
+		return nil, storeErr("lock tokens", err)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	k := int32(h.Sum32())
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(tokenLockClass), k); err != nil {
+		// A cancelled wait may leave the connection mid-query: drop it.
+		conn.Conn().Close(context.Background())
+		conn.Release()
+		<-s.leases
+		return nil, storeErr("lock tokens", err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, int32(tokenLockClass), k); err != nil {
+				conn.Conn().Close(ctx) // the server releases the lock with the connection
+			}
+			conn.Release()
+			<-s.leases
+		})
+	}, nil
+}
+
+// AccountsAfter implements [latch.AccountLister].
+func (s *Store) AccountsAfter(ctx context.Context, provider, providerAccountID string, limit int) ([]latch.LinkedAccount, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts
+		WHERE (provider, "providerAccountId") > ($1::text, $2::text) ORDER BY provider, "providerAccountId" LIMIT $3`,
+		provider, providerAccountID, limit)
+	if err != nil {
+		return nil, storeErr("accounts after", err)
+	}
+	defer rows.Close()
+	out := []latch.LinkedAccount{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, storeErr("accounts after", err)
+		}
+		out = append(out, *a)
+	}
+	return out, storeErr("accounts after", rows.Err())
 }
 
 // UnlinkAccount implements [latch.AccountStore].

@@ -25,6 +25,9 @@ type Store struct {
 	latch.Store // users, accounts (and the SQL connection)
 	rdb         goredis.UniversalClient
 	prefix      string
+	// LeaseTerm is the term of provider-token leases (see
+	// [Coordinator.LeaseTerm]). Default 10 s.
+	LeaseTerm time.Duration
 }
 
 var (

@@ -60,6 +60,8 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 func maxConns() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
 
 var (
+	_ latch.AccountTokenStore       = (*Store)(nil)
+	_ latch.AccountLister           = (*Store)(nil)
 	_ latch.Store                   = (*Store)(nil)
 	_ latch.VerificationTokenReader = (*Store)(nil)
 )
@@ -471,24 +473,77 @@ func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID s
 func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAccount, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE "userId" = ? ORDER BY provider, "providerAccountId"`, userID)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts WHERE "userId" = ? ORDER BY provider, "providerAccountId"`, userID)
 	if err != nil {
 		return nil, storeErr("accounts", err)
 	}
 	defer rows.Close()
 	out := []latch.LinkedAccount{}
 	for rows.Next() {
-		var a latch.LinkedAccount
-		var rt, at, it, sc, ss, tt sql.NullString
-		var exp sql.NullInt64
-		if err := rows.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt); err != nil {
+		a, err := scanAccount(rows)
+		if err != nil {
 			return nil, storeErr("accounts", err)
 		}
-		a.RefreshToken, a.AccessToken, a.ExpiresAt = rt.String, at.String, exp.Int64
-		a.IDToken, a.Scope, a.SessionState, a.TokenType = it.String, sc.String, ss.String, tt.String
-		out = append(out, a)
+		out = append(out, *a)
 	}
 	return out, storeErr("accounts", rows.Err())
+}
+
+func scanAccount(row interface{ Scan(...any) error }) (*latch.LinkedAccount, error) {
+	var a latch.LinkedAccount
+	var rt, at, it, sc, ss, tt, re sql.NullString
+	var exp sql.NullInt64
+	if err := row.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &rt, &at, &exp, &it, &sc, &ss, &tt, &re); err != nil {
+		return nil, err
+	}
+	a.RefreshToken, a.AccessToken, a.ExpiresAt = rt.String, at.String, exp.Int64
+	a.IDToken, a.Scope, a.SessionState, a.TokenType = it.String, sc.String, ss.String, tt.String
+	a.RefreshError = re.String
+	return &a, nil
+}
+
+// Account implements [latch.AccountTokenStore].
+func (s *Store) Account(ctx context.Context, provider, providerAccountID string) (*latch.LinkedAccount, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts WHERE provider = ? AND "providerAccountId" = ?`, provider, providerAccountID))
+	return a, storeErr("account", err)
+}
+
+// UpdateAccountTokens implements [latch.AccountTokenStore].
+func (s *Store) UpdateAccountTokens(ctx context.Context, provider, providerAccountID string, t latch.OAuthTokens, refreshError string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var exp any
+	if t.ExpiresAt != 0 {
+		exp = t.ExpiresAt
+	}
+	return s.execOne(ctx, "update account tokens", `UPDATE accounts SET refresh_token = ?, access_token = ?, expires_at = ?, id_token = ?,
+		scope = ?, session_state = ?, token_type = ?, latch_refresh_error = ? WHERE provider = ? AND "providerAccountId" = ?`,
+		null(t.RefreshToken), null(t.AccessToken), exp, null(t.IDToken), null(t.Scope), null(t.SessionState), null(t.TokenType),
+		null(refreshError), provider, providerAccountID)
+}
+
+// AccountsAfter implements [latch.AccountLister].
+func (s *Store) AccountsAfter(ctx context.Context, provider, providerAccountID string, limit int) ([]latch.LinkedAccount, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+`, latch_refresh_error FROM accounts
+		WHERE provider > ? OR (provider = ? AND "providerAccountId" > ?) ORDER BY provider, "providerAccountId" LIMIT ?`,
+		provider, provider, providerAccountID, limit)
+	if err != nil {
+		return nil, storeErr("accounts after", err)
+	}
+	defer rows.Close()
+	out := []latch.LinkedAccount{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, storeErr("accounts after", err)
+		}
+		out = append(out, *a)
+	}
+	return out, storeErr("accounts after", rows.Err())
 }
 
 // UnlinkAccount implements [latch.AccountStore].

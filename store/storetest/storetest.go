@@ -39,6 +39,10 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"RefreshRotation", local(testRefreshRotation)},
 		{"RefreshRotationRace", local(testRefreshRotationRace)},
 		{"DeleteUserDeletesRefreshFamilies", local(testDeleteUserRefreshFamilies)},
+		{"AccountTokens", accountTokens(testAccountTokens)},
+		{"TokenLocker", testTokenLocker},
+		{"RefreshResultCache", testRefreshResultCache},
+		{"AccountsAfter", testAccountsAfter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ package oauthtest
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"html"
 	"io"
@@ -29,7 +30,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -52,6 +55,13 @@ type OP struct {
 	EmailVerified        bool
 
 	store *store
+
+	refreshes atomic.Int64
+	mu        sync.Mutex
+	failN     int           // refresh requests left to fail
+	failCode  int           // with this status
+	delay     time.Duration // before answering each refresh request
+	codeTTL   time.Duration // expires_in of the code grant's access tokens
 }
 
 // NewProvider starts an OP whose client accepts redirectURIs (they must
@@ -83,10 +93,135 @@ func NewProvider(t testing.TB, redirectURIs ...string) *OP {
 	o.store = &store{Storage: storage.NewStorageWithClients(users, map[string]*storage.Client{}), id: o.ClientID, secret: o.ClientSecret}
 	o.SetRedirectURIs(redirectURIs...)
 
-	srv.Config.Handler = exampleop.SetupServer(issuer, o.store, nil, false)
+	srv.Config.Handler = o.tokenEndpoint(exampleop.SetupServer(issuer, o.store, nil, false))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return o
+}
+
+// SetPostLogoutRedirectURIs sets the URIs the OP's end_session endpoint
+// (OpenID Connect RP-initiated logout) may send the browser back to. The
+// endpoint ends the user's grants to the client: its access and refresh
+// tokens stop working.
+func (o *OP) SetPostLogoutRedirectURIs(uris ...string) {
+	o.store.mu.Lock()
+	defer o.store.mu.Unlock()
+	o.store.logout = slices.Clone(uris)
+}
+
+// Refreshes returns how many refresh_token grant requests the token
+// endpoint received (failed ones too).
+func (o *OP) Refreshes() int { return int(o.refreshes.Load()) }
+
+// FailRefreshes makes the next n refresh requests fail with the HTTP
+// status (e.g. 503), without reaching the OP: the refresh token stays
+// valid.
+func (o *OP) FailRefreshes(n, status int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failN, o.failCode = n, status
+}
+
+// SlowRefreshes delays the answer to every refresh request by d: a slow
+// token endpoint.
+func (o *OP) SlowRefreshes(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.delay = d
+}
+
+// ShortFirstToken makes the access token of every sign-in (the
+// authorization code grant) say it expires in d (the OP's tokens live 5
+// minutes; refreshed ones still say so): a sign-in whose token is about
+// to expire at once.
+func (o *OP) ShortFirstToken(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.codeTTL = d
+}
+
+// RevokeRefreshToken revokes a refresh token (as the revocation endpoint
+// would): refreshing with it fails with invalid_grant from then on.
+func (o *OP) RevokeRefreshToken(t testing.TB, token string) {
+	t.Helper()
+	if err := o.store.RevokeToken(context.Background(), token, "", o.ClientID); err != nil {
+		t.Fatalf("oauthtest: revoke: %v", err)
+	}
+}
+
+// RevokeAll ends the test user's grants to the client at the OP: every
+// access and refresh token it holds stops working (as when the user
+// revokes the app's access, or signs out at the OP).
+func (o *OP) RevokeAll(t testing.TB) {
+	t.Helper()
+	if err := o.store.TerminateSession(context.Background(), o.Subject, o.ClientID); err != nil {
+		t.Fatalf("oauthtest: revoke the user's tokens: %v", err)
+	}
+}
+
+// tokenEndpoint counts, fails and delays refresh requests to next's token
+// endpoint. The OP rotates refresh tokens: each works once.
+func (o *OP) tokenEndpoint(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/oauth/token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		form, _ := url.ParseQuery(string(body))
+		o.mu.Lock()
+		codeTTL := o.codeTTL
+		o.mu.Unlock()
+		if form.Get("grant_type") == "authorization_code" && codeTTL > 0 {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			var m map[string]any
+			if rec.Code == http.StatusOK && json.Unmarshal(rec.Body.Bytes(), &m) == nil {
+				m["expires_in"] = int(codeTTL / time.Second)
+				b, _ := json.Marshal(m)
+				rec.Body.Reset()
+				rec.Body.Write(b)
+			}
+			for k, v := range rec.Header() {
+				if k != "Content-Length" {
+					w.Header()[k] = v
+				}
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
+		if form.Get("grant_type") != "refresh_token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		o.refreshes.Add(1)
+		o.mu.Lock()
+		fail, code, delay := o.failN > 0, o.failCode, o.delay
+		if fail {
+			o.failN--
+		}
+		o.mu.Unlock()
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if fail {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			io.WriteString(w, `{"error":"temporarily_unavailable"}`)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // SetRedirectURIs replaces the redirect URIs the client accepts.
@@ -232,7 +367,17 @@ type store struct {
 	id, secret string
 	mu         sync.Mutex
 	client     *storage.Client
+	logout     []string // post_logout_redirect_uris
 }
+
+// logoutClient is a client with registered post_logout_redirect_uris.
+type logoutClient struct {
+	op.Client
+	logout []string
+}
+
+// PostLogoutRedirectURIs implements op.Client.
+func (c logoutClient) PostLogoutRedirectURIs() []string { return c.logout }
 
 func (s *store) set(c *storage.Client) {
 	s.mu.Lock()
@@ -246,6 +391,9 @@ func (s *store) GetClientByClientID(_ context.Context, id string) (op.Client, er
 	defer s.mu.Unlock()
 	if id != s.id {
 		return nil, errors.New("client not found")
+	}
+	if len(s.logout) > 0 {
+		return logoutClient{Client: s.client, logout: s.logout}, nil
 	}
 	return storage.RedirectGlobsClient(s.client), nil
 }
