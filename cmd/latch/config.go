@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/clientip"
+	"github.com/latchauth/latch/guard"
 )
 
 // fileConfig is the configuration file, every field optional.
@@ -303,7 +304,7 @@ func (c *config) validate() error {
 		errs = append(errs, fmt.Errorf("%s: tls needs certFile and keyFile (PEM files)", c.where("tls")))
 	}
 	if u := c.Upstream; u != nil {
-		if _, err := parseUpstream(u.URL); err != nil {
+		if _, err := guard.ParseTarget(u.URL); err != nil {
 			errs = append(errs, fmt.Errorf("%s: upstream.url: %w", c.where("upstream.url"), err))
 		}
 		for i, p := range u.Public {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/guard"
 	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/metrics"
 	"github.com/latchauth/latch/provider/password"
@@ -245,16 +246,19 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
 	if u := c.Upstream; u != nil {
-		target, err := parseUpstream(u.URL)
+		target, err := guard.ParseTarget(u.URL)
 		if err != nil {
 			return nil, nil, err
 		}
-		guard := newUpstream(guardOptions{target: target, public: u.Public, auth: auth,
-			clientIP: c.clientIP.IP, timeout: c.upstreamTimeout, log: log})
-		if m != nil {
-			guard = m.Upstream(guard)
+		proxy, err := guard.NewProxy(guard.ProxyConfig{Target: target, Public: u.Public, Auth: auth,
+			ClientIP: c.clientIP.IP, Timeout: c.upstreamTimeout, Logger: log})
+		if err != nil {
+			return nil, nil, err
 		}
-		mux.Handle("/", streamDeadlines(guard, c.limits.requestTimeout))
+		if m != nil {
+			proxy = m.Upstream(proxy)
+		}
+		mux.Handle("/", streamDeadlines(proxy, c.limits.requestTimeout))
 		log.Info("guarding an upstream app", "upstream", target.Redacted(), "public", u.Public)
 	}
 	if c.demo() {
