@@ -222,6 +222,8 @@ func upstreamErrorPage(w http.ResponseWriter, code int, msg string) {
 type errorLimiter struct {
 	log   *slog.Logger
 	every time.Duration
+	// warn logs WARN lines instead of ERROR ones.
+	warn bool
 
 	mu         sync.Mutex
 	last       time.Time // of the last ERROR line
@@ -242,6 +244,10 @@ func (l *errorLimiter) failed(msg string, attrs ...any) {
 	l.mu.Unlock()
 	if n > 0 {
 		attrs = append(attrs, "suppressed", n)
+	}
+	if l.warn {
+		l.log.Warn(msg, attrs...)
+		return
 	}
 	l.log.Error(msg, attrs...)
 }
