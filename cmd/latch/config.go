@@ -72,6 +72,15 @@ type fileConfig struct {
 	Demo *bool `yaml:"demo"`
 	// Upstream makes latch serve guard an app as a reverse proxy.
 	Upstream *upstreamConfig `yaml:"upstream"`
+	// ForwardAuth serves the access checks of nginx (auth_request),
+	// Traefik and Caddy (forward auth) for the sites it lists.
+	ForwardAuth *forwardAuthConfig `yaml:"forwardAuth"`
+	// Cookies adjusts the cookies' attributes.
+	Cookies struct {
+		// Domain shares the session with subdomains, e.g. example.com
+		// for auth.example.com and app.example.com.
+		Domain string `yaml:"domain"`
+	} `yaml:"cookies"`
 	// AuthJSCookies uses Auth.js v5 cookies and tokens.
 	AuthJSCookies bool `yaml:"authjsCookies"`
 	// Local serves @sidebase/nuxt-auth's local provider at <base>/local.
@@ -113,6 +122,30 @@ type upstreamConfig struct {
 	// 60s; then the client gets 504. A response that has begun (a
 	// download, Server-Sent Events, a WebSocket) may last longer.
 	Timeout string `yaml:"timeout"`
+}
+
+// forwardAuthConfig configures <base>/auth-request (nginx) and
+// <base>/forward-auth (Traefik, Caddy).
+type forwardAuthConfig struct {
+	// Sites are the protected sites; a check for any other host is
+	// refused.
+	Sites []siteConfig `yaml:"sites"`
+	// SignInURL is the sign-in page users are sent to, default Latch's
+	// (<url>/signin).
+	SignInURL string `yaml:"signInUrl"`
+}
+
+// siteConfig is one protected site of forwardAuth.
+type siteConfig struct {
+	// URL is the site's origin, e.g. https://app.example.com.
+	URL string `yaml:"url"`
+	// Public are path prefixes reached without a session (as upstream's).
+	Public []string `yaml:"public"`
+	// Allow lets in only these users; without it, every signed-in user.
+	Allow *struct {
+		Emails       []string `yaml:"emails"`
+		EmailDomains []string `yaml:"emailDomains"`
+	} `yaml:"allow"`
 }
 
 // metricsConfig is the metrics setting: "metrics: true" (/metrics on the
@@ -323,6 +356,7 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: demo and upstream both want /: turn the demo off", c.where("demo")))
 		}
 	}
+	errs = append(errs, c.validateForwardAuth()...)
 	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
 		errs = append(errs, fmt.Errorf("%s: metrics.token: want at least %d characters without spaces around them (`latch secret` prints one)", c.where("metrics.token"), minMetricsToken))
 	}

@@ -191,6 +191,12 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	if c.SessionStrategy == "database" {
 		cfg.Strategy = latch.DatabaseSessions
 	}
+	cfg.Cookies.Domain = strings.TrimLeft(c.Cookies.Domain, ".")
+	if sites := c.siteOrigins(); len(sites) > 0 {
+		// After signing in, users go back to the protected sites (and,
+		// as by default, to the trusted origins).
+		cfg.Callbacks.Redirect = guard.Redirect(append(sites, c.TrustedOrigins...)...)
+	}
 	cfg.Local = c.local
 	if cfg.Local.Enabled && c.Local.SignUp {
 		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
@@ -245,6 +251,14 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		}
 		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
+	if c.ForwardAuth != nil {
+		checker, err := c.newChecker(auth, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		serveForwardAuth(mux, auth.BasePath(), checker, own)
+		log.Info("serving forward-auth checks", "sites", c.siteOrigins(), "nginx", auth.BasePath()+"/auth-request", "traefik_caddy", auth.BasePath()+"/forward-auth")
+	}
 	if u := c.Upstream; u != nil {
 		target, err := guard.ParseTarget(u.URL)
 		if err != nil {

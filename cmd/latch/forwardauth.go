@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/guard"
+)
+
+// validateForwardAuth checks the forwardAuth and cookies sections.
+func (c *config) validateForwardAuth() []error {
+	var errs []error
+	if d := c.Cookies.Domain; d != "" && (strings.TrimLeft(d, ".") == "" || strings.ContainsAny(d, "/:@ \t") || !strings.Contains(strings.Trim(d, "."), ".")) {
+		errs = append(errs, fmt.Errorf("%s: cookies.domain %q: want a domain the sites share, e.g. example.com", c.where("cookies.domain"), d))
+	}
+	fa := c.ForwardAuth
+	if fa == nil {
+		return errs
+	}
+	if len(fa.Sites) == 0 {
+		errs = append(errs, fmt.Errorf("%s: forwardAuth.sites: list the sites to protect, e.g. - url: https://app.example.com", c.where("forwardAuth")))
+	}
+	seen := map[string]bool{}
+	for i, s := range fa.Sites {
+		key := fmt.Sprintf("forwardAuth.sites[%d]", i)
+		o, err := guard.SiteOrigin(s.URL)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s.url %q: %w", c.where(key+".url"), key, s.URL, err))
+		} else if seen[o] {
+			errs = append(errs, fmt.Errorf("%s: %s.url: %s is listed twice", c.where(key+".url"), key, o))
+		}
+		seen[o] = true
+		for j, p := range s.Public {
+			if !strings.HasPrefix(p, "/") {
+				errs = append(errs, fmt.Errorf("%s: %s.public[%d] %q: want a path prefix starting with /", c.where(fmt.Sprintf("%s.public[%d]", key, j)), key, j, p))
+			}
+		}
+		if a := s.Allow; a != nil {
+			for j, e := range a.Emails {
+				if !strings.Contains(e, "@") {
+					errs = append(errs, fmt.Errorf("%s: %s.allow.emails[%d] %q: want an email address", c.where(key+".allow.emails"), key, j, e))
+				}
+			}
+			for j, d := range a.EmailDomains {
+				if d == "" || strings.ContainsAny(d, "@ /") {
+					errs = append(errs, fmt.Errorf("%s: %s.allow.emailDomains[%d] %q: want a domain, e.g. example.com", c.where(key+".allow.emailDomains"), key, j, d))
+				}
+			}
+			if len(a.Emails) == 0 && len(a.EmailDomains) == 0 {
+				errs = append(errs, fmt.Errorf("%s: %s.allow: list emails or emailDomains (without allow, every signed-in user gets in)", c.where(key+".allow"), key))
+			}
+		}
+	}
+	return errs
+}
+
+// siteOrigins are the origins of the protected sites.
+func (c *config) siteOrigins() []string {
+	if c.ForwardAuth == nil {
+		return nil
+	}
+	var origins []string
+	for _, s := range c.ForwardAuth.Sites {
+		origins = append(origins, s.URL)
+	}
+	return origins
+}
+
+// newChecker builds the forward-auth checks of the configuration.
+func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker, error) {
+	var sites []guard.Site
+	for _, s := range c.ForwardAuth.Sites {
+		sites = append(sites, guard.Site{URL: s.URL, Public: s.Public, Allow: allowRule(s)})
+	}
+	if len(c.TrustedProxies) == 0 {
+		log.Warn("forward auth: no trustedProxies, so every check is refused (403): list the address of your nginx, Traefik or Caddy in trustedProxies")
+	}
+	return guard.NewChecker(guard.CheckerConfig{
+		Auth: auth, Sites: sites, TrustedProxy: c.clientIP.FromTrustedProxy,
+		SignInURL: c.ForwardAuth.SignInURL, Logger: log,
+	})
+}
+
+// allowRule is the access rule of a site: nil (every signed-in user)
+// without allow, else its emails and the addresses at its email domains.
+func allowRule(s siteConfig) func(*latch.Session, string) bool {
+	if s.Allow == nil {
+		return nil
+	}
+	emails := map[string]bool{}
+	for _, e := range s.Allow.Emails {
+		emails[latch.FoldEmail(e)] = true
+	}
+	var domains []string
+	for _, d := range s.Allow.EmailDomains {
+		domains = append(domains, "@"+strings.ToLower(strings.TrimPrefix(d, "@")))
+	}
+	return func(sess *latch.Session, _ string) bool {
+		e := latch.FoldEmail(sess.User.Email)
+		if e == "" {
+			return false
+		}
+		if emails[e] {
+			return true
+		}
+		for _, d := range domains {
+			if strings.HasSuffix(e, d) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// serveForwardAuth registers the checks on mux under base.
+func serveForwardAuth(mux *http.ServeMux, base string, k *guard.Checker, wrap func(http.Handler) http.Handler) {
+	mux.Handle("GET "+base+"/auth-request", wrap(k.AuthRequest()))
+	mux.Handle("GET "+base+"/forward-auth", wrap(k.ForwardAuth()))
+}
