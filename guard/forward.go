@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/redirect"
@@ -71,6 +72,14 @@ type CheckerConfig struct {
 	// Logger gets the refused checks that point at a configuration
 	// error; nil: slog.Default().
 	Logger *slog.Logger
+	// AssertionKeys, when set, add [HeaderAssertion] to every answer
+	// that lets a request through: a JWT (EdDSA) with iss Latch's origin,
+	// aud the site's origin, sub the user's ID, email, name, groups, iat
+	// and exp, that apps verify with the keys of AssertionKeys.JWKS; it
+	// is empty when nobody is signed in on a public path.
+	AssertionKeys *AssertionKeys
+	// AssertionTTL is how long an assertion is valid; 0: one minute.
+	AssertionTTL time.Duration
 }
 
 // Checker answers the access checks of a proxy in front of the sites:
@@ -91,6 +100,8 @@ type Checker struct {
 	// untrusted and unknown log the refusals that point at a
 	// configuration error, once per interval.
 	untrusted, unknown *errorLimiter
+	assert             *AssertionKeys
+	assertTTL          time.Duration
 }
 
 // NewChecker returns a Checker for c.
@@ -128,6 +139,10 @@ func NewChecker(c CheckerConfig) (*Checker, error) {
 		if u, err := url.Parse(k.signIn); err != nil || redirect.Origin(u) == "" || u.RawQuery != "" || u.Fragment != "" {
 			return nil, fmt.Errorf("guard: SignInURL %q: want an absolute http(s) URL without query", k.signIn)
 		}
+	}
+	k.assert, k.assertTTL = c.AssertionKeys, c.AssertionTTL
+	if k.assertTTL <= 0 {
+		k.assertTTL = defaultAssertionTTL
 	}
 	k.untrusted = &errorLimiter{log: k.log, every: errorLogInterval, warn: true}
 	k.unknown = &errorLimiter{log: k.log, every: errorLogInterval, warn: true}
@@ -203,12 +218,24 @@ func (k *Checker) check(w http.ResponseWriter, r *http.Request, parse func(http.
 	switch {
 	case s == nil && public:
 		writeIdentity(h, nil)
+		if k.assert != nil {
+			h.Set(HeaderAssertion, "")
+		}
 		w.WriteHeader(http.StatusOK)
 	case s == nil:
 		k.signInAnswer(w, r, o, nginx)
 	case !public && site.Allow != nil && !site.Allow(s, o.path):
 		plain(w, http.StatusForbidden, "you may not use this site")
 	default:
+		if k.assert != nil {
+			a, err := k.assert.sign(s, k.latchOrigin(r), o.origin, time.Now(), k.assertTTL)
+			if err != nil {
+				k.log.Error("forward auth: sign the assertion", "err", err)
+				plain(w, http.StatusInternalServerError, "cannot sign the assertion")
+				return
+			}
+			h.Set(HeaderAssertion, a)
+		}
 		k.auth.KeepAlive(w, r, s)
 		h.Set("Cache-Control", "no-store") // KeepAlive may have set its own
 		writeIdentity(h, s)
@@ -256,10 +283,15 @@ func (k *Checker) signInURL(r *http.Request) string {
 	if k.signIn != "" {
 		return k.signIn
 	}
-	// Latch's own origin: the X-Forwarded-* headers of a check name
-	// the protected site.
+	return k.latchOrigin(r) + k.auth.BasePath() + "/signin"
+}
+
+// latchOrigin is the origin Latch answers the check r on: its URL's (or
+// an allowed host's), never taken from the X-Forwarded-* headers of a
+// check, which name the protected site.
+func (k *Checker) latchOrigin(r *http.Request) string {
 	probe := &http.Request{Host: r.Host, TLS: r.TLS, RemoteAddr: r.RemoteAddr, Header: http.Header{}, URL: r.URL}
-	return k.auth.Origin(probe) + k.auth.BasePath() + "/signin"
+	return k.auth.Origin(probe)
 }
 
 // withQuery appends the query q to u.

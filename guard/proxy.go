@@ -354,6 +354,7 @@ var clientHeaderPrefixes = []string{
 	"x-webauth-", "x-authenticated-",
 	"x-pomerium-", "cf-access-", "x-goog-authenticated-", "x-goog-iap-",
 	"x-amzn-oidc-", "x-ms-client-principal", "x-ms-token-",
+	"x-latch-", // Latch's own assertion (HeaderAssertion)
 }
 
 // clientHeader reports whether a client must not send the header k.

@@ -133,6 +133,11 @@ type forwardAuthConfig struct {
 	// SignInURL is the sign-in page users are sent to, default Latch's
 	// (<url>/signin).
 	SignInURL string `yaml:"signInUrl"`
+	// Assertion adds X-Latch-Assertion, a signed JWT, to allowed checks;
+	// the keys are at <base>/forward-auth/jwks.json.
+	Assertion bool `yaml:"assertion"`
+	// AssertionTTL is how long an assertion is valid, default 1m.
+	AssertionTTL string `yaml:"assertionTTL"`
 }
 
 // siteConfig is one protected site of forwardAuth.
@@ -243,6 +248,7 @@ type config struct {
 
 	maxAge, updateAge time.Duration
 	upstreamTimeout   time.Duration
+	assertionTTL      time.Duration
 	clientIP          *clientip.Resolver
 	// local is the resolved local section (Enabled false without one).
 	local  latch.LocalConfig

@@ -23,6 +23,10 @@ func (c *config) validateForwardAuth() []error {
 	if len(fa.Sites) == 0 {
 		errs = append(errs, fmt.Errorf("%s: forwardAuth.sites: list the sites to protect, e.g. - url: https://app.example.com", c.where("forwardAuth")))
 	}
+	var err error
+	if c.assertionTTL, err = c.duration("forwardAuth.assertionTTL", fa.AssertionTTL); err != nil {
+		errs = append(errs, err)
+	}
 	seen := map[string]bool{}
 	for i, s := range fa.Sites {
 		key := fmt.Sprintf("forwardAuth.sites[%d]", i)
@@ -69,8 +73,9 @@ func (c *config) siteOrigins() []string {
 	return origins
 }
 
-// newChecker builds the forward-auth checks of the configuration.
-func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker, error) {
+// newChecker builds the forward-auth checks of the configuration, and
+// the keys of their assertions when forwardAuth.assertion is on.
+func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker, *guard.AssertionKeys, error) {
 	var sites []guard.Site
 	for _, s := range c.ForwardAuth.Sites {
 		sites = append(sites, guard.Site{URL: s.URL, Public: s.Public, Allow: allowRule(s)})
@@ -78,10 +83,21 @@ func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker,
 	if len(c.TrustedProxies) == 0 {
 		log.Warn("forward auth: no trustedProxies, so every check is refused (403): list the address of your nginx, Traefik or Caddy in trustedProxies")
 	}
-	return guard.NewChecker(guard.CheckerConfig{
+	cc := guard.CheckerConfig{
 		Auth: auth, Sites: sites, TrustedProxy: c.clientIP.FromTrustedProxy,
 		SignInURL: c.ForwardAuth.SignInURL, Logger: log,
-	})
+	}
+	if c.ForwardAuth.Assertion {
+		keys, err := guard.NewAssertionKeys(c.Secrets...)
+		if err != nil {
+			return nil, nil, err
+		}
+		cc.AssertionKeys, cc.AssertionTTL = keys, c.assertionTTL
+		k, err := guard.NewChecker(cc)
+		return k, keys, err
+	}
+	k, err := guard.NewChecker(cc)
+	return k, nil, err
 }
 
 // allowRule is the access rule of a site: nil (every signed-in user)
@@ -115,8 +131,12 @@ func allowRule(s siteConfig) func(*latch.Session, string) bool {
 	}
 }
 
-// serveForwardAuth registers the checks on mux under base.
-func serveForwardAuth(mux *http.ServeMux, base string, k *guard.Checker, wrap func(http.Handler) http.Handler) {
+// serveForwardAuth registers the checks (and the assertion keys, when
+// there are some) on mux under base.
+func serveForwardAuth(mux *http.ServeMux, base string, k *guard.Checker, keys *guard.AssertionKeys, wrap func(http.Handler) http.Handler) {
 	mux.Handle("GET "+base+"/auth-request", wrap(k.AuthRequest()))
 	mux.Handle("GET "+base+"/forward-auth", wrap(k.ForwardAuth()))
+	if keys != nil {
+		mux.Handle("GET "+base+"/forward-auth/jwks.json", wrap(keys.JWKS()))
+	}
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // nginxBin is Debian's nginx.
@@ -27,6 +29,7 @@ const nginxBin = "/usr/sbin/nginx"
 var identityNames = []string{
 	"Remote-User", "Remote-Email", "Remote-Name", "Remote-Groups",
 	"X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Preferred-Username", "X-Auth-Request-Groups",
+	"X-Latch-Assertion",
 }
 
 // nginxSite is the server block of a site that nginx guards with
@@ -137,7 +140,7 @@ func identityApp(t *testing.T, name string) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := map[string][]string{"App": {name}, "Path": {r.URL.RequestURI()}, "Method": {r.Method}}
 		for k, v := range r.Header {
-			if n := normalName(k); strings.HasPrefix(n, "remote-") || strings.HasPrefix(n, "x-auth-request-") {
+			if n := normalName(k); strings.HasPrefix(n, "remote-") || strings.HasPrefix(n, "x-auth-request-") || strings.HasPrefix(n, "x-latch-") {
 				got[k] = v
 			}
 		}
@@ -146,6 +149,36 @@ func identityApp(t *testing.T, name string) *httptest.Server {
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// verifyAssertion checks the assertion a with the JWKS at jwksURL, as an
+// app does, and returns its claims.
+func verifyAssertion(t *testing.T, c *http.Client, jwksURL, a string) map[string]any {
+	t.Helper()
+	res, err := c.Get(jwksURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(res.Body).Decode(&set); err != nil || res.StatusCode != 200 {
+		t.Fatalf("JWKS: %d %v", res.StatusCode, err)
+	}
+	jws, err := jose.ParseSigned(a, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		t.Fatalf("assertion %q: %v", a, err)
+	}
+	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("no JWKS key for the assertion's kid")
+	}
+	payload, err := jws.Verify(keys[0])
+	if err != nil {
+		t.Fatalf("the assertion does not verify: %v", err)
+	}
+	var claims map[string]any
+	json.Unmarshal(payload, &claims)
+	return claims
 }
 
 // normalName is a header name as an app might read it.
@@ -174,6 +207,7 @@ cookies: {domain: latch.localhost}
 trustedProxies: [127.0.0.1]
 session: {updateAge: 1s}
 forwardAuth:
+  assertion: true
   sites:
     - url: http://%s
       public: [/assets/]
@@ -310,6 +344,12 @@ forwardAuth:
 		}
 		if u := got["Remote-User"]; len(u) != 1 || u[0] == "" || got["X-Auth-Request-User"][0] != u[0] {
 			t.Errorf("app %s: Remote-User %q, X-Auth-Request-User %q; want the same user ID", app, u, got["X-Auth-Request-User"])
+		}
+		if a := got["X-Latch-Assertion"]; len(a) != 1 {
+			t.Errorf("app %s: X-Latch-Assertion %q; want one", app, a)
+		} else if claims := verifyAssertion(t, ann, "http://"+host("auth")+"/api/auth/forward-auth/jwks.json", a[0]); claims["aud"] != "http://"+host(app) ||
+			claims["email"] != "ann@example.com" || claims["sub"] != got["Remote-User"][0] || claims["iss"] != "http://"+host("auth") {
+			t.Errorf("app %s: assertion claims %v; want aud %s, ann, iss Latch", app, claims, "http://"+host(app))
 		}
 		for k, v := range got {
 			if strings.Contains(strings.Join(v, ","), "forged") {

@@ -252,11 +252,11 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
 	if c.ForwardAuth != nil {
-		checker, err := c.newChecker(auth, log)
+		checker, keys, err := c.newChecker(auth, log)
 		if err != nil {
 			return nil, nil, err
 		}
-		serveForwardAuth(mux, auth.BasePath(), checker, own)
+		serveForwardAuth(mux, auth.BasePath(), checker, keys, own)
 		log.Info("serving forward-auth checks", "sites", c.siteOrigins(), "nginx", auth.BasePath()+"/auth-request", "traefik_caddy", auth.BasePath()+"/forward-auth")
 	}
 	if u := c.Upstream; u != nil {
