@@ -7,9 +7,10 @@
 //     without Latch's cookies and session tokens, and without any header
 //     a client could use to claim an identity; everybody else is sent to
 //     sign in.
-//   - [ForwardAuth] answers the access checks of a proxy you already run:
-//     nginx's auth_request ([ForwardAuth.AuthRequest]) and Traefik's
-//     ForwardAuth or Caddy's forward_auth ([ForwardAuth.ForwardAuthHandler]):
-//     200 with the identity headers, a redirect to the sign-in page, 401
-//     or 403.
+//   - [Checker] answers the access checks of a proxy you already run:
+//     nginx's auth_request ([Checker.AuthRequest]) and Traefik's
+//     ForwardAuth or Caddy's forward_auth ([Checker.ForwardAuth]): 200 with
+//     the identity headers ([IdentityHeaders], and optionally a signed
+//     assertion, see [AssertionKeys]), a redirect to the sign-in page, 401
+//     or 403. [Redirect] lets users go back to the sites after signing in.
 package guard

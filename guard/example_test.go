@@ -50,3 +50,27 @@ func ExampleNewChecker() {
 	fmt.Println(w.Code, w.Header().Get("Location"))
 	// Output: 401 https://auth.example.com/api/auth/signin?callbackUrl=https%3A%2F%2Fwiki.example.com%2Fpage
 }
+
+// Guard an app on 127.0.0.1:8080 as a reverse proxy: signed-in users
+// reach it with X-Forwarded-User, -Email and -Name; /assets/ is public.
+func ExampleNewProxy() {
+	auth, err := latch.New(latch.Config{URL: "https://app.example.com/api/auth", Secrets: []string{strings.Repeat("x", 32)}})
+	if err != nil {
+		panic(err)
+	}
+	target, _ := guard.ParseTarget("http://127.0.0.1:8080")
+	proxy, err := guard.NewProxy(guard.ProxyConfig{Auth: auth, Target: target, Public: []string{"/assets/"}})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/auth/", auth)
+	mux.Handle("/", proxy)
+	// http.ListenAndServe(":3000", mux)
+
+	// Without a session, API clients get 401 before the app hears of it.
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest("GET", "https://app.example.com/reports", nil))
+	fmt.Println(w.Code)
+	// Output: 401
+}

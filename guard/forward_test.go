@@ -438,3 +438,27 @@ func TestRedirect(t *testing.T) {
 		}
 	}
 }
+
+// TestNewProxyErrors: NewProxy refuses a configuration it cannot serve.
+func TestNewProxyErrors(t *testing.T) {
+	auth, _ := latch.New(latch.Config{URL: "https://auth.example.com/api/auth", Secrets: []string{testSecret}})
+	app, _ := guard.ParseTarget("http://127.0.0.1:8080")
+	for _, c := range []guard.ProxyConfig{
+		{Target: app},
+		{Auth: auth},
+		{Auth: auth, Target: &url.URL{Scheme: "ftp", Host: "x"}},
+		{Auth: auth, Target: app, Public: []string{"assets/"}},
+	} {
+		if _, err := guard.NewProxy(c); err == nil {
+			t.Errorf("NewProxy(%+v): no error", c)
+		}
+	}
+	for _, raw := range []string{"127.0.0.1:8080", "http://u:p@127.0.0.1", "http://127.0.0.1/?a=1", "ftp://x"} {
+		if _, err := guard.ParseTarget(raw); err == nil {
+			t.Errorf("ParseTarget(%q): no error", raw)
+		}
+	}
+	if _, err := guard.NewProxy(guard.ProxyConfig{Auth: auth, Target: app}); err != nil {
+		t.Errorf("NewProxy: %v", err)
+	}
+}
