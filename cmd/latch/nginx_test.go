@@ -196,12 +196,19 @@ func TestNginxForwardAuth(t *testing.T) {
 	if _, err := os.Stat(nginxBin); err != nil && os.Getenv("LATCH_TEST_STRICT") != "1" {
 		t.Skip("nginx is not installed (" + nginxBin + "); set LATCH_TEST_STRICT=1 to make this a failure")
 	}
+	for _, strategy := range []string{"jwt", "database"} {
+		t.Run(strategy, func(t *testing.T) { testNginxForwardAuth(t, strategy) })
+	}
+}
+
+func testNginxForwardAuth(t *testing.T, strategy string) {
 	port := freePort(t)
 	host := func(sub string) string { return fmt.Sprintf("%s.latch.localhost:%d", sub, port) }
 	app1, app2 := identityApp(t, "one"), identityApp(t, "two")
 
 	dir := t.TempDir()
 	yaml := fmt.Sprintf(`url: http://%s/api/auth
+sessionStrategy: %s
 secrets: ["nginx-test-secret-0123456789abcdef0123"]
 cookies: {domain: latch.localhost}
 trustedProxies: [127.0.0.1]
@@ -213,7 +220,7 @@ forwardAuth:
       public: [/assets/]
     - url: http://%s
       allow: {emailDomains: [example.com]}
-`, host("auth"), host("one"), host("two"))
+`, host("auth"), strategy, host("one"), host("two"))
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte(yaml), 0o600)
 	for _, u := range []string{"ann@example.com", "bo@other.example"} {
 		if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", u, "--name", "Ann"); code != 0 {
