@@ -169,7 +169,8 @@ func TestForwardAuthTraefik(t *testing.T) {
 			{"XHR", traefik("X-Requested-With", "XMLHttpRequest"), http.StatusUnauthorized, ""},
 			{"fetch", traefik("Accept", "application/json"), http.StatusUnauthorized, ""},
 			{"no Accept", traefik("Accept", ""), http.StatusUnauthorized, ""},
-			{"bad cookie", traefik("Cookie", "next-auth.session-token=forged"), http.StatusFound, signIn},
+			{"bad cookie", traefik("Cookie", "__Secure-next-auth.session-token=forged"), http.StatusFound, signIn},
+			{"Forwarded and X-Forwarded-Prefix ignored", traefik("Forwarded", "host=evil.example;proto=http", "X-Forwarded-Prefix", "//evil.example"), http.StatusFound, signIn},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				w := f.check(false, "10.0.0.1", tc.h)
