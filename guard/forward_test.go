@@ -463,3 +463,57 @@ func TestNewProxyErrors(t *testing.T) {
 		t.Errorf("NewProxy: %v", err)
 	}
 }
+
+// TestPathRules: the longest prefix's rule applies, else the site's; a
+// path that is not clean is refused once there are path rules.
+func TestPathRules(t *testing.T) {
+	emails := func(list ...string) guard.Rule {
+		return func(s *latch.Session) bool {
+			for _, e := range list {
+				if s.User.Email == e {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	allow := guard.PathRules(emails("ann@example.com", "bo@example.com"), map[string]guard.Rule{
+		"/admin/":        emails("ann@example.com"),
+		"/admin/public/": nil,
+		"/api":           emails("bo@example.com"),
+	})
+	ann, bo, eve := &latch.Session{}, &latch.Session{}, &latch.Session{}
+	ann.User.Email, bo.User.Email, eve.User.Email = "ann@example.com", "bo@example.com", "eve@example.com"
+	tests := []struct {
+		path          string
+		ann, bo, eve bool
+	}{
+		{"/", true, true, false},
+		{"/page", true, true, false},
+		{"/admin/", true, false, false},
+		{"/admin/users", true, false, false},
+		{"/admin", true, true, false}, // "/admin/" covers what is below it only
+		{"/admin/public/logo.png", true, true, true},
+		{"/api", false, true, false},
+		{"/api/v1", false, true, false},
+		{"/apix", true, true, false},
+		{"/x/../admin/users", false, false, false},
+		{"/admin/public/../users", false, false, false},
+		{"/admin;x/users", false, false, false},
+		{`/admin\users`, false, false, false},
+		{"//admin/users", false, false, false},
+	}
+	for _, tt := range tests {
+		for _, u := range []struct {
+			s    *latch.Session
+			want bool
+		}{{ann, tt.ann}, {bo, tt.bo}, {eve, tt.eve}} {
+			if got := allow(u.s, tt.path); got != u.want {
+				t.Errorf("%s on %s: %v; want %v", u.s.User.Email, tt.path, got, u.want)
+			}
+		}
+	}
+	if open := guard.PathRules(nil, nil); !open(eve, "/x/../y") {
+		t.Error("without rules, every signed-in user gets in")
+	}
+}

@@ -147,10 +147,24 @@ type siteConfig struct {
 	// Public are path prefixes reached without a session (as upstream's).
 	Public []string `yaml:"public"`
 	// Allow lets in only these users; without it, every signed-in user.
-	Allow *struct {
-		Emails       []string `yaml:"emails"`
-		EmailDomains []string `yaml:"emailDomains"`
-	} `yaml:"allow"`
+	Allow *allowConfig `yaml:"allow"`
+	// Paths have rules of their own: the longest prefix covering a path
+	// decides (whole segments, as public), else allow.
+	Paths []pathConfig `yaml:"paths"`
+}
+
+// allowConfig is an access rule: the users with these email addresses
+// or at these email domains.
+type allowConfig struct {
+	Emails       []string `yaml:"emails"`
+	EmailDomains []string `yaml:"emailDomains"`
+}
+
+// pathConfig is the rule of a path prefix of a site.
+type pathConfig struct {
+	Prefix string `yaml:"prefix"`
+	// Allow is the rule; without it, every signed-in user.
+	Allow *allowConfig `yaml:"allow"`
 }
 
 // metricsConfig is the metrics setting: "metrics: true" (/metrics on the

@@ -42,21 +42,40 @@ func (c *config) validateForwardAuth() []error {
 				errs = append(errs, fmt.Errorf("%s: %s.public[%d] %q: want a path prefix starting with /", c.where(fmt.Sprintf("%s.public[%d]", key, j)), key, j, p))
 			}
 		}
-		if a := s.Allow; a != nil {
-			for j, e := range a.Emails {
-				if !strings.Contains(e, "@") {
-					errs = append(errs, fmt.Errorf("%s: %s.allow.emails[%d] %q: want an email address", c.where(key+".allow.emails"), key, j, e))
-				}
+		errs = append(errs, c.validateAllow(key+".allow", s.Allow)...)
+		prefixes := map[string]bool{}
+		for j, p := range s.Paths {
+			pkey := fmt.Sprintf("%s.paths[%d]", key, j)
+			if !strings.HasPrefix(p.Prefix, "/") || p.Prefix == "/" {
+				errs = append(errs, fmt.Errorf("%s: %s.prefix %q: want a path prefix below /, e.g. /admin/", c.where(pkey+".prefix"), pkey, p.Prefix))
+			} else if prefixes[p.Prefix] {
+				errs = append(errs, fmt.Errorf("%s: %s.prefix %q is listed twice", c.where(pkey+".prefix"), pkey, p.Prefix))
 			}
-			for j, d := range a.EmailDomains {
-				if d == "" || strings.ContainsAny(d, "@ /") {
-					errs = append(errs, fmt.Errorf("%s: %s.allow.emailDomains[%d] %q: want a domain, e.g. example.com", c.where(key+".allow.emailDomains"), key, j, d))
-				}
-			}
-			if len(a.Emails) == 0 && len(a.EmailDomains) == 0 {
-				errs = append(errs, fmt.Errorf("%s: %s.allow: list emails or emailDomains (without allow, every signed-in user gets in)", c.where(key+".allow"), key))
-			}
+			prefixes[p.Prefix] = true
+			errs = append(errs, c.validateAllow(pkey+".allow", p.Allow)...)
 		}
+	}
+	return errs
+}
+
+// validateAllow checks the access rule at key.
+func (c *config) validateAllow(key string, a *allowConfig) []error {
+	if a == nil {
+		return nil
+	}
+	var errs []error
+	for j, e := range a.Emails {
+		if !strings.Contains(e, "@") {
+			errs = append(errs, fmt.Errorf("%s: %s.emails[%d] %q: want an email address", c.where(key+".emails"), key, j, e))
+		}
+	}
+	for j, d := range a.EmailDomains {
+		if d == "" || strings.ContainsAny(d, "@ /") {
+			errs = append(errs, fmt.Errorf("%s: %s.emailDomains[%d] %q: want a domain, e.g. example.com", c.where(key+".emailDomains"), key, j, d))
+		}
+	}
+	if len(a.Emails) == 0 && len(a.EmailDomains) == 0 {
+		errs = append(errs, fmt.Errorf("%s: %s: list emails or emailDomains (without allow, every signed-in user gets in)", c.where(key), key))
 	}
 	return errs
 }
@@ -78,7 +97,7 @@ func (c *config) siteOrigins() []string {
 func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker, *guard.AssertionKeys, error) {
 	var sites []guard.Site
 	for _, s := range c.ForwardAuth.Sites {
-		sites = append(sites, guard.Site{URL: s.URL, Public: s.Public, Allow: allowRule(s)})
+		sites = append(sites, guard.Site{URL: s.URL, Public: s.Public, Allow: siteRule(s)})
 	}
 	if len(c.TrustedProxies) == 0 {
 		log.Warn("forward auth: no trustedProxies, so every check is refused (403): list the address of your nginx, Traefik or Caddy in trustedProxies")
@@ -100,23 +119,36 @@ func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker,
 	return k, nil, err
 }
 
-// allowRule is the access rule of a site: nil (every signed-in user)
-// without allow, else its emails and the addresses at its email domains.
-func allowRule(s siteConfig) func(*latch.Session, string) bool {
-	if s.Allow == nil {
+// siteRule is the access rule of a site: nil (every signed-in user)
+// without allow or paths, else allow's and those of the paths.
+func siteRule(s siteConfig) func(*latch.Session, string) bool {
+	if s.Allow == nil && len(s.Paths) == 0 {
+		return nil
+	}
+	paths := map[string]guard.Rule{}
+	for _, p := range s.Paths {
+		paths[p.Prefix] = allowRule(p.Allow)
+	}
+	return guard.PathRules(allowRule(s.Allow), paths)
+}
+
+// allowRule is an access rule: nil (every signed-in user) without allow,
+// else its emails and the addresses at its email domains.
+func allowRule(a *allowConfig) guard.Rule {
+	if a == nil {
 		return nil
 	}
 	emails := map[string]bool{}
-	for _, e := range s.Allow.Emails {
+	for _, e := range a.Emails {
 		emails[latch.FoldEmail(e)] = true
 	}
 	var domains []string
-	for _, d := range s.Allow.EmailDomains {
+	for _, d := range a.EmailDomains {
 		domains = append(domains, "@"+strings.ToLower(strings.TrimPrefix(d, "@")))
 	}
-	return func(sess *latch.Session, _ string) bool {
+	return func(sess *latch.Session) bool {
 		e := latch.FoldEmail(sess.User.Email)
-		if e == "" {
+		if strings.Count(e, "@") != 1 {
 			return false
 		}
 		if emails[e] {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/latchauth/latch"
 )
 
 // TestForwardAuthConfigErrors: bad forwardAuth and cookies settings are
@@ -21,6 +23,10 @@ func TestForwardAuthConfigErrors(t *testing.T) {
 		{"empty allow", "forwardAuth:\n  sites:\n    - url: https://app.example.com\n      allow: {}\n", "list emails or emailDomains"},
 		{"bad email", "forwardAuth:\n  sites:\n    - url: https://app.example.com\n      allow: {emails: [ann]}\n", "allow.emails[0]"},
 		{"cookie domain", "cookies: {domain: localhost}\n", "cookies.domain"},
+		{"path prefix", "forwardAuth:\n  sites:\n    - url: https://app.example.com\n      paths:\n        - prefix: admin/\n", "forwardAuth.sites[0].paths[0].prefix"},
+		{"path twice", "forwardAuth:\n  sites:\n    - url: https://app.example.com\n      paths:\n        - prefix: /a/\n        - prefix: /a/\n", "listed twice"},
+		{"path allow", "forwardAuth:\n  sites:\n    - url: https://app.example.com\n      paths:\n        - prefix: /a/\n          allow: {emailDomains: ['@']}\n", "forwardAuth.sites[0].paths[0].allow.emailDomains[0]"},
+		{"assertionTTL", "forwardAuth:\n  assertionTTL: soon\n  sites:\n    - url: https://app.example.com\n", "forwardAuth.assertionTTL"},
 		{"unknown key", "forwardAuth:\n  sites:\n    - url: https://app.example.com\n      allowed: {}\n", "allowed"},
 	}
 	for _, tc := range tests {
@@ -82,4 +88,39 @@ func TestForwardAuthNeedsTrustedProxies(t *testing.T) {
 		return strings.Contains(logs.String(), "list the address of your proxy (nginx, Traefik, Caddy) in trustedProxies") &&
 			strings.Contains(logs.String(), "peer=127.0.0.1")
 	})
+}
+
+// TestSiteRule: a site's allow and path rules, by email and email domain,
+// case-insensitively.
+func TestSiteRule(t *testing.T) {
+	rule := siteRule(siteConfig{
+		Allow: &allowConfig{Emails: []string{"Bo@Other.example"}, EmailDomains: []string{"example.com"}},
+		Paths: []pathConfig{{Prefix: "/admin/", Allow: &allowConfig{Emails: []string{"ann@example.com"}}}, {Prefix: "/open/"}},
+	})
+	tests := []struct {
+		email, path string
+		want        bool
+	}{
+		{"ann@example.com", "/", true},
+		{"ANN@EXAMPLE.COM", "/admin/x", true},
+		{"cy@example.com", "/", true},
+		{"cy@example.com", "/admin/x", false},
+		{"cy@sub.example.com", "/", false},
+		{"bo@other.example", "/", true},
+		{"eve@evil.example", "/", false},
+		{"eve@evil.example", "/open/x", true},
+		{"eve@evil.example@example.com", "/", false},
+		{"", "/", false},
+		{"ann@example.com", "/x/../admin/", false},
+	}
+	for _, tt := range tests {
+		s := &latch.Session{}
+		s.User.Email = tt.email
+		if got := rule(s, tt.path); got != tt.want {
+			t.Errorf("%q on %s: %v; want %v", tt.email, tt.path, got, tt.want)
+		}
+	}
+	if siteRule(siteConfig{}) != nil {
+		t.Error("a site without rules has a rule")
+	}
 }

@@ -220,6 +220,9 @@ forwardAuth:
       public: [/assets/]
     - url: http://%s
       allow: {emailDomains: [example.com]}
+      paths:
+        - prefix: /admin/
+          allow: {emails: [root@example.com]}
 `, host("auth"), strategy, host("one"), host("two"))
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte(yaml), 0o600)
 	for _, u := range []string{"ann@example.com", "bo@other.example"} {
@@ -375,6 +378,13 @@ forwardAuth:
 		}
 		return res.StatusCode == 200 && sc != ""
 	})
+
+	// A path rule of app two refuses ann, however the path is written.
+	for _, p := range []string{"/admin/users", "/x/../admin/users", "/%61dmin/users", "/admin/./users"} {
+		if res, _ := get(ann, "http://"+host("two")+p); res.StatusCode != http.StatusForbidden {
+			t.Errorf("ann on app two %s: %d; want 403", p, res.StatusCode)
+		}
+	}
 
 	bo := newClient()
 	signIn(bo, "bo@other.example", "http://"+host("two")+"/")
