@@ -485,7 +485,7 @@ func TestPathRules(t *testing.T) {
 	ann, bo, eve := &latch.Session{}, &latch.Session{}, &latch.Session{}
 	ann.User.Email, bo.User.Email, eve.User.Email = "ann@example.com", "bo@example.com", "eve@example.com"
 	tests := []struct {
-		path          string
+		path         string
 		ann, bo, eve bool
 	}{
 		{"/", true, true, false},
