@@ -502,6 +502,7 @@ func TestPathRules(t *testing.T) {
 		{"/admin;x/users", false, false, false},
 		{`/admin\users`, false, false, false},
 		{"//admin/users", false, false, false},
+		{"/%2561dmin/users", false, false, false}, // decoded once: "/%61dmin/users"
 	}
 	for _, tt := range tests {
 		for _, u := range []struct {

@@ -1,6 +1,8 @@
 package guard
 
 import (
+	"strings"
+
 	"github.com/latchauth/latch"
 )
 
@@ -15,14 +17,15 @@ type Rule func(s *latch.Session) bool
 // else the site-wide rule. A nil rule lets every signed-in user in.
 //
 // With path rules, a path that is not clean once decoded
-// ("/x/../admin/", "/admin/..%2f"), or holds a backslash or a semicolon,
-// is refused: the app may resolve it to a path a rule covers. Prefixes
+// ("/x/../admin/", "/admin/..%2f"), or holds a backslash, a semicolon or a
+// "%" (an app that decodes twice would read "/%252e%252e/admin" as
+// "/../admin"), is refused: the app may resolve it to a path a rule covers. Prefixes
 // compare case-sensitively; in front of an app that does not (IIS), list
 // the spellings or use a site-wide rule.
 func PathRules(site Rule, paths map[string]Rule) func(s *latch.Session, path string) bool {
 	return func(s *latch.Session, p string) bool {
 		rule, longest := site, -1
-		if len(paths) > 0 && !IsPublic(p, []string{"/"}) {
+		if len(paths) > 0 && (!IsPublic(p, []string{"/"}) || strings.Contains(p, "%")) {
 			return false // not clean: no rule can be trusted to cover it
 		}
 		for prefix, r := range paths {
