@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/latchauth/latch"
@@ -99,6 +100,12 @@ func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker,
 	for _, s := range c.ForwardAuth.Sites {
 		sites = append(sites, guard.Site{URL: s.URL, Public: s.Public, Allow: siteRule(s)})
 	}
+	for _, site := range c.ForwardAuth.Sites {
+		if h := c.cookieMisses(site.URL); h != "" {
+			log.Warn("forward auth: the session cookie does not reach this site, whose users will be sent to sign in again and again: "+
+				"set cookies.domain to a domain of both Latch and the site", "site", site.URL, "latch", h)
+		}
+	}
 	if len(c.TrustedProxies) == 0 {
 		log.Warn("forward auth: no trustedProxies, so every check is refused (403): list the address of your nginx, Traefik or Caddy in trustedProxies")
 	}
@@ -117,6 +124,28 @@ func (c *config) newChecker(auth *latch.Auth, log *slog.Logger) (*guard.Checker,
 	}
 	k, err := guard.NewChecker(cc)
 	return k, nil, err
+}
+
+// cookieMisses returns Latch's host when the session cookie, set by Latch
+// at url (for cookies.domain, when set), is not sent to the site at
+// siteURL; "" when it is, or when Latch's host is not known.
+func (c *config) cookieMisses(siteURL string) string {
+	latchURL, err := url.Parse(c.URL)
+	site, serr := url.Parse(siteURL)
+	if err != nil || serr != nil || latchURL.Hostname() == "" {
+		return ""
+	}
+	lh, sh := strings.ToLower(latchURL.Hostname()), strings.ToLower(site.Hostname())
+	if d := strings.ToLower(strings.Trim(c.Cookies.Domain, ".")); d != "" {
+		if (lh == d || strings.HasSuffix(lh, "."+d)) && (sh == d || strings.HasSuffix(sh, "."+d)) {
+			return ""
+		}
+		return lh
+	}
+	if lh == sh {
+		return ""
+	}
+	return lh
 }
 
 // siteRule is the access rule of a site: nil (every signed-in user)

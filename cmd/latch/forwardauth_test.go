@@ -124,3 +124,28 @@ func TestSiteRule(t *testing.T) {
 		t.Error("a site without rules has a rule")
 	}
 }
+
+// TestCookieMisses: latch serve warns when the session cookie cannot
+// reach a protected site.
+func TestCookieMisses(t *testing.T) {
+	tests := []struct {
+		url, domain, site string
+		miss              bool
+	}{
+		{"https://auth.example.com/api/auth", "", "https://auth.example.com", false},
+		{"https://auth.example.com/api/auth", "", "https://app.example.com", true},
+		{"https://auth.example.com/api/auth", "example.com", "https://app.example.com", false},
+		{"https://auth.example.com/api/auth", ".example.com", "https://a.b.example.com:8443", false},
+		{"https://auth.example.com/api/auth", "example.com", "https://app.example.org", true},
+		{"https://auth.example.org/api/auth", "example.com", "https://app.example.com", true},
+		{"https://auth.example.com/api/auth", "example.com", "https://notexample.com", true},
+		{"", "", "https://app.example.com", false},
+	}
+	for _, tt := range tests {
+		c := &config{}
+		c.URL, c.Cookies.Domain = tt.url, tt.domain
+		if got := c.cookieMisses(tt.site) != ""; got != tt.miss {
+			t.Errorf("url %s, domain %q, site %s: miss %v; want %v", tt.url, tt.domain, tt.site, got, tt.miss)
+		}
+	}
+}
