@@ -379,6 +379,22 @@ forwardAuth:
 		return res.StatusCode == 200 && sc != ""
 	})
 
+	// A form POST is checked too (nginx's subrequest is a GET, with the
+	// original method in X-Original-Method) and reaches the app as a POST.
+	res, err := ann.PostForm("http://"+host("one")+"/form", url.Values{"a": {"1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var posted map[string][]string
+	json.NewDecoder(res.Body).Decode(&posted)
+	res.Body.Close()
+	if res.StatusCode != 200 || posted["Method"][0] != "POST" || posted["Remote-Email"][0] != "ann@example.com" {
+		t.Errorf("POST /form signed in: %d %v; want 200, a POST as ann", res.StatusCode, posted)
+	}
+	if res, err := newClient().PostForm("http://"+host("one")+"/form", url.Values{"a": {"1"}}); err != nil || res.StatusCode != http.StatusFound {
+		t.Errorf("POST /form signed out: %v %v; want 302 to sign in", res.Status, err)
+	}
+
 	// A path rule of app two refuses ann, however the path is written.
 	for _, p := range []string{"/admin/users", "/x/../admin/users", "/%61dmin/users", "/admin/./users"} {
 		if res, _ := get(ann, "http://"+host("two")+p); res.StatusCode != http.StatusForbidden {
@@ -396,7 +412,7 @@ forwardAuth:
 	}
 
 	// Signing out on Latch's host ends the session of both apps.
-	res, err := ann.Get("http://" + host("auth") + "/api/auth/csrf")
+	res, err = ann.Get("http://" + host("auth") + "/api/auth/csrf")
 	if err != nil {
 		t.Fatal(err)
 	}
