@@ -46,7 +46,7 @@ func TestForwardAuthConfigErrors(t *testing.T) {
 // and logs what to configure; the endpoints answer only GET.
 func TestForwardAuthNeedsTrustedProxies(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("url: http://auth.example.com/api/auth\nforwardAuth:\n  sites:\n    - url: http://app.example.com\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("url: http://auth.example.com/api/auth\nmetrics: true\nforwardAuth:\n  sites:\n    - url: http://app.example.com\n"), 0o600)
 	t.Chdir(dir)
 	_, c, logs, _ := serveInProcess(t)
 	addr := ""
@@ -82,6 +82,12 @@ func TestForwardAuthNeedsTrustedProxies(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusBadRequest {
 			t.Errorf("POST %s: %d; want 400 (not an action)", path, res.StatusCode)
+		}
+	}
+	m := scrape(t, "http://"+addr+"/metrics", "")
+	for _, action := range []string{"auth-request", "forward-auth"} {
+		if want := `latch_requests_total{action="` + action + `",code="403",method="GET"} 1`; !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
 		}
 	}
 	waitFor(t, func() bool {

@@ -256,7 +256,11 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		if err != nil {
 			return nil, nil, err
 		}
-		serveForwardAuth(mux, auth.BasePath(), checker, keys, own)
+		counted := own
+		if m != nil {
+			counted = func(h http.Handler) http.Handler { return own(m.Middleware(auth.BasePath(), h)) }
+		}
+		serveForwardAuth(mux, auth.BasePath(), checker, keys, counted)
 		log.Info("serving forward-auth checks", "sites", c.siteOrigins(), "nginx", auth.BasePath()+"/auth-request", "traefik_caddy", auth.BasePath()+"/forward-auth")
 	}
 	if u := c.Upstream; u != nil {
