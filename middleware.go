@@ -51,3 +51,16 @@ func wantsHTML(r *http.Request) bool {
 	}
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
+
+// KeepAlive extends s, the session of r, as [Auth.Require] does: once it
+// was last extended [Config.UpdateAge] ago or more, it writes a new session
+// cookie on w and reports true; the response must then not be stored by
+// shared caches (send Cache-Control: private, no-store). A handler that
+// checks sessions itself, such as a forward-auth endpoint, calls it to keep
+// active users signed in.
+func (a *Auth) KeepAlive(w http.ResponseWriter, r *http.Request, s *Session) bool {
+	if s == nil {
+		return false
+	}
+	return a.keepAlive(w, r, s)
+}

@@ -155,6 +155,7 @@ func outcome(code string) string {
 var actions = map[string]bool{
 	"session": true, "csrf": true, "providers": true, "signin": true, "callback": true,
 	"signout": true, "error": true, "verify-request": true, "_log": true, "client.js": true,
+	"forward-auth": true, "auth-request": true, // guard.Checker's checks
 }
 
 // Middleware counts and times the requests of the auth API mounted at

@@ -14,6 +14,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/access"
 	"github.com/latchauth/latch/clientip"
+	"github.com/latchauth/latch/guard"
 )
 
 // fileConfig is the configuration file, every field optional.
@@ -72,6 +73,15 @@ type fileConfig struct {
 	Demo *bool `yaml:"demo"`
 	// Upstream makes latch serve guard an app as a reverse proxy.
 	Upstream *upstreamConfig `yaml:"upstream"`
+	// ForwardAuth serves the access checks of nginx (auth_request),
+	// Traefik and Caddy (forward auth) for the sites it lists.
+	ForwardAuth *forwardAuthConfig `yaml:"forwardAuth"`
+	// Cookies adjusts the cookies' attributes.
+	Cookies struct {
+		// Domain shares the session with subdomains, e.g. example.com
+		// for auth.example.com and app.example.com.
+		Domain string `yaml:"domain"`
+	} `yaml:"cookies"`
 	// AuthJSCookies uses Auth.js v5 cookies and tokens.
 	AuthJSCookies bool `yaml:"authjsCookies"`
 	// Local serves @sidebase/nuxt-auth's local provider at <base>/local.
@@ -150,6 +160,49 @@ type upstreamConfig struct {
 	// 60s; then the client gets 504. A response that has begun (a
 	// download, Server-Sent Events, a WebSocket) may last longer.
 	Timeout string `yaml:"timeout"`
+}
+
+// forwardAuthConfig configures <base>/auth-request (nginx) and
+// <base>/forward-auth (Traefik, Caddy).
+type forwardAuthConfig struct {
+	// Sites are the protected sites; a check for any other host is
+	// refused.
+	Sites []siteConfig `yaml:"sites"`
+	// SignInURL is the sign-in page users are sent to, default Latch's
+	// (<url>/signin).
+	SignInURL string `yaml:"signInUrl"`
+	// Assertion adds X-Latch-Assertion, a signed JWT, to allowed checks;
+	// the keys are at <base>/forward-auth/jwks.json.
+	Assertion bool `yaml:"assertion"`
+	// AssertionTTL is how long an assertion is valid, default 1m.
+	AssertionTTL string `yaml:"assertionTTL"`
+}
+
+// siteConfig is one protected site of forwardAuth.
+type siteConfig struct {
+	// URL is the site's origin, e.g. https://app.example.com.
+	URL string `yaml:"url"`
+	// Public are path prefixes reached without a session (as upstream's).
+	Public []string `yaml:"public"`
+	// Allow lets in only these users; without it, every signed-in user.
+	Allow *allowConfig `yaml:"allow"`
+	// Paths have rules of their own: the longest prefix covering a path
+	// decides (whole segments, as public), else allow.
+	Paths []pathConfig `yaml:"paths"`
+}
+
+// allowConfig is an access rule: the users with these email addresses
+// or at these email domains.
+type allowConfig struct {
+	Emails       []string `yaml:"emails"`
+	EmailDomains []string `yaml:"emailDomains"`
+}
+
+// pathConfig is the rule of a path prefix of a site.
+type pathConfig struct {
+	Prefix string `yaml:"prefix"`
+	// Allow is the rule; without it, every signed-in user.
+	Allow *allowConfig `yaml:"allow"`
 }
 
 // metricsConfig is the metrics setting: "metrics: true" (/metrics on the
@@ -252,6 +305,7 @@ type config struct {
 
 	maxAge, updateAge time.Duration
 	upstreamTimeout   time.Duration
+	assertionTTL      time.Duration
 	clientIP          *clientip.Resolver
 	// local is the resolved local section (Enabled false without one).
 	local  latch.LocalConfig
@@ -348,7 +402,7 @@ func (c *config) validate() error {
 		errs = append(errs, fmt.Errorf("%s: tls needs certFile and keyFile (PEM files)", c.where("tls")))
 	}
 	if u := c.Upstream; u != nil {
-		if _, err := parseUpstream(u.URL); err != nil {
+		if _, err := guard.ParseTarget(u.URL); err != nil {
 			errs = append(errs, fmt.Errorf("%s: upstream.url: %w", c.where("upstream.url"), err))
 		}
 		for i, p := range u.Public {
@@ -367,6 +421,7 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: demo and upstream both want /: turn the demo off", c.where("demo")))
 		}
 	}
+	errs = append(errs, c.validateForwardAuth()...)
 	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
 		errs = append(errs, fmt.Errorf("%s: metrics.token: want at least %d characters without spaces around them (`latch secret` prints one)", c.where("metrics.token"), minMetricsToken))
 	}

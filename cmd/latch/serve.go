@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/guard"
 	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/metrics"
 	"github.com/latchauth/latch/provider/password"
@@ -195,6 +196,12 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	} else if len(c.OAuth) > 0 || c.Email != nil {
 		log.Warn("no access rules: anybody the OAuth or email providers sign in gets a session; set access (emails, domains, groups, knownUsers) or access: {anyone: true}")
 	}
+	cfg.Cookies.Domain = strings.TrimLeft(c.Cookies.Domain, ".")
+	if sites := c.siteOrigins(); len(sites) > 0 {
+		// After signing in, users go back to the protected sites (and,
+		// as by default, to the trusted origins).
+		cfg.Callbacks.Redirect = guard.Redirect(append(sites, c.TrustedOrigins...)...)
+	}
 	cfg.Local = c.local
 	cfg.ProviderTokens = c.providerTokens
 	if cfg.Local.Enabled && c.Local.SignUp {
@@ -250,17 +257,32 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		}
 		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
 	})
-	if u := c.Upstream; u != nil {
-		target, err := parseUpstream(u.URL)
+	if c.ForwardAuth != nil {
+		checker, keys, err := c.newChecker(auth, log)
 		if err != nil {
 			return nil, nil, err
 		}
-		guard := newUpstream(guardOptions{target: target, public: u.Public, auth: auth,
-			clientIP: c.clientIP.IP, timeout: c.upstreamTimeout, log: log})
+		counted := own
 		if m != nil {
-			guard = m.Upstream(guard)
+			counted = func(h http.Handler) http.Handler { return own(m.Middleware(auth.BasePath(), h)) }
 		}
-		mux.Handle("/", streamDeadlines(guard, c.limits.requestTimeout))
+		serveForwardAuth(mux, auth.BasePath(), checker, keys, counted)
+		log.Info("serving forward-auth checks", "sites", c.siteOrigins(), "nginx", auth.BasePath()+"/auth-request", "traefik_caddy", auth.BasePath()+"/forward-auth")
+	}
+	if u := c.Upstream; u != nil {
+		target, err := guard.ParseTarget(u.URL)
+		if err != nil {
+			return nil, nil, err
+		}
+		proxy, err := guard.NewProxy(guard.ProxyConfig{Target: target, Public: u.Public, Auth: auth,
+			ClientIP: c.clientIP.IP, Timeout: c.upstreamTimeout, Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		if m != nil {
+			proxy = m.Upstream(proxy)
+		}
+		mux.Handle("/", streamDeadlines(proxy, c.limits.requestTimeout))
 		log.Info("guarding an upstream app", "upstream", target.Redacted(), "public", u.Public)
 	}
 	if c.demo() {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/guard"
 	"github.com/latchauth/latch/metrics"
 )
 
@@ -247,19 +248,6 @@ func TestUpstreamClientHeaders(t *testing.T) {
 	}
 }
 
-func TestForwarded(t *testing.T) {
-	tests := []struct{ ip, host, proto, want string }{
-		{"203.0.113.7", "example.com", "https", `for="203.0.113.7";host="example.com";proto=https`},
-		{"2001:db8::1", "example.com:8443", "https", `for="[2001:db8::1]";host="example.com:8443";proto=https`},
-		{"", `ex"am\ple`, "http", `host="ex\"am\\ple";proto=http`},
-	}
-	for _, tt := range tests {
-		if got := forwarded(tt.ip, tt.host, tt.proto); got != tt.want {
-			t.Errorf("forwarded(%q, %q, %q) = %s; want %s", tt.ip, tt.host, tt.proto, got, tt.want)
-		}
-	}
-}
-
 // TestUpstreamMetricsAccess: in front of an app, /metrics needs the
 // metrics token or is served on an address of its own; "metrics: true"
 // alone is a configuration error there, and still serves /metrics to all
@@ -400,8 +388,11 @@ func testGuard(t *testing.T, target string, timeout time.Duration) (srv *httptes
 	logs = &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	m = metrics.New()
-	guard := newUpstream(guardOptions{target: u, public: []string{"/"}, auth: auth, clientIP: func(*http.Request) string { return "127.0.0.1" }, timeout: timeout, log: log})
-	srv = httptest.NewServer(m.Upstream(guard))
+	proxy, err := guard.NewProxy(guard.ProxyConfig{Target: u, Public: []string{"/"}, Auth: auth, ClientIP: func(*http.Request) string { return "127.0.0.1" }, Timeout: timeout, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(m.Upstream(proxy))
 	t.Cleanup(srv.Close)
 	return srv, m, logs
 }
@@ -503,22 +494,6 @@ func TestUpstreamDownLogsOnce(t *testing.T) {
 	}
 	if !strings.Contains(upstreamCounts(m), `{code="502"} 1000`) {
 		t.Errorf("upstream counts: %q; want 1000 times 502", upstreamCounts(m))
-	}
-}
-
-// TestErrorLimiter: within the interval, failures are counted; the next
-// ERROR line says how many were not logged.
-func TestErrorLimiter(t *testing.T) {
-	var logs syncBuffer
-	l := &errorLimiter{log: slog.New(slog.NewTextHandler(&logs, nil)), every: time.Hour}
-	for range 5 {
-		l.failed("upstream: no answer")
-	}
-	l.last = time.Now().Add(-2 * time.Hour) // the interval has passed
-	l.failed("upstream: no answer")
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 2 || strings.Contains(lines[0], "suppressed") || !strings.Contains(lines[1], "suppressed=4") {
-		t.Errorf("log: %q; want two lines, the second with suppressed=4", lines)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package guard
 
 import (
 	"context"
@@ -38,8 +38,9 @@ const errorLogInterval = 10 * time.Second
 // whose client left before the app answered.
 const statusClientClosed = 499
 
-// parseUpstream checks the upstream app's URL.
-func parseUpstream(raw string) (*url.URL, error) {
+// ParseTarget checks the URL of an app to guard: an absolute http(s) URL
+// without query, fragment or user info.
+func ParseTarget(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("want the app's absolute http(s) URL, e.g. http://127.0.0.1:8080")
@@ -50,21 +51,27 @@ func parseUpstream(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// guardOptions configure newUpstream.
-type guardOptions struct {
-	target *url.URL
-	// public are the path prefixes served without a session (isPublic).
-	public []string
-	auth   *latch.Auth
-	// clientIP resolves the client's address through trusted proxies.
-	clientIP func(*http.Request) string
-	// timeout bounds the wait for the app's response headers (0: the
-	// default); a response that has started may stream for any time.
-	timeout time.Duration
-	log     *slog.Logger
+// ProxyConfig configures [NewProxy].
+type ProxyConfig struct {
+	// Auth checks the sessions (required).
+	Auth *latch.Auth
+	// Target is the app's URL, e.g. http://127.0.0.1:8080 (see
+	// [ParseTarget]; required).
+	Target *url.URL
+	// Public are the path prefixes served without a session (see
+	// [IsPublic]).
+	Public []string
+	// ClientIP resolves the client's address through trusted proxies
+	// (e.g. clientip.Resolver.IP); nil: the connection's peer.
+	ClientIP func(*http.Request) string
+	// Timeout bounds the wait for the app's response headers (0: 60s); a
+	// response that has started may stream for any time.
+	Timeout time.Duration
+	// Logger gets the app's failures; nil: slog.Default().
+	Logger *slog.Logger
 }
 
-// newUpstream returns the handler that guards the app at o.target:
+// NewProxy returns the reverse proxy that guards the app at c.Target:
 // requests with a session (and those under a public prefix) are proxied
 // to it with the identity headers set and Latch's cookies and session
 // tokens removed; a browser without a session is sent to sign in, other
@@ -81,9 +88,37 @@ type guardOptions struct {
 // 504, one that cannot be reached 502; either is logged as an ERROR at
 // most once per errorLogInterval. A client that leaves before the answer
 // is recorded as 499 and logged at debug level.
-func newUpstream(o guardOptions) http.Handler {
+func NewProxy(c ProxyConfig) (http.Handler, error) {
+	if c.Auth == nil {
+		return nil, errors.New("guard: ProxyConfig.Auth is required")
+	}
+	if c.Target == nil {
+		return nil, errors.New("guard: ProxyConfig.Target is required")
+	}
+	if _, err := ParseTarget(c.Target.String()); err != nil {
+		return nil, fmt.Errorf("guard: ProxyConfig.Target: %w", err)
+	}
+	for _, p := range c.Public {
+		if !strings.HasPrefix(p, "/") {
+			return nil, fmt.Errorf("guard: public prefix %q: want a path starting with /", p)
+		}
+	}
+	o := struct {
+		target   *url.URL
+		public   []string
+		auth     *latch.Auth
+		clientIP func(*http.Request) string
+		timeout  time.Duration
+		log      *slog.Logger
+	}{c.Target, c.Public, c.Auth, c.ClientIP, c.Timeout, c.Logger}
 	if o.timeout <= 0 {
 		o.timeout = defaultUpstreamTimeout
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	if o.clientIP == nil {
+		o.clientIP = peerIP
 	}
 	// Connections to the app are kept for reuse: the default transport
 	// keeps 2, so under load most requests would open a new one.
@@ -154,12 +189,21 @@ func newUpstream(o guardOptions) http.Handler {
 	}
 	guarded := o.auth.Require(proxy)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isPublic(r.URL.Path, o.public) {
+		if IsPublic(r.URL.Path, o.public) {
 			proxy.ServeHTTP(w, r)
 			return
 		}
 		guarded.ServeHTTP(w, r)
-	})
+	}), nil
+}
+
+// peerIP is the address of r's peer.
+func peerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // upstreamErrorPage answers a small page for a failed request to the app.
@@ -178,6 +222,8 @@ func upstreamErrorPage(w http.ResponseWriter, code int, msg string) {
 type errorLimiter struct {
 	log   *slog.Logger
 	every time.Duration
+	// warn logs WARN lines instead of ERROR ones.
+	warn bool
 
 	mu         sync.Mutex
 	last       time.Time // of the last ERROR line
@@ -199,10 +245,14 @@ func (l *errorLimiter) failed(msg string, attrs ...any) {
 	if n > 0 {
 		attrs = append(attrs, "suppressed", n)
 	}
+	if l.warn {
+		l.log.Warn(msg, attrs...)
+		return
+	}
 	l.log.Error(msg, attrs...)
 }
 
-// isPublic reports whether the (decoded) path p is under a public prefix,
+// IsPublic reports whether the (decoded) path p is under a public prefix,
 // by whole path segments: a prefix ending in "/" covers the paths below
 // it ("/assets/" covers "/assets/app.css", not "/assets"); one without
 // covers that path and the paths below it after a "/" ("/favicon.ico"
@@ -211,7 +261,7 @@ func (l *errorLimiter) failed(msg string, attrs ...any) {
 // A path that is not clean once decoded ("/assets/..%2fadmin"), or holds
 // a backslash or a semicolon ("/assets/..;/admin", which Java servers
 // read as ".."), is never public: the app may resolve it elsewhere.
-func isPublic(p string, public []string) bool {
+func IsPublic(p string, public []string) bool {
 	if len(public) == 0 || strings.ContainsAny(p, `\;`) {
 		return false
 	}
@@ -304,6 +354,7 @@ var clientHeaderPrefixes = []string{
 	"x-webauth-", "x-authenticated-",
 	"x-pomerium-", "cf-access-", "x-goog-authenticated-", "x-goog-iap-",
 	"x-amzn-oidc-", "x-ms-client-principal", "x-ms-token-",
+	"x-latch-", // Latch's own assertion (HeaderAssertion)
 }
 
 // clientHeader reports whether a client must not send the header k.
