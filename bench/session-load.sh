@@ -97,7 +97,8 @@ run bareapp "bare net/http, direct" "http://127.0.0.1:3999/app" ""
 "$work/bare" --addr "127.0.0.1:3998" --proxy "http://127.0.0.1:3999" &
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:3998/app" >/dev/null && break; sleep 0.1; done
 run plainproxy "plain reverse proxy, no auth" "http://127.0.0.1:3998/app" ""
-start_latch upstream "$work/upstream/latch.db" jwt "upstream: {url: 'http://127.0.0.1:3999'}"
+start_latch upstream "$work/upstream/latch.db" jwt "upstream: {url: 'http://127.0.0.1:3999'}
+access: {knownUsers: true}"
 run upstream "latch guarding it, JWT session" "http://127.0.0.1:$port/app" "$cookie"
 awk -v a="$(cat "$work/upstream.rps")" -v b="$(cat "$work/plainproxy.rps")" 'BEGIN {printf "ratio latch guard / plain proxy: %.2f\n", a / b}'
 

@@ -97,3 +97,17 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestUpstreamNeedsAccess: latch serve does not guard an app until the
+// config says who may reach it.
+func TestUpstreamNeedsAccess(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("upstream: {url: 'http://127.0.0.1:8080'}\n"), 0o600)
+	if code, _, stderr := run(t, dir, "", "migrate"); code == 0 || !strings.Contains(stderr, "latch.yaml:1:11: upstream: say who may reach the app") {
+		t.Errorf("upstream without access: exit %d, %q; want a config error", code, stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("upstream: {url: 'http://127.0.0.1:8080'}\naccess: {anyone: true}\n"), 0o600)
+	if code, _, stderr := run(t, dir, "", "migrate"); code != 0 {
+		t.Errorf("upstream with access: {anyone: true}: exit %d, %q", code, stderr)
+	}
+}

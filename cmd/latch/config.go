@@ -420,6 +420,9 @@ func (c *config) validate() error {
 		if c.Demo != nil && *c.Demo {
 			errs = append(errs, fmt.Errorf("%s: demo and upstream both want /: turn the demo off", c.where("demo")))
 		}
+		if c.Access == nil {
+			errs = append(errs, fmt.Errorf("%s: upstream: say who may reach the app: access: {knownUsers: true} (the users of latch user add), or emails, domains or groups, or access: {anyone: true} (whoever a provider signs in)", c.where("upstream")))
+		}
 	}
 	errs = append(errs, c.validateForwardAuth()...)
 	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {

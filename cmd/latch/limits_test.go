@@ -47,7 +47,7 @@ func closedWithin(conn net.Conn, d time.Duration) bool {
 func TestSlowBodiesAreCutOff(t *testing.T) {
 	app, _ := echoApp(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("limits: {requestTimeout: 1s, maxConnections: 4}\nupstream:\n  url: "+app.URL+"\n  public: [/upload]\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("access: {anyone: true}\nlimits: {requestTimeout: 1s, maxConnections: 4}\nupstream:\n  url: "+app.URL+"\n  public: [/upload]\n"), 0o600)
 	t.Chdir(dir)
 	base, c, _, _ := serveInProcess(t)
 	host := strings.TrimPrefix(base, "http://")
@@ -108,7 +108,7 @@ func TestStreamsOutliveTheRequestTimeout(t *testing.T) {
 	})
 	app := newLocalServer(t, mux)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("limits: {requestTimeout: 1s}\nupstream:\n  url: "+app+"\n  public: [/upload, /slow, /events]\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("access: {anyone: true}\nlimits: {requestTimeout: 1s}\nupstream:\n  url: "+app+"\n  public: [/upload, /slow, /events]\n"), 0o600)
 	t.Chdir(dir)
 	base, c, _, _ := serveInProcess(t)
 	c.Timeout = 30 * time.Second
@@ -239,7 +239,7 @@ func TestClientThatNeverReadsIsCutOff(t *testing.T) {
 		gaveUp <- nil
 	}))
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("limits: {requestTimeout: 1s}\nupstream:\n  url: "+app+"\n  public: [/big]\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("access: {anyone: true}\nlimits: {requestTimeout: 1s}\nupstream:\n  url: "+app+"\n  public: [/big]\n"), 0o600)
 	t.Chdir(dir)
 	base, _, _, _ := serveInProcess(t)
 	host := strings.TrimPrefix(base, "http://")

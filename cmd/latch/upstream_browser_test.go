@@ -26,7 +26,7 @@ func TestBrowserUpstream(t *testing.T) {
 	}))
 	t.Cleanup(app.Close)
 
-	p := newLatch(t, bin, "upstream:\n  public: [/assets/]\n", "LATCH_UPSTREAM="+app.URL)
+	p := newLatch(t, bin, "access: {knownUsers: true}\nupstream:\n  public: [/assets/]\n", "LATCH_UPSTREAM="+app.URL)
 	p.start()
 
 	bundle := k.bundle(t, p.origin+"/api/auth")

@@ -69,7 +69,7 @@ func dumpApp(t *testing.T) *httptest.Server {
 func startGuard(t *testing.T, yaml, upstream, app string) (string, *http.Client, *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte(yaml+"upstream:\n  url: "+app+"\n  public: [/assets/]\n"+upstream), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte(yaml+"access: {knownUsers: true}\nupstream:\n  url: "+app+"\n  public: [/assets/]\n"+upstream), 0o600)
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
 		t.Fatal(stderr)
 	}

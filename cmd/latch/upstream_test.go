@@ -62,7 +62,7 @@ func echoApp(t *testing.T) (*httptest.Server, *atomic.Int32) {
 func TestUpstream(t *testing.T) {
 	app, calls := echoApp(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: {token: "+testMetricsToken+"}\nupstream:\n  url: "+app.URL+"\n  public: [/assets/]\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("access: {knownUsers: true}\nmetrics: {token: "+testMetricsToken+"}\nupstream:\n  url: "+app.URL+"\n  public: [/assets/]\n"), 0o600)
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann Ünal"); code != 0 {
 		t.Fatal(stderr)
 	}
@@ -229,7 +229,7 @@ func TestUpstreamWebSocket(t *testing.T) {
 	}))
 	t.Cleanup(app.Close)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("metrics: {token: "+testMetricsToken+"} # the guard behind the metrics wrapper\nupstream:\n  url: "+app.URL+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("access: {knownUsers: true}\nmetrics: {token: "+testMetricsToken+"} # the guard behind the metrics wrapper\nupstream:\n  url: "+app.URL+"\n"), 0o600)
 	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com", "--name", "Ann"); code != 0 {
 		t.Fatal(stderr)
 	}
