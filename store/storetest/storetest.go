@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"RefreshRotation", local(testRefreshRotation)},
 		{"RefreshRotationRace", local(testRefreshRotationRace)},
 		{"DeleteUserDeletesRefreshFamilies", local(testDeleteUserRefreshFamilies)},
+		{"Authenticators", authenticators(testAuthenticators)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
