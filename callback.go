@@ -17,6 +17,8 @@ func (a *Auth) serveCallback(x *exchange) {
 	switch p := p.(type) {
 	case *Credentials:
 		a.credentialsCallback(x, p)
+	case *Passkey:
+		a.passkeyCallback(x)
 	case OAuthProvider:
 		a.oauthCallback(x, p)
 	case EmailProvider:
@@ -113,6 +115,7 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account, profile *
 		x.redirect(x.errorURL(CodeCallback, ""), http.StatusInternalServerError)
 		return false
 	}
+	x.setAuthTime(user.ID)
 	if f := a.cfg.Events.SignIn; f != nil {
 		f(ctx, SignInEvent{User: user, Account: account, Profile: profile, IsNewUser: isNew, Request: x.r})
 	}

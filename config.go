@@ -280,6 +280,7 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.Local.validate(c)...)
+	errs = append(errs, c.validatePasskey()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("latch: invalid configuration:\n%w", errors.Join(errs...))
 	}

@@ -44,8 +44,9 @@ type Auth struct {
 	trusted                 map[string]bool
 	theme                   pages.Theme
 	log                     *slog.Logger
-	ctxKey                  *int        // per-instance context key
-	local                   *localState // nil unless Local.Enabled
+	ctxKey                  *int          // per-instance context key
+	local                   *localState   // nil unless Local.Enabled
+	passkey                 *passkeyState // nil without a Passkey provider
 }
 
 // New checks cfg and returns the handler it describes. Every problem is
@@ -104,6 +105,9 @@ func New(cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
 	a.newLocal()
+	if err := a.newPasskey(); err != nil {
+		return nil, fmt.Errorf("latch: %w", err)
+	}
 	return a, nil
 }
 
@@ -144,6 +148,9 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rest == "client.js" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		clientjs.Serve(w, r)
 		return
+	case rest == "passkey.js" && a.passkey != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		pages.ServePasskeyJS(w, r)
+		return
 	}
 	if !a.route(x, action, r.Method == http.MethodGet, r.Method == http.MethodPost) {
 		unsupported(w, r)
@@ -175,6 +182,10 @@ func (a *Auth) route(x *exchange, action string, get, post bool) bool {
 		handle = (*Auth).serveVerifyRequest
 	case action == "verify-request" && post:
 		handle = (*Auth).serveVerifyCode
+	case action == "webauthn-options" && get:
+		handle = (*Auth).servePasskeyOptions
+	case action == "passkeys" && (get || post) && a.passkey != nil:
+		handle = (*Auth).servePasskeysPage
 	default:
 		return false
 	}
