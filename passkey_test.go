@@ -191,7 +191,7 @@ type optionsAnswer struct {
 
 func (b *browser) passkeyOptions(action string) (*response, optionsAnswer) {
 	b.h.t.Helper()
-	res := b.get("/webauthn-options/passkey?action=" + action)
+	res := b.get("/webauthn-options/passkey?action=" + url.QueryEscape(action))
 	var out optionsAnswer
 	if res.Code == http.StatusOK {
 		if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
@@ -586,4 +586,31 @@ func TestPasskeyConfig(t *testing.T) {
 			t.Errorf("%s: err = %v; want one saying %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// FuzzPasskeyData posts arbitrary credential JSON, for either action, to
+// the callback of a live ceremony: it must be refused with 401, never a
+// 500 or a panic, and never sign in.
+func FuzzPasskeyData(f *testing.F) {
+	a := newSoftAuthenticator(f)
+	a.handle = []byte("handle")
+	f.Add("authenticate", a.assert(b64u(make([]byte, 32))))
+	f.Add("register", a.create(map[string]any{"challenge": b64u(make([]byte, 32)), "user": map[string]any{"id": b64u([]byte("u"))}}))
+	f.Add("authenticate", `{"id":"AA","rawId":"AA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"","signature":"","userHandle":"AA"}}`)
+	f.Add("register", `{"id":"AA","rawId":"AA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}`)
+	f.Add("authenticate", `{"response":{"clientDataJSON":null}}`)
+	h := newPasskeyHarness(f)
+	f.Fuzz(func(t *testing.T, action, data string) {
+		h.t = t // the fuzz function runs one input at a time
+		b := h.browser()
+		b.signIn()
+		if res, _ := b.passkeyOptions(action); res.Code != http.StatusOK {
+			action = "authenticate"
+			b.passkeyOptions(action)
+		}
+		res := b.passkeyCallback(action, data)
+		if res.Code != http.StatusUnauthorized {
+			t.Fatalf("action %q data %q: got %d %s; want 401", action, data, res.Code, res.Body)
+		}
+	})
 }
