@@ -75,7 +75,22 @@ type fileConfig struct {
 	AuthJSCookies bool `yaml:"authjsCookies"`
 	// Local serves @sidebase/nuxt-auth's local provider at <base>/local.
 	Local *localConfig `yaml:"local"`
+	// Passkeys turns on sign-in with passkeys (WebAuthn).
+	Passkeys *passkeysConfig `yaml:"passkeys"`
 }
+
+// passkeysConfig configures the passkey provider (latch.Passkey).
+type passkeysConfig struct {
+	// Enabled defaults to true when the section is there.
+	Enabled *bool `yaml:"enabled"`
+	// UserVerification is required (default), preferred or discouraged.
+	UserVerification string `yaml:"userVerification"`
+	// RPName is the site's name authenticators show (default theme.appName).
+	RPName string `yaml:"rpName"`
+}
+
+// on reports whether the section turns passkeys on.
+func (p *passkeysConfig) on() bool { return p != nil && (p.Enabled == nil || *p.Enabled) }
 
 // localConfig configures the local provider (latch.LocalConfig).
 type localConfig struct {
@@ -321,6 +336,13 @@ func (c *config) validate() error {
 	}
 	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
 		errs = append(errs, fmt.Errorf("%s: metrics.token: want at least %d characters without spaces around them (`latch secret` prints one)", c.where("metrics.token"), minMetricsToken))
+	}
+	if p := c.Passkeys; p.on() {
+		switch p.UserVerification {
+		case "", "required", "preferred", "discouraged":
+		default:
+			errs = append(errs, fmt.Errorf("%s: passkeys.userVerification %q: want required, preferred or discouraged", c.where("passkeys.userVerification"), p.UserVerification))
+		}
 	}
 	if l := c.Local; l != nil && (l.Enabled == nil || *l.Enabled) {
 		c.local = latch.LocalConfig{Enabled: true, Rotate: l.Refresh.Rotate, Audience: l.Audience, Issuer: l.Issuer, Algorithm: l.Algorithm}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/provider/password"
@@ -20,7 +21,7 @@ const minPasswordLength = password.MinLength
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("user: want add, list, remove or passwd")
+		return usageError("user: want add, list, remove, passwd or passkeys")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
@@ -28,6 +29,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	cfgPath := commonFlags(fs)
 	email := fs.String("email", "", "email address (add)")
 	name := fs.String("name", "", "display name (add)")
+	remove := fs.String("remove", "", "credential ID of the passkey to remove (passkeys)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return usageError("user " + sub + ": " + err.Error())
@@ -39,9 +41,9 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return ""
 	}
 	switch sub {
-	case "add", "list", "remove", "passwd":
+	case "add", "list", "remove", "passwd", "passkeys":
 	default:
-		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove or passwd", sub))
+		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd or passkeys", sub))
 	}
 	c, err := loadConfig(e, *cfgPath)
 	if err != nil {
@@ -63,6 +65,8 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return userList(ctx, e, store)
 	case "remove":
 		return userRemove(ctx, e, store, arg())
+	case "passkeys":
+		return userPasskeys(ctx, e, store, arg(), *remove)
 	}
 	return userPasswd(ctx, e, store, arg())
 }
@@ -148,6 +152,43 @@ func userPasswd(ctx context.Context, e *env, s latch.Store, email string) error 
 	}
 	fmt.Fprintf(e.stdout, "password of %s changed\n", u.Email)
 	return nil
+}
+
+// userPasskeys lists the passkeys of a user, or removes one.
+func userPasskeys(ctx context.Context, e *env, s latch.Store, email, remove string) error {
+	as, ok := s.(latch.AuthenticatorStore)
+	if !ok {
+		return errors.New("user passkeys: this database does not keep passkeys")
+	}
+	u, err := lookup(ctx, s, "user passkeys", email)
+	if err != nil {
+		return err
+	}
+	if remove != "" {
+		err := as.DeleteAuthenticator(ctx, u.ID, remove)
+		if errors.Is(err, latch.ErrNotFound) {
+			return fmt.Errorf("user passkeys: %s has no passkey %s", u.Email, remove)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "removed passkey %s of %s\n", remove, u.Email)
+		return nil
+	}
+	recs, err := as.UserAuthenticators(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED")
+	for _, r := range recs {
+		used := "never"
+		if !r.LastUsed.IsZero() {
+			used = r.LastUsed.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.CredentialID, r.Name, r.Created.UTC().Format(time.RFC3339), used)
+	}
+	return tw.Flush()
 }
 
 // readPassword reads a password from the terminal without echo, or the
