@@ -92,8 +92,12 @@ async function signIn(el, conditional) {
     const publicKey = requestOptions(await fetchOptions(el, "authenticate"));
     const credential = await navigator.credentials.get(conditional ? { publicKey, mediation: "conditional", signal: ctl.signal } : { publicKey, signal: ctl.signal });
     if (!credential) return;
-    const { url } = await finish(el, "authenticate", credential);
-    if (url) location.assign(url);
+    const { ok, url } = await finish(el, "authenticate", credential);
+    // A refused autofill stays on the page (it must not loop through the
+    // error page, which offers autofill again); a refused button press
+    // goes to the error URL like other providers.
+    if (!ok && conditional) showError("Signing in with your passkey failed. Try again, or sign in another way.");
+    else if (url) location.assign(url);
   } catch (e) {
     if (e.name === "AbortError" || ctl.signal.aborted) return;
     if (!conditional) showError(e.name === "NotAllowedError" ? "The passkey prompt was closed or timed out. Try again." : "Signing in with a passkey failed: " + e.message);

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBrowserPasskey registers a passkey in headless Chromium with a
+// virtual authenticator (Chrome DevTools Protocol: ctap2, internal
+// transport, resident keys, user verification) on the hosted passkeys
+// page, then signs in with it through the built-in sign-in page, through
+// next-auth/react's signIn("passkey") and through client.js; replays a
+// captured assertion, removes the passkey and sees sign-in refused.
+// The button of the built-in page runs the same code as the hosted page;
+// on the built-in page the autofill request answers first.
+func TestBrowserPasskey(t *testing.T) {
+	k := needBrowser(t)
+	// Browsers refuse IP addresses as relying party IDs: the site is
+	// http://localhost:PORT, which Chromium is told is 127.0.0.1.
+	k.extraArgs = []string{"--host-resolver-rules=MAP localhost 127.0.0.1"}
+	begun := time.Now()
+	srv := newLatch(t, k.buildLatch(t), "passkeys: {}\n")
+	srv.setOrigin("http://localhost:" + strconv.Itoa(srv.port))
+	srv.start()
+	base := srv.origin + "/api/auth"
+	bundle := k.bundle(t, base)
+	passkeysPage := base + "/passkeys"
+	session := `fetch("/api/auth/session").then((r) => r.json())`
+	signOut := func(name string) step {
+		return step{Name: name, Op: "eval", JS: `fetch("/api/auth/csrf").then((r) => r.json()).then(({csrfToken}) =>
+			fetch("/api/auth/signout", {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"},
+				body: new URLSearchParams({csrfToken, json: "true"})})).then((r) => r.status)`}
+	}
+
+	res := k.browse(t, srv, bundle, "", "", []step{
+		{Name: "authenticator", Op: "webauthn"},
+		{Name: "record", Op: "record", URL: "/api/auth/callback/passkey"},
+		// Sign in with the password, on the way to the passkeys page.
+		{Name: "signinPage", Op: "goto", URL: "/api/auth/signin?callbackUrl=" + passkeysPage},
+		{Name: "email", Op: "fill", Selector: `input[name=email]`, Value: browserUserEmail},
+		{Name: "password", Op: "fill", Selector: `input[name=password]`, Value: browserUserPassword},
+		{Name: "submit", Op: "click", Selector: `form[action$="/callback/credentials"] button`, Wait: "url"},
+		{Name: "onPasskeysPage", Op: "waitURL", URL: passkeysPage},
+		{Name: "none", Op: "text", Selector: "#passkey-none"},
+		// Add a passkey.
+		{Name: "name", Op: "fill", Selector: "#passkey-name", Value: "Virtual key"},
+		{Name: "add", Op: "click", Selector: "#passkey-register button", Wait: "load"},
+		{Name: "listed", Op: "waitText", Selector: ".passkey-name", Equals: "Virtual key"},
+		{Name: "credentials", Op: "webauthnCredentials"},
+		signOut("signOut1"),
+		{Name: "sessionSignedOut", Op: "eval", JS: session},
+		// The built-in sign-in page: passkey autofill (conditional
+		// mediation in the email field) signs in as soon as the virtual
+		// authenticator, which needs no touch, answers.
+		{Name: "signinPage2", Op: "goto", URL: "/api/auth/signin?callbackUrl=" + passkeysPage},
+		{Name: "backOnPasskeysPage", Op: "waitURL", URL: passkeysPage},
+		{Name: "sessionBuiltin", Op: "eval", JS: session},
+		{Name: "replayBuiltin", Op: "replay"},
+		signOut("signOut2"),
+		// next-auth/react v4: signIn("passkey") goes to Latch's hosted page,
+		// which runs the ceremony and returns to the callbackUrl.
+		{Name: "testPage", Op: "testPage"},
+		{Name: "nextAuthSignIn", Op: "evalNavigate", JS: js(`window.nextAuth.signIn("passkey", {callbackUrl: %s})`, passkeysPage)},
+		{Name: "afterNextAuth", Op: "waitURL", URL: passkeysPage},
+		{Name: "sessionNextAuth", Op: "eval", JS: session},
+		signOut("signOut3"),
+		// client.js.
+		{Name: "testPage2", Op: "testPage"},
+		{Name: "clientJSSignIn", Op: "evalNavigate", JS: js(`import("/api/auth/client.js").then((m) => m.useSession().signIn("passkey", {callbackUrl: %s}))`, passkeysPage)},
+		{Name: "afterClientJS", Op: "waitURL", URL: passkeysPage},
+		{Name: "sessionClientJS", Op: "eval", JS: session},
+		// Remove it: signing in with it is refused.
+		{Name: "remove", Op: "click", Selector: "button.remove", Wait: "load"},
+		{Name: "removed", Op: "text", Selector: "#passkey-none"},
+		signOut("signOut4"),
+		{Name: "signinPage3", Op: "goto", URL: "/api/auth/signin/passkey?callbackUrl=" + passkeysPage},
+		{Name: "refusedPage", Op: "waitURL", URL: "/api/auth/signin?error=WebAuthnVerificationError"},
+		{Name: "refusedURL", Op: "url"},
+		{Name: "refusedMessage", Op: "text", Selector: ".error p"},
+		{Name: "sessionRefused", Op: "eval", JS: session},
+	})
+	t.Logf("passkey browser test: %v in all", time.Since(begun).Round(time.Millisecond))
+
+	var creds []struct {
+		IsResidentCredential bool   `json:"isResidentCredential"`
+		RPID                 string `json:"rpId"`
+	}
+	res.get(t, "credentials", &creds)
+	if len(creds) != 1 || !creds[0].IsResidentCredential || creds[0].RPID != "localhost" {
+		t.Errorf("virtual authenticator credentials = %+v; want one resident credential for localhost", creds)
+	}
+	for _, name := range []string{"sessionBuiltin", "sessionNextAuth", "sessionClientJS"} {
+		checkSession(t, name, res.Results[name])
+	}
+	for _, name := range []string{"sessionSignedOut", "sessionRefused"} {
+		if got := string(res.Results[name]); got != "{}" {
+			t.Errorf("%s: session = %s; want {}", name, got)
+		}
+	}
+	var replay struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	res.get(t, "replayBuiltin", &replay)
+	var replayURL struct {
+		URL string `json:"url"`
+	}
+	json.Unmarshal([]byte(replay.Body), &replayURL)
+	if replay.Status != 401 || !strings.Contains(replayURL.URL, "error=WebAuthnVerificationError") {
+		t.Errorf("replayed assertion: %d %s; want 401 and the WebAuthnVerificationError URL", replay.Status, replay.Body)
+	}
+	var refusedURL, refusedMessage string
+	res.get(t, "refusedURL", &refusedURL)
+	res.get(t, "refusedMessage", &refusedMessage)
+	if !strings.Contains(refusedURL, "/api/auth/signin?error=WebAuthnVerificationError") || !strings.Contains(refusedMessage, "passkey failed") {
+		t.Errorf("sign-in with a removed passkey ended at %s saying %q; want the sign-in page with the passkey error", refusedURL, refusedMessage)
+	}
+	if log := srv.stderr.String(); !strings.Contains(log, "replay") {
+		t.Errorf("the server log does not say the replay was refused as one:\n%s", log)
+	}
+}
