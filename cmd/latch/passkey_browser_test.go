@@ -67,15 +67,27 @@ func TestBrowserPasskey(t *testing.T) {
 		{Name: "afterNextAuth", Op: "waitURL", URL: passkeysPage},
 		{Name: "sessionNextAuth", Op: "eval", JS: session},
 		signOut("signOut3"),
-		// client.js.
+		// client.js runs the ceremony in the page.
 		{Name: "testPage2", Op: "testPage"},
 		{Name: "clientJSSignIn", Op: "evalNavigate", JS: js(`import("/api/auth/client.js").then((m) => m.useSession().signIn("passkey", {callbackUrl: %s}))`, passkeysPage)},
 		{Name: "afterClientJS", Op: "waitURL", URL: passkeysPage},
 		{Name: "sessionClientJS", Op: "eval", JS: session},
+		// Remove it on the page, add one again with client.js, sign in
+		// with it (redirect: false).
+		{Name: "remove1", Op: "click", Selector: "button.remove", Wait: "load"},
+		{Name: "removed1", Op: "text", Selector: "#passkey-none"},
+		{Name: "testPage3", Op: "testPage"},
+		{Name: "clientJSRegister", Op: "eval", JS: `import("/api/auth/client.js").then((m) => m.useSession().registerPasskey({name: "From client.js"}))`},
+		signOut("signOut4"),
+		{Name: "clientJSRegisterSignedOut", Op: "eval", JS: `import("/api/auth/client.js").then((m) => m.useSession().registerPasskey({name: "x"})).then((r) => r, (e) => e.name)`},
+		{Name: "clientJSSignIn2", Op: "eval", JS: `import("/api/auth/client.js").then((m) => m.useSession().signIn("passkey", {redirect: false}))`},
+		{Name: "sessionClientJS2", Op: "eval", JS: session},
+		{Name: "passkeysPage2", Op: "goto", URL: passkeysPage},
+		{Name: "listed2", Op: "waitText", Selector: ".passkey-name", Equals: "From client.js"},
 		// Remove it: signing in with it is refused.
 		{Name: "remove", Op: "click", Selector: "button.remove", Wait: "load"},
 		{Name: "removed", Op: "text", Selector: "#passkey-none"},
-		signOut("signOut4"),
+		signOut("signOut5"),
 		{Name: "signinPage3", Op: "goto", URL: "/api/auth/signin/passkey?callbackUrl=" + passkeysPage},
 		{Name: "refusedPage", Op: "waitURL", URL: "/api/auth/signin?error=WebAuthnVerificationError"},
 		{Name: "refusedURL", Op: "url"},
@@ -92,7 +104,19 @@ func TestBrowserPasskey(t *testing.T) {
 	if len(creds) != 1 || !creds[0].IsResidentCredential || creds[0].RPID != "localhost" {
 		t.Errorf("virtual authenticator credentials = %+v; want one resident credential for localhost", creds)
 	}
-	for _, name := range []string{"sessionBuiltin", "sessionNextAuth", "sessionClientJS"} {
+	var reg, signIn2 signInResponse
+	res.get(t, "clientJSRegister", &reg)
+	res.get(t, "clientJSSignIn2", &signIn2)
+	if !reg.OK || reg.Error != nil {
+		t.Errorf("client.js registerPasskey() = %s; want ok", res.Results["clientJSRegister"])
+	}
+	if got := string(res.Results["clientJSRegisterSignedOut"]); got != `"SessionRequired"` {
+		t.Errorf("client.js registerPasskey() signed out = %s; want a SessionRequired error", got)
+	}
+	if !signIn2.OK || signIn2.Error != nil || signIn2.Status != 200 {
+		t.Errorf("client.js signIn(\"passkey\", {redirect: false}) = %v; want ok", signIn2)
+	}
+	for _, name := range []string{"sessionBuiltin", "sessionNextAuth", "sessionClientJS", "sessionClientJS2"} {
 		checkSession(t, name, res.Results[name])
 	}
 	for _, name := range []string{"sessionSignedOut", "sessionRefused"} {
