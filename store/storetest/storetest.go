@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"RefreshRotationRace", local(testRefreshRotationRace)},
 		{"DeleteUserDeletesRefreshFamilies", local(testDeleteUserRefreshFamilies)},
 		{"Authenticators", authenticators(testAuthenticators)},
+		{"SecondFactor", secondFactors(testSecondFactor)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

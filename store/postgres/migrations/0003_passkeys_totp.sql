@@ -18,3 +18,20 @@ CREATE TABLE IF NOT EXISTS authenticators (
   "lastUsed"             TIMESTAMPTZ
 );
 CREATE INDEX IF NOT EXISTS authenticators_user ON authenticators ("userId");
+
+-- The second factor of the built-in user database: a TOTP secret sealed
+-- with the Latch secret, and the hashes of single-use recovery codes.
+-- DeleteUser deletes a user's rows itself.
+CREATE TABLE IF NOT EXISTS latch_totp (
+  "userId"   TEXT PRIMARY KEY,
+  sealed     BYTEA NOT NULL,
+  confirmed  TIMESTAMPTZ,
+  "lastStep" BIGINT NOT NULL DEFAULT 0,
+  created    TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS latch_recovery_codes (
+  "userId" TEXT NOT NULL,
+  hash     TEXT NOT NULL,
+  PRIMARY KEY ("userId", hash)
+);

@@ -16,3 +16,19 @@ CREATE TABLE authenticators (
   "lastUsed"             INTEGER           -- unix milliseconds
 );
 CREATE INDEX authenticators_user ON authenticators ("userId");
+
+-- The second factor of the built-in user database: a TOTP secret sealed
+-- with the Latch secret, and the hashes of single-use recovery codes.
+CREATE TABLE latch_totp (
+  "userId"   TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  sealed     BLOB NOT NULL,
+  confirmed  INTEGER,                  -- unix milliseconds; NULL while pending
+  "lastStep" INTEGER NOT NULL DEFAULT 0,
+  created    INTEGER NOT NULL          -- unix milliseconds
+);
+
+CREATE TABLE latch_recovery_codes (
+  "userId" TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  hash     TEXT NOT NULL,
+  PRIMARY KEY ("userId", hash)
+);
