@@ -81,6 +81,9 @@ type Events struct {
 	LinkAccount func(ctx context.Context, e LinkAccountEvent)
 	// SignInFailure hears of every refused or failed sign-in.
 	SignInFailure func(ctx context.Context, e SignInFailureEvent)
+	// SecondFactor hears of a second factor turned on, used through a
+	// recovery code, or reset.
+	SecondFactor func(ctx context.Context, e SecondFactorEvent)
 }
 
 // SignInFailureEvent describes a sign-in that did not happen.

@@ -107,6 +107,11 @@ type Config struct {
 	// tokens (see [LocalConfig]).
 	Local LocalConfig
 
+	// SecondFactor turns on TOTP and recovery codes for the users of
+	// credentials providers with SecondFactor set (see
+	// [SecondFactorConfig]).
+	SecondFactor SecondFactorConfig
+
 	// MaxBodyBytes bounds POST bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
@@ -281,6 +286,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.Local.validate(c)...)
 	errs = append(errs, c.validatePasskey()...)
+	errs = append(errs, c.validateSecondFactor()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("latch: invalid configuration:\n%w", errors.Join(errs...))
 	}

@@ -14,8 +14,11 @@ type cookieNames struct {
 	// challenge holds a passkey ceremony's state; authTime when the
 	// user signed in (for adding passkeys).
 	challenge, authTime string
-	opts                cookie.Options
-	csrfOpts            cookie.Options // no Domain: __Host- forbids it
+	// pending2FA names the user whose password was right while the
+	// built-in sign-in page asks for the second factor.
+	pending2FA string
+	opts       cookie.Options
+	csrfOpts   cookie.Options // no Domain: __Host- forbids it
 	// sessions encrypts session tokens. V5 keys are salted with the session
 	// cookie's name, so each scheme has its own codec.
 	sessions *jwt.Codec
@@ -54,6 +57,7 @@ func newCookieNames(format jwt.Generation, secure bool, co CookieOptions, secret
 		nonce:       p + family + ".nonce",
 		challenge:   p + family + ".challenge",
 		authTime:    p + family + ".auth-time",
+		pending2FA:  p + family + ".second-factor",
 		opts:        opts,
 		csrfOpts:    csrfOpts,
 	}
@@ -66,7 +70,7 @@ func newCookieNames(format jwt.Generation, secure bool, co CookieOptions, secret
 		return nil, err
 	}
 	n.checks = map[string]*jwt.Codec{}
-	for _, name := range []string{n.state, n.pkce, n.nonce, n.challenge, n.authTime} {
+	for _, name := range []string{n.state, n.pkce, n.nonce, n.challenge, n.authTime, n.pending2FA} {
 		if n.checks[name], err = jwt.New(format, name, secrets...); err != nil {
 			return nil, err
 		}

@@ -32,6 +32,7 @@ var signInPageCodes = map[string]bool{
 	CodeEmailCreateAccount: true, CodeCallback: true, CodeOAuthAccountNotLinked: true,
 	CodeEmailSignin: true, CodeCredentialsSignin: true, CodeSessionRequired: true,
 	CodeTooManyRequests: true, CodeWebAuthnVerification: true,
+	CodeSecondFactorRequired: true, CodeSecondFactorInvalid: true,
 }
 
 // Error is a sign-in failure with the code users and clients see. The

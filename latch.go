@@ -44,9 +44,10 @@ type Auth struct {
 	trusted                 map[string]bool
 	theme                   pages.Theme
 	log                     *slog.Logger
-	ctxKey                  *int          // per-instance context key
-	local                   *localState   // nil unless Local.Enabled
-	passkey                 *passkeyState // nil without a Passkey provider
+	ctxKey                  *int            // per-instance context key
+	local                   *localState     // nil unless Local.Enabled
+	passkey                 *passkeyState   // nil without a Passkey provider
+	twoFactor               *twoFactorState // nil unless SecondFactor.Enabled
 }
 
 // New checks cfg and returns the handler it describes. Every problem is
@@ -105,6 +106,7 @@ func New(cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
 	a.newLocal()
+	a.newSecondFactor()
 	if err := a.newPasskey(); err != nil {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
@@ -186,6 +188,8 @@ func (a *Auth) route(x *exchange, action string, get, post bool) bool {
 		handle = (*Auth).servePasskeyOptions
 	case action == "passkeys" && (get || post) && a.passkey != nil:
 		handle = (*Auth).servePasskeysPage
+	case action == "two-factor" && (get || post) && a.twoFactor != nil:
+		handle = (*Auth).serveTwoFactorPage
 	default:
 		return false
 	}

@@ -616,18 +616,23 @@ func (a *Auth) passkeyRegister(x *exchange, c *ceremony, data []byte) {
 	x.redirect(x.callbackURL, http.StatusOK)
 }
 
-// authTimeLife is how long the sign-in time cookie lives: as long as any
-// FreshFor check could want it.
-func (a *Auth) authTimeLife() time.Duration { return a.passkey.p.freshFor() }
+// freshFor is how recent a sign-in must be to add a passkey or turn on
+// the second factor.
+func (a *Auth) freshFor() time.Duration {
+	if a.passkey != nil {
+		return a.passkey.p.freshFor()
+	}
+	return 10 * time.Minute
+}
 
 // setAuthTime remembers, in an encrypted cookie, when the user signed in,
-// for the freshness check of adding a passkey.
+// for the freshness check of adding a passkey or a second factor.
 func (x *exchange) setAuthTime(userID string) {
-	if x.a.passkey == nil {
+	if x.a.passkey == nil && x.a.twoFactor == nil {
 		return
 	}
 	name := x.names.authTime
-	life := x.a.authTimeLife()
+	life := x.a.freshFor()
 	now := x.a.now()
 	v, err := x.names.checks[name].Encode(map[string]any{"value": userID, "at": now.UnixMilli()}, now, life)
 	if err != nil {
@@ -638,7 +643,7 @@ func (x *exchange) setAuthTime(userID string) {
 }
 
 // freshSignIn reports whether userID signed in on this browser within
-// FreshFor.
+// freshFor.
 func (x *exchange) freshSignIn(userID string) bool {
 	name := x.names.authTime
 	raw, ok := cookie.Get(x.cookies, name)
@@ -658,5 +663,5 @@ func (x *exchange) freshSignIn(userID string) bool {
 	}
 	signedIn := time.UnixMilli(at)
 	return v != "" && subtle.ConstantTimeCompare([]byte(v), []byte(userID)) == 1 &&
-		now.Sub(signedIn) < x.a.passkey.p.freshFor() && !signedIn.After(now.Add(time.Minute))
+		now.Sub(signedIn) < x.a.freshFor() && !signedIn.After(now.Add(time.Minute))
 }

@@ -87,6 +87,11 @@ func (a *Auth) serveSignInPage(x *exchange) {
 		Email:       x.r.URL.Query().Get("email"),
 		Passkey:     a.passkeyPage(x),
 	}
+	if a.twoFactor != nil && (code == CodeSecondFactorRequired || code == CodeSecondFactorInvalid) {
+		if _, provider := x.pendingSignIn(); provider != "" && a.byID[provider] != nil {
+			d.SecondFactor = &pages.SecondFactorStep{ActionURL: x.base + "/callback/" + provider}
+		}
+	}
 	for _, p := range a.providers {
 		info := p.Info()
 		pp := pages.Provider{ID: info.ID, Name: info.Name, Type: info.Type,

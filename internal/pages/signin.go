@@ -27,6 +27,14 @@ type SignIn struct {
 	// Passkey, when set, adds passkey sign-in (a "webauthn" provider):
 	// a button, and passkey autofill in the email or username field.
 	Passkey *Passkey
+	// SecondFactor, when set, replaces the page with the second step of a
+	// password sign-in: the form for the code.
+	SecondFactor *SecondFactorStep
+}
+
+// SecondFactorStep is the second step of a password sign-in.
+type SecondFactorStep struct {
+	ActionURL string // <base>/callback/<provider>
 }
 
 // signInMessages maps the error codes of the sign-in page to their text.
@@ -43,6 +51,8 @@ var signInMessages = map[string]string{
 	"SessionRequired":           "Please sign in to access this page.",
 	"TooManyRequests":           "Too many attempts. Please wait a moment and try again.",
 	"WebAuthnVerificationError": "Signing in with your passkey failed. Try again, or sign in another way.",
+	"SecondFactorRequired":      "Enter the code of your authenticator app.",
+	"SecondFactorInvalid":       "That code is wrong or was used already. Try again.",
 }
 
 // SignInMessage returns the human message the sign-in page shows for an
@@ -62,6 +72,7 @@ type signInView struct {
 	CSRFToken, CallbackURL, Email string
 	Message                       string
 	Passkey                       *Passkey
+	SecondFactor                  *SecondFactorStep
 	Providers                     []Provider // only the types the page renders
 }
 
@@ -75,6 +86,13 @@ func RenderSignIn(w io.Writer, d SignIn) error {
 		Email:       d.Email,
 		Message:     SignInMessage(d.Error),
 		Passkey:     d.Passkey,
+	}
+	if d.SecondFactor != nil {
+		v.SecondFactor = d.SecondFactor
+		if d.Error == "SecondFactorRequired" {
+			v.Message = ""
+		}
+		return render(w, signInTemplate, "Sign In", d.Theme, v)
 	}
 	for _, p := range d.Providers {
 		switch p.Type {
