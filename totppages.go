@@ -78,6 +78,14 @@ func (a *Auth) serveTwoFactorPage(x *exchange) {
 		return
 	}
 	d.Enabled = enabled
+	if rec != nil && !enabled && d.Fresh {
+		// A pending enrolment: show its secret again, to finish it.
+		if secret, err := a.unsealTOTP(user.ID, rec.Sealed); err == nil {
+			if key, err := a.totpKey(user, secret); err == nil {
+				d.Enrol, _ = enrolView(key)
+			}
+		}
+	}
 	if enabled {
 		if d.CodesLeft, err = tf.store.RecoveryCodesLeft(ctx, user.ID); err != nil {
 			a.log.Error("latch: two-factor page", "err", err)

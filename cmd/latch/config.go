@@ -77,7 +77,21 @@ type fileConfig struct {
 	Local *localConfig `yaml:"local"`
 	// Passkeys turns on sign-in with passkeys (WebAuthn).
 	Passkeys *passkeysConfig `yaml:"passkeys"`
+	// TwoFactor lets users of the built-in database turn on a second
+	// factor (TOTP and recovery codes).
+	TwoFactor *twoFactorConfig `yaml:"twoFactor"`
 }
+
+// twoFactorConfig configures the second factor (latch.SecondFactorConfig).
+type twoFactorConfig struct {
+	// Enabled defaults to true when the section is there.
+	Enabled *bool `yaml:"enabled"`
+	// Issuer names the site in authenticator apps (default theme.appName).
+	Issuer string `yaml:"issuer"`
+}
+
+// on reports whether the section turns the second factor on.
+func (t *twoFactorConfig) on() bool { return t != nil && (t.Enabled == nil || *t.Enabled) }
 
 // passkeysConfig configures the passkey provider (latch.Passkey).
 type passkeysConfig struct {

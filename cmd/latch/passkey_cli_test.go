@@ -50,3 +50,40 @@ func TestUserPasskeysCLI(t *testing.T) {
 		t.Errorf("passkeys of an unknown user: exit %d, %q", code, stderr)
 	}
 }
+
+func TestUser2FAResetCLI(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com"); code != 0 {
+		t.Fatalf("user add: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, dir, "", "user", "2fa", "reset", "ann@example.com"); code == 0 || !strings.Contains(stderr, "has no second factor") {
+		t.Errorf("reset without a second factor: exit %d, %q", code, stderr)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "latch-data", "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.UserByEmail(context.Background(), "ann@example.com")
+	now := time.Now()
+	if err := st.SetTOTP(context.Background(), latch.TOTPRecord{UserID: u.ID, Sealed: []byte("sealed"), Confirmed: now, Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetRecoveryCodes(context.Background(), u.ID, []string{"h1", "h2"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if code, out, stderr := run(t, dir, "", "user", "2fa", "reset", "ann@example.com"); code != 0 || !strings.Contains(out, "second factor of ann@example.com reset") {
+		t.Errorf("user 2fa reset: exit %d, %q, %q", code, out, stderr)
+	}
+	st, _ = sqlite.Open(context.Background(), filepath.Join(dir, "latch-data", "latch.db"))
+	defer st.Close()
+	if _, err := st.TOTP(context.Background(), u.ID); err == nil {
+		t.Error("the TOTP record is still there after reset")
+	}
+	if n, _ := st.RecoveryCodesLeft(context.Background(), u.ID); n != 0 {
+		t.Errorf("%d recovery codes left after reset; want 0", n)
+	}
+	if code, _, stderr := run(t, dir, "", "user", "2fa", "wipe", "ann@example.com"); code == 0 || !strings.Contains(stderr, "want reset EMAIL") {
+		t.Errorf("user 2fa wipe: exit %d, %q", code, stderr)
+	}
+}

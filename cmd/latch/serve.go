@@ -183,6 +183,9 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		cfg.Strategy = latch.DatabaseSessions
 	}
 	cfg.Local = c.local
+	if c.TwoFactor.on() {
+		cfg.SecondFactor = latch.SecondFactorConfig{Enabled: true, Issuer: c.TwoFactor.Issuer}
+	}
 	if cfg.Local.Enabled && c.Local.SignUp {
 		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
 		if rs, ok := store.(*redis.Store); ok {

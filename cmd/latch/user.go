@@ -21,7 +21,7 @@ const minPasswordLength = password.MinLength
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("user: want add, list, remove, passwd or passkeys")
+		return usageError("user: want add, list, remove, passwd, passkeys or 2fa")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
@@ -41,9 +41,9 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return ""
 	}
 	switch sub {
-	case "add", "list", "remove", "passwd", "passkeys":
+	case "add", "list", "remove", "passwd", "passkeys", "2fa":
 	default:
-		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd or passkeys", sub))
+		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd, passkeys or 2fa", sub))
 	}
 	c, err := loadConfig(e, *cfgPath)
 	if err != nil {
@@ -67,6 +67,11 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return userRemove(ctx, e, store, arg())
 	case "passkeys":
 		return userPasskeys(ctx, e, store, arg(), *remove)
+	case "2fa":
+		if len(rest) != 2 || rest[0] != "reset" {
+			return usageError("user 2fa: want reset EMAIL")
+		}
+		return userResetSecondFactor(ctx, e, store, rest[1])
 	}
 	return userPasswd(ctx, e, store, arg())
 }
@@ -189,6 +194,28 @@ func userPasskeys(ctx context.Context, e *env, s latch.Store, email, remove stri
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.CredentialID, r.Name, r.Created.UTC().Format(time.RFC3339), used)
 	}
 	return tw.Flush()
+}
+
+// userResetSecondFactor turns a user's second factor off (TOTP and
+// recovery codes), for a user who lost them.
+func userResetSecondFactor(ctx context.Context, e *env, s latch.Store, email string) error {
+	sf, ok := s.(latch.SecondFactorStore)
+	if !ok {
+		return errors.New("user 2fa reset: this database does not keep second factors")
+	}
+	u, err := lookup(ctx, s, "user 2fa reset", email)
+	if err != nil {
+		return err
+	}
+	err = sf.DeleteSecondFactor(ctx, u.ID)
+	if errors.Is(err, latch.ErrNotFound) {
+		return fmt.Errorf("user 2fa reset: %s has no second factor", u.Email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "second factor of %s reset: the password alone signs in until it is set up again\n", u.Email)
+	return nil
 }
 
 // readPassword reads a password from the terminal without echo, or the
