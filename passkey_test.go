@@ -373,7 +373,10 @@ func TestPasskeyReplayAndCSRF(t *testing.T) {
 	if _, ok := res.setCookie(sessionCookie); ok {
 		t.Fatal("a callback without CSRF token set a session")
 	}
-	res = b.passkeyCallback("authenticate", data)
+	// Auth.js v5's client asks for JSON with a header instead of json=true.
+	b.header.Set("X-Auth-Return-Redirect", "1")
+	res = b.postForm("/callback/passkey", url.Values{"action": {"authenticate"}, "data": {data}, "csrfToken": {b.csrf()}, "callbackUrl": {"/after"}})
+	b.header.Del("X-Auth-Return-Redirect")
 	wantJSONURL(t, res, http.StatusOK, httpOrigin+"/after")
 
 	// Replaying the captured assertion with the captured cookie fails.
