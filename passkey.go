@@ -1,7 +1,7 @@
 package latch
 
 import (
-	"crypto/rand"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -338,8 +338,7 @@ func (a *Auth) servePasskeyOptions(x *exchange) {
 			}
 		}
 		if pu.handle == nil {
-			pu.handle = make([]byte, 32)
-			rand.Read(pu.handle)
+			pu.handle = a.userHandle(user.ID)
 		}
 		creation, sd, err := ps.wa.BeginRegistration(pu, webauthn.WithExclusions(exclude))
 		if err != nil {
@@ -387,6 +386,17 @@ func (a *Auth) passkeyRegistrant(x *exchange, sess *Session) (*StoredUser, strin
 		return nil, "FreshSignInRequired"
 	}
 	return user, ""
+}
+
+// userHandle is the WebAuthn user handle of a user who has no passkey
+// yet: stable, so that a passkey made again on an authenticator replaces
+// the old one there (same site, same user handle), and opaque (an HMAC of
+// the user ID keyed with the first secret). Users who have passkeys keep
+// the handle stored with them.
+func (a *Auth) userHandle(userID string) []byte {
+	m := hmac.New(sha256.New, []byte(a.cfg.Secrets[0]))
+	m.Write([]byte("latch webauthn user handle\x00" + userID))
+	return m.Sum(nil)
 }
 
 // setCeremony writes the challenge cookie.

@@ -617,3 +617,23 @@ func FuzzPasskeyData(f *testing.F) {
 		}
 	})
 }
+
+// A user's handle stays the same when they have no passkey left, so that a
+// passkey made again on an authenticator replaces the old one there.
+func TestPasskeyUserHandleStable(t *testing.T) {
+	h := newPasskeyHarness(t)
+	a := newSoftAuthenticator(t)
+	h.register(a)
+	first := a.handle
+	if err := h.store.DeleteAuthenticator(context.Background(), "1", base64.StdEncoding.EncodeToString(a.credID)); err != nil {
+		t.Fatal(err)
+	}
+	b := newSoftAuthenticator(t)
+	h.register(b)
+	if !bytes.Equal(first, b.handle) || len(first) != 32 {
+		t.Errorf("user handles %x then %x; want the same 32 bytes", first, b.handle)
+	}
+	if bytes.Contains(first, []byte("1")) && len(first) < 8 {
+		t.Errorf("user handle %x shows the user ID", first)
+	}
+}
