@@ -13,8 +13,8 @@ import (
 // TestBrowserTwoFactor turns on TOTP in headless Chromium on the hosted
 // page (the test reads the secret from the page and computes the codes),
 // then signs in through the built-in page with the password and a code,
-// with a recovery code (used up after), and with wrong codes until the
-// limit.
+// through next-auth/react (SecondFactorRequired, then the code), with a
+// recovery code (used up after), and with wrong codes until the limit.
 func TestBrowserTwoFactor(t *testing.T) {
 	k := needBrowser(t)
 	srv := newLatch(t, k.buildLatch(t), "twoFactor: {issuer: Example}\n")
@@ -101,8 +101,21 @@ func TestBrowserTwoFactor(t *testing.T) {
 	}
 	checkSession(t, "password and code", res.Results["sessionCode"])
 
-	// Run 3: a recovery code signs in once; wrong codes until the limit.
-	steps = passwordSteps("recovery", page)
+	// Run 3: next-auth/react's signIn("credentials", {redirect: false})
+	// gets SecondFactorRequired, then signs in with a recovery code in
+	// "code"; the built-in page takes another; one is used up after; wrong
+	// codes until the limit.
+	signIn := func(extra string) string {
+		return js(`window.nextAuth.signIn("credentials", {redirect: false, email: %s, password: %s`+extra+`})`, browserUserEmail, browserUserPassword)
+	}
+	steps = []step{
+		{Name: "testPage", Op: "testPage"},
+		{Name: "nextAuthNoCode", Op: "eval", JS: signIn("")},
+		{Name: "nextAuthCode", Op: "eval", JS: signIn(js(`, code: %s`, codes[2]))},
+		{Name: "nextAuthSession", Op: "eval", JS: `window.nextAuth.getSession()`},
+		{Name: "nextAuthSignOut", Op: "eval", JS: `window.nextAuth.signOut({redirect: false})`},
+	}
+	steps = append(steps, passwordSteps("recovery", page)...)
 	steps = append(steps,
 		step{Name: "recoveryStep", Op: "waitURL", URL: "/api/auth/signin?error=SecondFactorRequired"},
 		step{Name: "fillRecovery", Op: "fill", Selector: "#input-code", Value: codes[0]},
@@ -135,11 +148,21 @@ func TestBrowserTwoFactor(t *testing.T) {
 		)
 	}
 	steps = append(steps, session("sessionRefused")...)
-	res = k.browse(t, srv, "", state, "", steps)
+	res = k.browse(t, srv, k.bundle(t, base), state, "", steps)
+	var noCode, withCode signInResponse
+	res.get(t, "nextAuthNoCode", &noCode)
+	res.get(t, "nextAuthCode", &withCode)
+	if noCode.Error == nil || *noCode.Error != "SecondFactorRequired" || noCode.OK || noCode.Status != 401 {
+		t.Errorf("next-auth/react signIn without a code = %v; want {error: SecondFactorRequired, status: 401, ok: false}", noCode)
+	}
+	if withCode.Error != nil || !withCode.OK {
+		t.Errorf("next-auth/react signIn with a recovery code = %v; want ok", withCode)
+	}
+	checkSession(t, "next-auth/react with a recovery code", res.Results["nextAuthSession"])
 	var left string
 	res.get(t, "codesLeft", &left)
-	if left != "9" {
-		t.Errorf("recovery codes left after using one = %q; want 9", left)
+	if left != "8" {
+		t.Errorf("recovery codes left after using two = %q; want 8", left)
 	}
 	for _, name := range []string{"sessionSignedOut", "sessionRefused"} {
 		if got := string(res.Results[name]); got != "{}" {
