@@ -634,3 +634,50 @@ func TestPasskeyUserHandleStable(t *testing.T) {
 		t.Errorf("user handles %x then %x; want the same 32 bytes", first, b.handle)
 	}
 }
+
+// Junk requests to the passkey and second-factor endpoints get 4xx
+// answers, never a 5xx.
+func TestPasskeyAndSecondFactorBadInput(t *testing.T) {
+	h := newPasskeyHarness(t, func(c *latch.Config) { c.SecondFactor = latch.SecondFactorConfig{Enabled: true} })
+	signedIn := h.browser()
+	signedIn.signIn()
+	for _, b := range []*browser{h.browser(), signedIn} {
+		for _, tc := range []struct{ method, path, body, ctype string }{
+			{"GET", "/webauthn-options/passkey?action=%ZZ", "", ""},
+			{"GET", "/webauthn-options/passkey?action=register&action=authenticate", "", ""},
+			{"POST", "/webauthn-options/passkey", "", ""},
+			{"GET", "/webauthn-options/", "", ""},
+			{"GET", "/webauthn-options/passkey/x", "", ""},
+			{"POST", "/callback/passkey", "action=authenticate&data=" + strings.Repeat("%FF", 100), "application/x-www-form-urlencoded"},
+			{"POST", "/callback/passkey", `{"action":"register","data":{"x":1}}`, "application/json"},
+			{"POST", "/callback/passkey", "\x00\x01", "application/octet-stream"},
+			{"POST", "/callback/passkey", strings.Repeat("a", 70<<10), "application/x-www-form-urlencoded"},
+			{"PUT", "/callback/passkey", "", ""},
+			{"POST", "/passkeys", "remove=" + strings.Repeat("x", 2000), "application/x-www-form-urlencoded"},
+			{"POST", "/passkeys", "csrfToken=nope", "application/x-www-form-urlencoded"},
+			{"DELETE", "/passkeys", "", ""},
+			{"POST", "/two-factor", "action=confirm&code=123456", "application/x-www-form-urlencoded"},
+			{"POST", "/two-factor", "action=%00", "application/x-www-form-urlencoded"},
+			{"GET", "/passkey.js/x", "", ""},
+			{"POST", "/signin/passkey", "callbackUrl=javascript:alert(1)", "application/x-www-form-urlencoded"},
+			{"GET", "/signin/passkey?callbackUrl=%2F%2Fevil.example", "", ""},
+		} {
+			res := b.do(tc.method, tc.path, strings.NewReader(tc.body), tc.ctype)
+			if res.Code >= 500 || res.Code < 200 {
+				t.Errorf("%s %s (%.30q): got %d %.200s; want a 2xx-4xx answer", tc.method, tc.path, tc.body, res.Code, res.Body)
+			}
+			if strings.Contains(res.Body, "evil.example") || strings.Contains(res.Body, "javascript:") {
+				t.Errorf("%s %s: the answer carries the unsafe callbackUrl: %.300s", tc.method, tc.path, res.Body)
+			}
+		}
+	}
+	// With CSRF but no fresh sign-in or junk action: 4xx.
+	res := signedIn.postForm("/two-factor", url.Values{"csrfToken": {signedIn.csrf()}, "action": {"dance"}})
+	if res.Code != http.StatusBadRequest {
+		t.Errorf("two-factor action dance: %d; want 400", res.Code)
+	}
+	res = signedIn.postForm("/two-factor", url.Values{"csrfToken": {signedIn.csrf()}, "action": {"confirm"}, "code": {"123456"}})
+	if res.Code != http.StatusConflict {
+		t.Errorf("confirm without a pending secret: %d; want 409", res.Code)
+	}
+}
