@@ -36,6 +36,10 @@ func TestBrowserPasskey(t *testing.T) {
 	}
 
 	res := k.browse(t, srv, bundle, "", "", []step{
+		// The demo links to the passkeys page (and not to the second
+		// factor's, which is off).
+		{Name: "demo", Op: "goto", URL: "/"},
+		{Name: "demoLinks", Op: "eval", JS: `[!document.getElementById("passkeys").hidden, !document.getElementById("two-factor").hidden]`},
 		{Name: "authenticator", Op: "webauthn"},
 		{Name: "record", Op: "record", URL: "/api/auth/callback/passkey"},
 		// Sign in with the password, on the way to the passkeys page.
@@ -96,6 +100,9 @@ func TestBrowserPasskey(t *testing.T) {
 	})
 	t.Logf("passkey browser test: %v in all", time.Since(begun).Round(time.Millisecond))
 
+	if got := string(res.Results["demoLinks"]); got != "[true,false]" {
+		t.Errorf("demo links shown (passkeys, two-factor) = %s; want [true,false]", got)
+	}
 	var creds []struct {
 		IsResidentCredential bool   `json:"isResidentCredential"`
 		RPID                 string `json:"rpId"`

@@ -253,6 +253,13 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		index, _ := demoFS.ReadFile("demo/index.html")
 		// The page loads the client from the API's base path.
 		index = bytes.ReplaceAll(index, []byte("/api/auth/"), []byte(auth.BasePath()+"/"))
+		// Links to the pages of the features that are on.
+		if c.Passkeys.on() {
+			index = bytes.Replace(index, []byte(`id="passkeys" hidden`), []byte(`id="passkeys"`), 1)
+		}
+		if c.TwoFactor.on() {
+			index = bytes.Replace(index, []byte(`id="two-factor" hidden`), []byte(`id="two-factor"`), 1)
+		}
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-cache")
