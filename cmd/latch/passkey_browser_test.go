@@ -153,3 +153,42 @@ func TestBrowserPasskey(t *testing.T) {
 		t.Errorf("the server log does not say the replay was refused as one:\n%s", log)
 	}
 }
+
+// TestBrowserNuxtAuthPasskey: @sidebase/nuxt-auth (authjs provider,
+// unchanged) signs in with a passkey: its signIn("passkey") goes to
+// Latch's hosted page, which runs the ceremony with Chromium's virtual
+// authenticator and returns to the app, signed in.
+func TestBrowserNuxtAuthPasskey(t *testing.T) {
+	k := needBrowser(t)
+	k.extraArgs = []string{"--host-resolver-rules=MAP localhost 127.0.0.1"}
+	k.staticDir = nuxtApp(t, k, "")
+	srv := newLatch(t, k.buildLatch(t), "passkeys: {}\n")
+	srv.setOrigin("http://localhost:" + strconv.Itoa(srv.port))
+	srv.start()
+	passkeysPage := srv.origin + "/api/auth/passkeys"
+	ready := `new Promise(r => { const w = () => window.nuxtAuth ? r(true) : setTimeout(w, 20); w() })`
+	res := k.browse(t, srv, "", "", "", []step{
+		{Name: "authenticator", Op: "webauthn"},
+		{Name: "home", Op: "goto", URL: "/"},
+		{Name: "ready", Op: "eval", JS: ready},
+		{Name: "password", Op: "eval", JS: js(`nuxtAuth.signIn("credentials", {email: %s, password: %s, redirect: false})`, browserUserEmail, browserUserPassword)},
+		{Name: "passkeysPage", Op: "goto", URL: passkeysPage},
+		{Name: "add", Op: "click", Selector: "#passkey-register button", Wait: "load"},
+		{Name: "listed", Op: "waitText", Selector: ".passkey-name", Equals: "Passkey"},
+		{Name: "home2", Op: "goto", URL: "/"},
+		{Name: "ready2", Op: "eval", JS: ready},
+		{Name: "signOut", Op: "eval", JS: `nuxtAuth.signOut({redirect: false}).then(() => true)`},
+		{Name: "signedOut", Op: "waitText", Selector: "#status", Equals: "unauthenticated"},
+		{Name: "signIn", Op: "evalNavigate", JS: js(`nuxtAuth.signIn("passkey", {callbackUrl: %s})`, srv.origin+"/")},
+		{Name: "back", Op: "waitURL", URL: "/"},
+		{Name: "ready3", Op: "eval", JS: ready},
+		{Name: "signedIn", Op: "waitText", Selector: "#status", Equals: "authenticated"},
+		{Name: "session", Op: "eval", JS: `nuxtAuth.getSession()`},
+	})
+	checkSession(t, "nuxt-auth passkey sign-in", res.Results["session"])
+	var via struct{ URL string }
+	res.get(t, "signIn", &via)
+	if !strings.Contains(via.URL, "/api/auth/signin/passkey") && !strings.HasPrefix(via.URL, srv.origin+"/") {
+		t.Errorf("nuxt-auth signIn(\"passkey\") went to %s", via.URL)
+	}
+}
