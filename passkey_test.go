@@ -681,3 +681,27 @@ func TestPasskeyAndSecondFactorBadInput(t *testing.T) {
 		t.Errorf("confirm without a pending secret: %d; want 409", res.Code)
 	}
 }
+
+// Passkeys with database sessions; signing out ends the freshness of the
+// sign-in.
+func TestPasskeyDatabaseSessions(t *testing.T) {
+	h := newPasskeyHarness(t, func(c *latch.Config) { c.Strategy = latch.DatabaseSessions })
+	a := newSoftAuthenticator(t)
+	h.register(a)
+	b, res := h.signInWith(a)
+	wantJSONURL(t, res, http.StatusOK, httpOrigin+"/after")
+	if s := b.get("/session"); !strings.Contains(s.Body, `"email":"j@example.com"`) {
+		t.Errorf("database session after passkey sign-in = %s", s.Body)
+	}
+	if sessions, _ := h.store.UserSessions(context.Background(), "1"); len(sessions) != 2 {
+		t.Errorf("stored sessions = %d; want 2 (the password's and the passkey's)", len(sessions))
+	}
+	if _, ok := b.cookie("next-auth.auth-time"); !ok {
+		t.Fatalf("no sign-in time cookie after a passkey sign-in: %v", b.cookieNames())
+	}
+	res = b.postForm("/signout", url.Values{"csrfToken": {b.csrf()}, "json": {"true"}})
+	wantStatus(t, res, http.StatusOK)
+	if _, ok := b.cookie("next-auth.auth-time"); ok {
+		t.Errorf("the sign-in time cookie outlived the sign-out: %v", res.setCookies())
+	}
+}
