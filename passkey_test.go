@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -541,7 +542,7 @@ func TestPasskeysPage(t *testing.T) {
 	b.signIn()
 	res = b.get("/passkeys")
 	wantStatus(t, res, http.StatusOK)
-	if !strings.Contains(res.Body, "Test key") || !strings.Contains(res.Body, `value="`+id+`"`) || !strings.Contains(res.Body, `id="passkey-register"`) {
+	if !strings.Contains(res.Body, "Test key") || !strings.Contains(html.UnescapeString(res.Body), `value="`+id+`"`) || !strings.Contains(res.Body, `id="passkey-register"`) {
 		t.Errorf("passkeys page:\n%s", res.Body)
 	}
 	// Removing needs the CSRF token.
