@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,6 +74,14 @@ type Passkey struct {
 	// FreshFor is how recent a sign-in must be to add a passkey. Default
 	// 10 minutes.
 	FreshFor time.Duration
+	// SignUp lets people without an account create one with a passkey.
+	// The email address is proven first, by an email provider (which must
+	// be configured): the sign-in page's "Create an account with a
+	// passkey" sends the sign-in email, whose sign-in creates the user and
+	// goes to the passkeys page, which asks for the new passkey at once.
+	// Without SignUp, only users who signed in some other way add
+	// passkeys. In no case does a passkey sign up a user by itself.
+	SignUp bool
 }
 
 // Info implements [Provider].
@@ -158,6 +167,9 @@ func (c *Config) validatePasskey() []error {
 		case "", "required", "preferred", "discouraged":
 		default:
 			errs = append(errs, fmt.Errorf("passkey UserVerification %q: use required, preferred or discouraged", pk.UserVerification))
+		}
+		if pk.SignUp && !slices.ContainsFunc(c.Providers, func(p Provider) bool { _, ok := p.(EmailProvider); return ok }) {
+			errs = append(errs, errors.New("passkey SignUp needs an email provider: the email address of a new account is proven by email first"))
 		}
 		if pk.CeremonyTimeout < 0 || pk.FreshFor < 0 {
 			errs = append(errs, errors.New("passkey CeremonyTimeout and FreshFor must not be negative"))

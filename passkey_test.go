@@ -23,6 +23,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/provider/email"
 	"github.com/latchauth/latch/store/sqlite"
 )
 
@@ -704,5 +705,57 @@ func TestPasskeyDatabaseSessions(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	if _, ok := b.cookie("next-auth.auth-time"); ok {
 		t.Errorf("the sign-in time cookie outlived the sign-out: %v", res.setCookies())
+	}
+}
+
+// With SignUp, a new person proves their email address by email, which
+// creates the account, and then adds a passkey; without an email provider
+// the configuration is refused.
+func TestPasskeySignUp(t *testing.T) {
+	h := newEmailHarness(t, email.Config{}, func(c *latch.Config) {
+		c.Providers = append(c.Providers, &latch.Passkey{SignUp: true})
+	})
+	b := h.browser()
+	page := b.get("/signin")
+	for _, want := range []string{`<form action="` + httpBase + `/signin/email" method="POST" id="passkey-signup">`, `name="callbackUrl" value="` + httpBase + `/passkeys?new=1"`} {
+		if !strings.Contains(html.UnescapeString(page.Body), want) {
+			t.Fatalf("sign-in page lacks %s:\n%s", want, page.Body)
+		}
+	}
+	res := b.postForm("/signin/email", url.Values{"csrfToken": {b.csrf()}, "email": {"new@example.com"}, "callbackUrl": {httpBase + "/passkeys?new=1"}, "json": {"true"}})
+	wantJSONURL(t, res, http.StatusOK, httpBase+"/verify-request?provider=email&type=email")
+	msg := h.box.last(t)
+	res = h.confirm(t, b, msg.URL)
+	wantRedirect(t, res, httpBase+"/passkeys?new=1")
+	res = b.get("/passkeys?new=1")
+	if !strings.Contains(res.Body, `id="passkey-welcome"`) || !strings.Contains(res.Body, `data-auto="true"`) {
+		t.Fatalf("passkeys page of the new account:\n%s", res.Body)
+	}
+	user, err := h.store.UserByEmail(context.Background(), "new@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newSoftAuthenticator(t)
+	_, opts := b.passkeyOptions("register")
+	wantJSONURL(t, b.passkeyCallback("register", a.create(opts.Options)), http.StatusOK, httpOrigin+"/after")
+	if recs, _ := h.store.UserAuthenticators(context.Background(), user.ID); len(recs) != 1 {
+		t.Fatalf("passkeys of the new account = %v; want 1", recs)
+	}
+	// Once there is a passkey, the page no longer asks at once.
+	if res := b.get("/passkeys?new=1"); strings.Contains(res.Body, `data-auto="true"`) {
+		t.Errorf("the page asks for a passkey again")
+	}
+	other := h.browser()
+	_, opts = other.passkeyOptions("authenticate")
+	wantJSONURL(t, other.passkeyCallback("authenticate", a.get(opts.Options)), http.StatusOK, httpOrigin+"/after")
+	if got := signedInAs(t, other); got != "new@example.com" {
+		t.Errorf("passkey sign-in of the new account: signed in as %q", got)
+	}
+
+	st, _ := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
+	defer st.Close()
+	_, err = latch.New(latch.Config{URL: httpBase, Secrets: []string{testSecret}, Store: st, Providers: []latch.Provider{&latch.Passkey{SignUp: true}}})
+	if err == nil || !strings.Contains(err.Error(), "SignUp needs an email provider") {
+		t.Errorf("SignUp without an email provider: err = %v", err)
 	}
 }

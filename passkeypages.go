@@ -15,11 +15,21 @@ func (a *Auth) passkeyPage(x *exchange) *pages.Passkey {
 	if a.passkey == nil {
 		return nil
 	}
-	return &pages.Passkey{
+	p := &pages.Passkey{
 		ScriptURL:   a.basePath + "/passkey.js",
 		OptionsURL:  x.base + "/webauthn-options/" + a.passkey.id,
 		CallbackURL: x.base + "/callback/" + a.passkey.id,
 	}
+	if a.passkey.p.SignUp {
+		for _, pr := range a.providers {
+			if _, ok := pr.(EmailProvider); ok {
+				p.SignUpURL = x.base + "/signin/" + pr.Info().ID
+				p.SignUpCallback = x.base + "/passkeys?new=1"
+				break
+			}
+		}
+	}
+	return p
 }
 
 // scriptCSP lets the built-in pages run passkey.js when there is a passkey
@@ -102,6 +112,7 @@ func (a *Auth) servePasskeysPage(x *exchange) {
 		Theme: a.theme, Passkey: *a.passkeyPage(x), CSRFToken: x.csrfToken, PageURL: page,
 		User: user.Email, Fresh: x.freshSignIn(user.ID), SignInURL: signIn, Message: message,
 	}
+	d.New = a.passkey.p.SignUp && x.r.Method == http.MethodGet && x.r.URL.Query().Get("new") == "1" && len(recs) == 0
 	if d.User == "" {
 		d.User = user.Name
 	}

@@ -101,6 +101,9 @@ type passkeysConfig struct {
 	UserVerification string `yaml:"userVerification"`
 	// RPName is the site's name authenticators show (default theme.appName).
 	RPName string `yaml:"rpName"`
+	// SignUp lets new people create an account with a passkey, after
+	// proving their email address (needs the email section).
+	SignUp bool `yaml:"signUp"`
 }
 
 // on reports whether the section turns passkeys on.
@@ -352,6 +355,9 @@ func (c *config) validate() error {
 		errs = append(errs, fmt.Errorf("%s: metrics.token: want at least %d characters without spaces around them (`latch secret` prints one)", c.where("metrics.token"), minMetricsToken))
 	}
 	if p := c.Passkeys; p.on() {
+		if p.SignUp && c.Email == nil {
+			errs = append(errs, fmt.Errorf("%s: passkeys.signUp needs the email section: a new account's address is proven by email first", c.where("passkeys.signUp")))
+		}
 		switch p.UserVerification {
 		case "", "required", "preferred", "discouraged":
 		default:

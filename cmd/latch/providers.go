@@ -54,7 +54,7 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 		providers = append(providers, p)
 	}
 	if p := c.Passkeys; p.on() {
-		providers = append(providers, &latch.Passkey{UserVerification: p.UserVerification, RPName: p.RPName})
+		providers = append(providers, &latch.Passkey{UserVerification: p.UserVerification, RPName: p.RPName, SignUp: p.SignUp})
 	}
 	return providers, nil
 }

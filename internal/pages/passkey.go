@@ -12,6 +12,10 @@ type Passkey struct {
 	ScriptURL   string // <base>/passkey.js
 	OptionsURL  string // <base>/webauthn-options/<id>
 	CallbackURL string // <base>/callback/<id>
+	// SignUpURL, when set, is the email provider's POST <base>/signin/<id>
+	// that starts an account created with a passkey, and SignUpCallback
+	// where its sign-in goes (the passkeys page).
+	SignUpURL, SignUpCallback string
 }
 
 // PasskeySignIn is the data of the page that signs in with a passkey for
@@ -46,6 +50,9 @@ type Passkeys struct {
 	SignInURL string
 	Items     []PasskeyItem
 	Message   string
+	// New says the user just created their account to add a passkey: the
+	// page asks for it at once.
+	New bool
 }
 
 var (

@@ -136,3 +136,5 @@ registerForm?.addEventListener("submit", (ev) => {
   ev.preventDefault();
   register(registerForm);
 });
+// A new account made to sign in with a passkey: ask for it at once.
+if (registerForm?.dataset.auto === "true" && window.PublicKeyCredential) register(registerForm);
