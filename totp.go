@@ -58,6 +58,52 @@ type SecondFactorConfig struct {
 	Issuer string
 	// MaxWrongCodes (default 5) and MaxWrongCodesPerIP (default 20).
 	MaxWrongCodes, MaxWrongCodesPerIP int
+	// Limiter replaces the in-memory counts of wrong codes, e.g. with one
+	// in Redis that every instance shares (store/redis's Limiter). It
+	// sees the keys "user:" + user ID and "ip:" + client address and
+	// applies its own limits; MaxWrongCodes and MaxWrongCodesPerIP are
+	// then unused.
+	Limiter CodeLimiter
+}
+
+// CodeLimiter counts wrong second-factor codes per key, in windows (the
+// shape of store/redis's Limiter and of provider/password's Limiter). A
+// try is counted before the code is checked and taken back when it was
+// right.
+type CodeLimiter interface {
+	// Hit counts one try for key and reports whether it is within the
+	// limit, atomically; a refused try is not counted, and retryAfter is
+	// how long until key may try again.
+	Hit(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error)
+	// Undo takes back one counted try of key.
+	Undo(ctx context.Context, key string) error
+	// Reset forgets the tries of key.
+	Reset(ctx context.Context, key string) error
+}
+
+// memoryCodeLimiter is the default CodeLimiter: in memory, per instance.
+type memoryCodeLimiter struct{ users, ips *ratelimit.Limiter }
+
+func (m *memoryCodeLimiter) of(key string) (*ratelimit.Limiter, string) {
+	if k, ok := strings.CutPrefix(key, "ip:"); ok {
+		return m.ips, k
+	}
+	return m.users, key
+}
+
+func (m *memoryCodeLimiter) Hit(ctx context.Context, key string) (time.Duration, bool, error) {
+	l, k := m.of(key)
+	return l.Hit(ctx, k)
+}
+
+func (m *memoryCodeLimiter) Undo(ctx context.Context, key string) error {
+	l, k := m.of(key)
+	return l.Undo(ctx, k)
+}
+
+func (m *memoryCodeLimiter) Reset(ctx context.Context, key string) error {
+	l, k := m.of(key)
+	return l.Reset(ctx, k)
 }
 
 // SecondFactorEvent describes a change or use of a second factor.
@@ -81,10 +127,9 @@ var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algo
 
 // twoFactorState is the Auth's second factor, when on.
 type twoFactorState struct {
-	store  SecondFactorStore
-	issuer string
-	users  *ratelimit.Limiter // wrong codes per user
-	ips    *ratelimit.Limiter // wrong codes per client address
+	store   SecondFactorStore
+	issuer  string
+	limiter CodeLimiter // wrong codes per user and per client address
 }
 
 func (c *Config) validateSecondFactor() []error {
@@ -123,11 +168,12 @@ func (a *Auth) newSecondFactor() {
 	if perIP == 0 {
 		perIP = 20
 	}
-	a.twoFactor = &twoFactorState{
-		store:  a.cfg.Store.(SecondFactorStore),
-		issuer: issuer,
-		users:  ratelimit.New(ratelimit.Config{Max: perUser, Window: wrongCodeWindow, Now: a.cfg.Now}),
-		ips:    ratelimit.New(ratelimit.Config{Max: perIP, Window: wrongCodeWindow, Now: a.cfg.Now}),
+	a.twoFactor = &twoFactorState{store: a.cfg.Store.(SecondFactorStore), issuer: issuer, limiter: sf.Limiter}
+	if a.twoFactor.limiter == nil {
+		a.twoFactor.limiter = &memoryCodeLimiter{
+			users: ratelimit.New(ratelimit.Config{Max: perUser, Window: wrongCodeWindow, Now: a.cfg.Now}),
+			ips:   ratelimit.New(ratelimit.Config{Max: perIP, Window: wrongCodeWindow, Now: a.cfg.Now}),
+		}
 	}
 }
 
@@ -262,22 +308,23 @@ func (a *Auth) checkSecondFactor(ctx context.Context, r *http.Request, userID, c
 	if code == "" {
 		return &Error{Code: CodeSecondFactorRequired, Status: http.StatusUnauthorized}, nil
 	}
-	keys := []struct {
-		l   *ratelimit.Limiter
-		key string
-	}{{tf.users, userID}}
+	keys := []string{"user:" + userID}
 	if ip := a.cfg.ClientIP(r); ip != "" {
-		keys = append(keys, struct {
-			l   *ratelimit.Limiter
-			key string
-		}{tf.ips, clientip.Key(ip)})
+		keys = append(keys, "ip:"+clientip.Key(ip))
 	}
 	// A try counts as a wrong code until it turns out right.
+	bg := context.WithoutCancel(ctx) // the counts must be right
 	for i, k := range keys {
-		if retry, ok, _ := k.l.Hit(ctx, k.key); !ok {
+		retry, ok, err := tf.limiter.Hit(ctx, k)
+		if err != nil || !ok {
 			for _, k := range keys[:i] {
-				k.l.Undo(ctx, k.key)
+				tf.limiter.Undo(bg, k)
 			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("second factor: rate limit: %w", err)
+		}
+		if !ok {
 			a.log.Warn("latch: too many wrong second-factor codes", "user", userID, "ip", a.cfg.ClientIP(r))
 			return &Error{Code: CodeTooManyRequests, Status: http.StatusTooManyRequests, RetryAfter: retry}, nil
 		}
@@ -285,16 +332,19 @@ func (a *Auth) checkSecondFactor(ctx context.Context, r *http.Request, userID, c
 	ok, recovery, err := a.useCode(ctx, userID, rec, code)
 	if err != nil {
 		for _, k := range keys {
-			k.l.Undo(ctx, k.key)
+			tf.limiter.Undo(bg, k)
 		}
 		return nil, err
 	}
 	if !ok {
 		return &Error{Code: CodeSecondFactorInvalid, Status: http.StatusUnauthorized}, nil
 	}
-	tf.users.Reset(ctx, userID)
+	// Right: the user's wrong codes are forgotten, the address's stay.
+	if err := tf.limiter.Reset(bg, keys[0]); err != nil {
+		a.log.Error("latch: reset wrong-code count", "err", err)
+	}
 	if len(keys) > 1 {
-		tf.ips.Undo(ctx, keys[1].key)
+		tf.limiter.Undo(bg, keys[1])
 	}
 	if recovery {
 		left, _ := tf.store.RecoveryCodesLeft(ctx, userID)

@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,5 +294,75 @@ func TestSecondFactorConfig(t *testing.T) {
 	_, err := latch.New(latch.Config{URL: httpBase, Secrets: []string{testSecret}, SecondFactor: latch.SecondFactorConfig{Enabled: true}})
 	if err == nil || !strings.Contains(err.Error(), "SecondFactor needs a Store") {
 		t.Errorf("SecondFactor without a store: err = %v", err)
+	}
+}
+
+// sharedLimiter is a CodeLimiter two instances share (as Redis would be):
+// at most max hits per key, counted in one map.
+type sharedLimiter struct {
+	mu   sync.Mutex
+	max  int
+	hits map[string]int
+	keys []string
+}
+
+func (l *sharedLimiter) Hit(_ context.Context, key string) (time.Duration, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.keys = append(l.keys, key)
+	if l.hits[key] >= l.max {
+		return time.Minute, false, nil
+	}
+	l.hits[key]++
+	return 0, true, nil
+}
+
+func (l *sharedLimiter) Undo(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.hits[key] > 0 {
+		l.hits[key]--
+	}
+	return nil
+}
+
+func (l *sharedLimiter) Reset(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.hits, key)
+	return nil
+}
+
+// With a Limiter of its own (Redis with latch serve), wrong codes count
+// across instances.
+func TestSecondFactorSharedLimiter(t *testing.T) {
+	lim := &sharedLimiter{max: 3, hits: map[string]int{}}
+	h := newTwoFactorHarness(t, func(c *latch.Config) { c.SecondFactor.Limiter = lim })
+	secret, _ := h.enrol()
+	// A second instance on the same store and limiter.
+	cfg := h.cfg
+	second, err := latch.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2 := &harness{t: t, auth: second, cfg: cfg, clock: h.clock, base: h.base}
+	h.clock.Advance(30 * time.Second)
+	for i, b := range []*browser{h.browser(), h2.browser(), h.browser()} {
+		if res := b.signInPassword("code", "123456"); !strings.Contains(res.Body, "SecondFactorInvalid") {
+			t.Fatalf("wrong code %d: %s", i+1, res)
+		}
+	}
+	code, _ := totp.GenerateCode(secret, h.clock.Now())
+	wantError(t, h2.browser().signInPassword("code", code), http.StatusTooManyRequests, "TooManyRequests")
+	if !slices.Contains(lim.keys, "user:"+h.userID) || !slices.ContainsFunc(lim.keys, func(k string) bool { return strings.HasPrefix(k, "ip:") }) {
+		t.Errorf("limiter keys = %q; want user: and ip: keys", lim.keys)
+	}
+	// The windows end (every key's).
+	lim.mu.Lock()
+	lim.hits = map[string]int{}
+	lim.mu.Unlock()
+	wantJSONURL(t, h2.browser().signInPassword("code", code), http.StatusOK, httpOrigin+"/after")
+	if n := lim.hits["user:"+h.userID]; n != 0 {
+		t.Errorf("a right code left %d counted tries for the user", n)
 	}
 }

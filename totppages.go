@@ -2,6 +2,7 @@ package latch
 
 import (
 	"bytes"
+	"context"
 	"encoding/base32"
 	"encoding/base64"
 	"errors"
@@ -173,7 +174,14 @@ func (a *Auth) confirmTOTP(x *exchange, user *StoredUser, rec *TOTPRecord, d *pa
 		d.Message = "The pending secret could not be read; start again."
 		return http.StatusConflict
 	}
-	if retry, ok, _ := tf.users.Hit(ctx, user.ID); !ok {
+	retry, ok, err := tf.limiter.Hit(ctx, "user:"+user.ID)
+	if err != nil {
+		a.log.Error("latch: wrong-code limit", "err", err)
+		d.Enrol, _ = enrolView(key)
+		d.Message = "The code could not be checked; try again."
+		return http.StatusServiceUnavailable
+	}
+	if !ok {
 		a.log.Warn("latch: too many wrong codes confirming a second factor", "user", user.ID, "retryAfter", retry)
 		d.Enrol, _ = enrolView(key)
 		d.Message = "Too many wrong codes. Wait a few minutes and try again."
@@ -189,7 +197,7 @@ func (a *Auth) confirmTOTP(x *exchange, user *StoredUser, rec *TOTPRecord, d *pa
 		d.Message = "That code is wrong. Check the time on your device and try again."
 		return http.StatusUnprocessableEntity
 	}
-	tf.users.Reset(ctx, user.ID)
+	tf.limiter.Reset(context.WithoutCancel(ctx), "user:"+user.ID)
 	codes := make([]string, recoveryCodeCount)
 	hashes := make([]string, recoveryCodeCount)
 	for i := range codes {

@@ -185,6 +185,16 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	cfg.Local = c.local
 	if c.TwoFactor.on() {
 		cfg.SecondFactor = latch.SecondFactorConfig{Enabled: true, Issuer: c.TwoFactor.Issuer}
+		if rs, ok := store.(*redis.Store); ok {
+			// Several instances: count wrong codes in Redis, so the limits
+			// hold across all of them.
+			cfg.SecondFactor.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:2fa:", 15*time.Minute, func(key string) int {
+				if strings.HasPrefix(key, "ip:") {
+					return 20
+				}
+				return 5
+			})
+		}
 	}
 	if cfg.Local.Enabled && c.Local.SignUp {
 		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
