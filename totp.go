@@ -50,7 +50,8 @@ const (
 // the password again. A code is accepted once (no replay within its
 // window), and each user may type at most MaxWrongCodes wrong codes, and
 // each client address MaxWrongCodesPerIP, per 15 minutes (in memory, per
-// instance). A passkey sign-in needs no second factor.
+// instance, unless Limiter is set). A passkey sign-in needs no second
+// factor.
 type SecondFactorConfig struct {
 	Enabled bool
 	// Issuer names the site in authenticator apps. Default Theme.AppName,
