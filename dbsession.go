@@ -28,7 +28,14 @@ func (a *Auth) serveDatabaseSession(x *exchange, token string, names []string, u
 		return
 	}
 	if !rec.Expires.Add(-a.cfg.MaxAge).Add(a.cfg.UpdateAge).After(now) {
-		if err := a.cfg.Store.UpdateSessionExpiry(ctx, token, now.Add(a.cfg.MaxAge)); err != nil {
+		switch err := a.cfg.Store.UpdateSessionExpiry(ctx, token, now.Add(a.cfg.MaxAge)); {
+		case errors.Is(err, ErrNotFound):
+			// Revoked (signed out elsewhere) since it was read: a
+			// normal race, answered as the revocation.
+			x.clearSession(names)
+			x.json(http.StatusOK, struct{}{})
+			return
+		case err != nil:
 			a.log.Error("latch: extend session", "err", err)
 		}
 	}

@@ -3,6 +3,7 @@ package latch
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/latchauth/latch/internal/claims"
 	"github.com/latchauth/latch/internal/cookie"
 	"github.com/latchauth/latch/internal/jsonobj"
@@ -143,7 +143,10 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 
 // appendQuotedUUID appends a random (version 4) UUID as a JSON string.
 func appendQuotedUUID(b []byte) []byte {
-	u := uuid.New()
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
 	b = append(b, '"')
 	var s [36]byte
 	hex.Encode(s[0:8], u[0:4])
@@ -282,6 +285,9 @@ func (a *Auth) Session(r *http.Request) *Session {
 	if a.cfg.Strategy == DatabaseSessions {
 		return a.databaseSession(r)
 	}
+	if a.cfg.Callbacks.JWT == nil && a.cfg.Callbacks.Session == nil {
+		return a.plainSession(r)
+	}
 	t := a.Token(r)
 	if t == nil {
 		return nil
@@ -318,15 +324,18 @@ func (a *Auth) keepAlive(w http.ResponseWriter, r *http.Request, s *Session) boo
 	expires := now.Add(a.cfg.MaxAge)
 	if a.cfg.Strategy == DatabaseSessions {
 		if err := a.cfg.Store.UpdateSessionExpiry(r.Context(), raw, expires); err != nil {
-			a.log.Error("latch: extend session", "err", err)
+			if !errors.Is(err, ErrNotFound) { // not revoked since it was read
+				a.log.Error("latch: extend session", "err", err)
+			}
 			return false
 		}
 		x.writeSessionValue(raw, names, expires)
 	} else {
-		if s.token == nil {
+		t := s.sessionToken()
+		if t == nil {
 			return false
 		}
-		if err := x.writeSession(s.token, names, expires); err != nil {
+		if err := x.writeSession(t, names, expires); err != nil {
 			a.log.Error("latch: extend session", "err", err)
 			return false
 		}
@@ -364,3 +373,56 @@ func (w *privateWriter) Write(b []byte) (int, error) {
 // Unwrap gives http.ResponseController the underlying writer (Flush,
 // Hijack for WebSockets, deadlines).
 func (w *privateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// plainSession is Session(r) for JWT sessions without a JWT or Session
+// callback: the session comes straight from the payload, which is decoded
+// into a Token only if Require has to extend the session (see
+// Session.payload). TestPlainSessionMatchesGeneral compares it with the
+// general path.
+func (a *Auth) plainSession(r *http.Request) *Session {
+	names := a.namesFor(a.requestOrigin(r))
+	raw := a.rawSession(r, names)
+	if raw == "" {
+		return nil
+	}
+	payload, err := names.sessions.Open(raw)
+	if err != nil {
+		return nil
+	}
+	obj, err := jsonobj.Parse(payload)
+	if err != nil {
+		return nil
+	}
+	now := a.now()
+	if claims.Check(obj, now) != nil {
+		return nil
+	}
+	s := &Session{Expires: now.Add(a.cfg.MaxAge), payload: payload}
+	for _, c := range [...]struct {
+		f   uint8
+		key string
+	}{{fieldName, "name"}, {fieldEmail, "email"}, {fieldImage, "picture"}} {
+		raw := obj.Get(c.key)
+		v, _ := obj.String(c.key)
+		s.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
+	}
+	s.userID, _ = obj.String("sub")
+	if iat, ok := obj.Number("iat"); ok && iat > 0 {
+		s.renewed = time.Unix(int64(iat), 0)
+	}
+	return s
+}
+
+// sessionToken is the token of a JWT session, decoded from its payload
+// when plainSession left it for later.
+func (s *Session) sessionToken() Token {
+	if s.token == nil && s.payload != nil {
+		d := json.NewDecoder(bytes.NewReader(s.payload))
+		d.UseNumber()
+		var t Token
+		if d.Decode(&t) == nil {
+			s.token = t
+		}
+	}
+	return s.token
+}

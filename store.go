@@ -148,3 +148,15 @@ type VerificationTokenReader interface {
 	// ErrNotFound when there is none. Expiry is the caller's check.
 	VerificationToken(ctx context.Context, identifier, token string) (*VerificationToken, error)
 }
+
+// ExpiredDeleter is a store that can delete what has expired before a
+// time: sessions that were never read again, sign-in links and codes
+// that were never used and, for a [LocalStore], refresh-token families.
+// Expired records are refused anyway; deleting them keeps the store from
+// growing. store/sqlite, store/postgres and store/redis have it; latch
+// serve calls it every hour.
+type ExpiredDeleter interface {
+	// DeleteExpired deletes the records that expired before before and
+	// returns how many there were.
+	DeleteExpired(ctx context.Context, before time.Time) (int, error)
+}

@@ -92,8 +92,10 @@ type Session struct {
 	// or the database expiry less MaxAge); zero when unknown.
 	renewed time.Time
 	// token is the JWT session's token after the JWT callback, which
-	// Require re-encodes to extend the session.
-	token Token
+	// Require re-encodes to extend the session; without callbacks it is
+	// decoded from payload only then (see sessionToken).
+	token   Token
+	payload []byte
 }
 
 // UserID returns the ID of the signed-in user (the session token's "sub",

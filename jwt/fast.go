@@ -61,17 +61,19 @@ func (c *Codec) openV4(token string) ([]byte, error) {
 	if !ok1 || !ok2 || strings.Contains(tagPart, ".") || len(ivPart) != 16 || len(tagPart) != 22 {
 		return nil, errNotFast
 	}
+	// Every part must decode to its full length: the decoder skips CR
+	// and LF, which would make other strings of the same token.
 	buf := make([]byte, 12+b64.DecodedLen(len(ctPart))+16)
 	iv := buf[:12]
-	if _, err := b64.Decode(iv, []byte(ivPart)); err != nil {
+	if m, err := b64.Decode(iv, []byte(ivPart)); err != nil || m != 12 {
 		return nil, errNotFast
 	}
 	n, err := b64.Decode(buf[12:], []byte(ctPart))
-	if err != nil {
+	if err != nil || n != b64.DecodedLen(len(ctPart)) {
 		return nil, errNotFast
 	}
 	sealed := buf[12 : 12+n+16]
-	if _, err := b64.Decode(sealed[n:], []byte(tagPart)); err != nil {
+	if m, err := b64.Decode(sealed[n:], []byte(tagPart)); err != nil || m != 16 {
 		return nil, errNotFast
 	}
 	for i, k := range c.keys {

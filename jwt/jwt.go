@@ -242,10 +242,34 @@ func (c *Codec) DecodePayload(token string, now time.Time) ([]byte, error) {
 	return plain, nil
 }
 
+// compactChars reports whether token has only the characters of a
+// compact serialisation: base64url and the dots between its parts.
+func compactChars(token string) bool {
+	for i := 0; i < len(token); i++ {
+		if !compactChar[token[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// compactChar is the set of compactChars.
+var compactChar = func() (set [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
+		set[c] = true
+	}
+	return set
+}()
+
 // errEncryptedKey is the error for a "dir" token with an encrypted key.
 var errEncryptedKey = errors.New(`"dir" token with an encrypted key`)
 
 func (c *Codec) decrypt(token string) ([]byte, error) {
+	if !compactChars(token) {
+		// Base64 decoders skip CR and LF, so such a token would be
+		// another string for the same session.
+		return nil, fmt.Errorf("%w: not a compact serialisation (characters outside base64url and '.')", ErrInvalidToken)
+	}
 	if plain, err := c.openV4(token); err != errNotFast {
 		return plain, err
 	}

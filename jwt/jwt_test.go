@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,29 @@ func decodeHeader(t *testing.T, tok string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDecodeRejectsLineBreaks: base64 decoders skip CR and LF, so a token
+// with one inserted would be another string for the same session (found
+// by FuzzOpenV4); jose refuses such tokens, and so does Decode.
+func TestDecodeRejectsLineBreaks(t *testing.T) {
+	c, _ := New(V4, "", "test-secret")
+	now := time.Unix(1_800_000_000, 0)
+	tok, err := c.Encode(Claims{"sub": "1"}, now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decode(tok, now); err != nil {
+		t.Fatalf("the token itself: %v", err)
+	}
+	parts := strings.Split(tok, ".")
+	for i := 2; i < len(parts); i++ {
+		for _, brk := range []string{"\r", "\n", "\r\n", " "} {
+			p := slices.Clone(parts)
+			p[i] = p[i][:4] + brk + p[i][4:]
+			if _, err := c.Decode(strings.Join(p, "."), now); !errors.Is(err, ErrInvalidToken) {
+				t.Errorf("part %d with %q inserted: %v; want ErrInvalidToken", i, brk, err)
+			}
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/access"
 	"github.com/latchauth/latch/clientip"
 )
 
@@ -80,6 +81,30 @@ type fileConfig struct {
 	// TwoFactor lets users of the built-in database turn on a second
 	// factor (TOTP and recovery codes).
 	TwoFactor *twoFactorConfig `yaml:"twoFactor"`
+	// Limits bounds time, connections and memory.
+	Limits limitsConfig `yaml:"limits"`
+	// Access is who may sign in; without it, whoever a provider signs in.
+	Access *accessConfig `yaml:"access"`
+}
+
+// accessConfig is the access section (package access): a user matching
+// any rule may sign in.
+type accessConfig struct {
+	// Anyone lets in everybody a provider signs in, said explicitly.
+	Anyone  bool     `yaml:"anyone"`
+	Emails  []string `yaml:"emails"`
+	Domains []string `yaml:"domains"`
+	// Groups are OIDC group or role claim values, looked for in
+	// GroupClaims (default groups and roles; dots for nested claims).
+	Groups      []string `yaml:"groups"`
+	GroupClaims []string `yaml:"groupClaims"`
+	// KnownUsers lets in the users the database has (latch user add).
+	KnownUsers bool `yaml:"knownUsers"`
+}
+
+// rules is the section as access.Rules.
+func (a *accessConfig) rules() access.Rules {
+	return access.Rules{Anyone: a.Anyone, Emails: a.Emails, Domains: a.Domains, Groups: a.Groups, GroupClaims: a.GroupClaims, KnownUsers: a.KnownUsers}
 }
 
 // twoFactorConfig configures the second factor (latch.SecondFactorConfig).
@@ -241,7 +266,8 @@ type config struct {
 	upstreamTimeout   time.Duration
 	clientIP          *clientip.Resolver
 	// local is the resolved local section (Enabled false without one).
-	local latch.LocalConfig
+	local  latch.LocalConfig
+	limits limits
 }
 
 // commonFlags registers --config on fs.
@@ -383,6 +409,15 @@ func (c *config) validate() error {
 		case "", "EdDSA", "ES256":
 		default:
 			errs = append(errs, fmt.Errorf("%s: local.algorithm %q: want EdDSA or ES256", c.where("local.algorithm"), l.Algorithm))
+		}
+	}
+	errs = append(errs, c.resolveLimits()...)
+	if a := c.Access; a != nil {
+		r := a.rules()
+		if err := r.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: access: %w", c.where("access"), err))
+		} else if r.Empty() {
+			errs = append(errs, fmt.Errorf("%s: access lets nobody in: list emails, domains or groups, set knownUsers: true, or say anyone: true", c.where("access")))
 		}
 	}
 	if c.Email != nil && c.Email.From == "" {

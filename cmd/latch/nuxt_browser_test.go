@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -192,11 +198,80 @@ func TestBrowserNuxtAuthLocal(t *testing.T) {
 	k.staticDir = nuxtApp(t, k, "", "LATCH_NUXT_PROVIDER=local", "LATCH_NUXT_REFRESH=rotate")
 	p := newLatch(t, k.buildLatch(t), "local:\n  signUp: true\n  accessTokenTTL: 2s\n  refresh: {rotate: true}\n")
 	p.start()
-	res := k.browse(t, p, "", "", "", nuxtLocalSteps("/"))
-	checkNuxtLocal(t, res)
+	res := k.browse(t, p, "", "", "", nuxtLocalSteps("/", true))
+	checkNuxtLocal(t, res, true)
 }
 
-func nuxtLocalSteps(page string) []step {
+// TestBrowserNuxtAuthLocalNoRefresh: the same app with refresh off
+// (nuxt-auth's refresh.isEnabled: false): signing in, data and a reload
+// work as with refresh, and when the access token expires the app sees
+// the user signed out instead of a broken session.
+func TestBrowserNuxtAuthLocalNoRefresh(t *testing.T) {
+	k := needBrowser(t)
+	k.staticDir = nuxtApp(t, k, "", "LATCH_NUXT_PROVIDER=local", "LATCH_NUXT_REFRESH=off")
+	p := newLatch(t, k.buildLatch(t), "local:\n  signUp: true\n  accessTokenTTL: 2s\n")
+	p.start()
+	res := k.browse(t, p, "", "", "", nuxtLocalSteps("/", false))
+	checkNuxtLocal(t, res, false)
+}
+
+// TestBrowserNuxtAuthLocalTwoInstances: the rotating-refresh app against
+// two latch serve instances sharing PostgreSQL behind a round-robin proxy,
+// so that sign-up, sign-in, the session, each refresh (and the two racing
+// with one refresh token) and sign-out land on alternating instances.
+func TestBrowserNuxtAuthLocalTwoInstances(t *testing.T) {
+	k := needBrowser(t)
+	dsn, _, _ := sharedBackends(t)
+	k.staticDir = nuxtApp(t, k, "", "LATCH_NUXT_PROVIDER=local", "LATCH_NUXT_REFRESH=rotate")
+	bin := k.buildLatch(t)
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	var targets []*url.URL
+	var nodes []*latchProcess
+	proxyPort := freePort(t)
+	origin := "http://127.0.0.1:" + strconv.Itoa(proxyPort)
+	for i := range 2 {
+		p := &latchProcess{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+		os.WriteFile(filepath.Join(p.dir, "latch.yaml"), []byte("local:\n  signUp: true\n  accessTokenTTL: 2s\n  refresh: {rotate: true}\n"), 0o600)
+		p.env = append(cleanEnv(), "LATCH_DATABASE="+dsn, "LATCH_SECRET="+hex.EncodeToString(secret))
+		p.setOrigin(origin)
+		t.Cleanup(func() {
+			p.kill()
+			if t.Failed() {
+				t.Logf("instance %d log:\n%s", i, p.stderr.String())
+			}
+		})
+		p.start()
+		u, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(p.port))
+		targets = append(targets, u)
+		nodes = append(nodes, p)
+	}
+	var next, onSecond atomic.Int64
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		i := next.Add(1) % 2
+		onSecond.Add(i)
+		pr.SetURL(targets[i])
+		pr.Out.Host = pr.In.Host
+	}}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(proxyPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: proxy}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	res := k.browse(t, &latchProcess{origin: origin}, "", "", "", nuxtLocalSteps("/", true))
+	checkNuxtLocal(t, res, true)
+	if n, second := next.Load(), onSecond.Load(); second == 0 || second == n {
+		t.Errorf("%d of %d requests reached the second instance; want both to serve", second, n)
+	}
+}
+
+// nuxtLocalSteps drives the local-provider app; refresh says whether the
+// app refreshes (then the steps go on to refreshes, a race and sign-out)
+// or not (then they end with the expired session).
+func nuxtLocalSteps(page string, refresh bool) []step {
 	const user = `{email: "nia@example.com", password: "correct horse battery", name: "Nia"}`
 	ready := step{Op: "eval", JS: `new Promise(r => { const w = () => window.nuxtAuth ? r(true) : setTimeout(w, 20); w() })`}
 	// expired waits until Latch refuses the current access token.
@@ -208,7 +283,7 @@ func nuxtLocalSteps(page string) []step {
 		}
 	})()`
 	withName := func(s step, name string) step { s.Name = name; return s }
-	return []step{
+	steps := []step{
 		{Name: "home", Op: "goto", URL: page},
 		withName(ready, "ready"),
 		{Name: "signedOut", Op: "waitText", Selector: "#status", Equals: "unauthenticated"},
@@ -222,6 +297,13 @@ func nuxtLocalSteps(page string) []step {
 		{Name: "signedInAfterReload", Op: "waitText", Selector: "#status", Equals: "authenticated"},
 		{Name: "dataAfterReload", Op: "text", Selector: "#data"},
 		{Name: "expired", Op: "eval", JS: expired},
+	}
+	if !refresh {
+		return append(steps,
+			step{Name: "expiredSession", Op: "eval", JS: `nuxtAuth.getSession().then(() => [nuxtAuth.status.value, nuxtAuth.data.value], e => ["error", String(e)])`},
+			step{Name: "signedOutAfterExpiry", Op: "waitText", Selector: "#status", Equals: "unauthenticated"})
+	}
+	return append(steps, []step{
 		{Name: "refresh", Op: "eval", JS: `nuxtAuth.refresh().then(() => [nuxtAuth.status.value, nuxtAuth.data.value && nuxtAuth.data.value.email])`},
 		{Name: "race", Op: "eval", JS: `Promise.all([nuxtAuth.refresh(), nuxtAuth.refresh()]).then(() => [nuxtAuth.status.value, nuxtAuth.data.value && nuxtAuth.data.value.email])`},
 		{Name: "afterRace", Op: "eval", JS: `nuxtAuth.refresh().then(() => [nuxtAuth.status.value, nuxtAuth.data.value && nuxtAuth.data.value.email])`},
@@ -232,10 +314,10 @@ func nuxtLocalSteps(page string) []step {
 		})()`},
 		{Name: "signedOutAgain", Op: "waitText", Selector: "#status", Equals: "unauthenticated"},
 		{Name: "oldRefreshToken", Op: "eval", JS: `fetch("/api/auth/local/refresh", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({refreshToken: window.oldRefreshToken})}).then(r => r.status)`},
-	}
+	}...)
 }
 
-func checkNuxtLocal(t *testing.T, res *browserResult) {
+func checkNuxtLocal(t *testing.T, res *browserResult, refresh bool) {
 	t.Helper()
 	var signUp map[string]any
 	res.get(t, "signUp", &signUp)
@@ -267,6 +349,14 @@ func checkNuxtLocal(t *testing.T, res *browserResult) {
 	res.get(t, "expired", &code)
 	if code != "SessionRequired" {
 		t.Errorf("expired access token: %q; want SessionRequired", code)
+	}
+	if !refresh {
+		var got []any
+		res.get(t, "expiredSession", &got)
+		if fmt.Sprint(got) != "[unauthenticated <nil>]" {
+			t.Errorf("getSession() with the access token expired and no refresh: [status, data] = %v; want [unauthenticated <nil>]", got)
+		}
+		return
 	}
 	for _, name := range []string{"refresh", "race", "afterRace"} {
 		var got []any

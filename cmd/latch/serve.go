@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -47,14 +46,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		c.Addr = *addr
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if e.getenv("GOGC") == "" {
-		// The live heap of an auth server is a few megabytes while every
-		// session read allocates a few kilobytes: collecting at 4x the live
-		// heap instead of 2x costs little memory and cuts the GC's share of
-		// the hot path (about +20% session reads/s under load). GOGC still
-		// overrides it.
-		debug.SetGCPercent(400)
-	}
+	applyMemoryLimit(e.getenv, c.limits, log)
 
 	store, err := openStore(ctx, c)
 	if err != nil {
@@ -107,7 +99,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	srv := &http.Server{Handler: handler, TLSConfig: certs, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Requests to Latch's own endpoints must arrive and be answered within
+	// the request timeout; the guard relaxes both for the app's requests
+	// (see streamDeadlines).
+	srv := &http.Server{
+		Handler:           handler,
+		TLSConfig:         certs,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       c.limits.requestTimeout,
+		WriteTimeout:      c.limits.requestTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln = limitListener(ln, maxConnections(c.limits, c.Upstream != nil))
 	origin := strings.TrimSuffix(siteURL, "/api/auth")
 	if strings.HasPrefix(origin, "/") || origin == "" {
 		origin = scheme + "://" + displayHost(ln.Addr().(*net.TCPAddr))
@@ -115,6 +119,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	fmt.Fprintf(e.stdout, "Latch is listening on %s — open %s/\n", ln.Addr(), origin)
 	log.Info("serving", "addr", ln.Addr().String(), "url", siteURL, "database", redactDSN(c.Database))
+
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go runJanitor(janitorCtx, store, log)
 
 	done := make(chan error, 1)
 	go func() {
@@ -182,6 +190,11 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	if c.SessionStrategy == "database" {
 		cfg.Strategy = latch.DatabaseSessions
 	}
+	if c.Access != nil {
+		cfg.Callbacks.SignIn = c.Access.rules().SignIn(store, nil)
+	} else if len(c.OAuth) > 0 || c.Email != nil {
+		log.Warn("no access rules: anybody the OAuth or email providers sign in gets a session; set access (emails, domains, groups, knownUsers) or access: {anyone: true}")
+	}
 	cfg.Local = c.local
 	if c.TwoFactor.on() {
 		cfg.SecondFactor = latch.SecondFactorConfig{Enabled: true, Issuer: c.TwoFactor.Issuer}
@@ -213,6 +226,9 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
+	// Latch's own endpoints answer within the request timeout, store
+	// calls included; the guarded app's requests have their own bounds.
+	own := func(h http.Handler) http.Handler { return withDeadline(h, c.limits.requestTimeout) }
 	var api http.Handler = auth
 	if m != nil {
 		api = m.Middleware(auth.BasePath(), auth)
@@ -221,13 +237,13 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 			metricsHandler = metrics.RequireToken(c.Metrics.Token, metricsHandler)
 		}
 		if c.Metrics.Addr == "" {
-			mux.Handle("GET /metrics", metricsHandler)
+			mux.Handle("GET /metrics", own(metricsHandler))
 			metricsHandler = nil
 		}
 	}
-	mux.Handle(auth.BasePath()+"/", api)
+	mux.Handle(auth.BasePath()+"/", own(api))
 	if cfg.Local.Enabled {
-		mux.Handle("GET /.well-known/jwks.json", auth.JWKSHandler())
+		mux.Handle("GET /.well-known/jwks.json", own(auth.JWKSHandler()))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -256,7 +272,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		if m != nil {
 			guard = m.Upstream(guard)
 		}
-		mux.Handle("/", guard)
+		mux.Handle("/", streamDeadlines(guard, c.limits.requestTimeout))
 		log.Info("guarding an upstream app", "upstream", target.Redacted(), "public", u.Public)
 	}
 	if c.demo() {
@@ -275,11 +291,11 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 			w.Header().Set("Cache-Control", "no-cache")
 			w.Write(index)
 		})
-		mux.Handle("GET /protected", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.Handle("GET /protected", own(auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := auth.Session(r)
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			protectedPage.Execute(w, s)
-		})))
+		}))))
 	}
 	return mux, metricsHandler, nil
 }

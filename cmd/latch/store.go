@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
 	"github.com/latchauth/latch/store/sqlite"
 )
@@ -17,9 +18,17 @@ func openStore(ctx context.Context, c *config) (latch.Store, error) {
 	var err error
 	switch {
 	case isPostgres(c.Database):
-		s, err = openPostgres(ctx, c.Database)
+		var ps *postgres.Store
+		if ps, err = postgres.Open(ctx, c.Database); err == nil {
+			ps.Timeout = c.limits.storeTimeout
+			s = ps
+		}
 	default:
-		s, err = sqlite.Open(ctx, c.Database)
+		var ss *sqlite.Store
+		if ss, err = sqlite.Open(ctx, c.Database); err == nil {
+			ss.Timeout = c.limits.storeTimeout
+			s = ss
+		}
 	}
 	if err != nil {
 		return nil, err

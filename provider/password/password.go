@@ -20,6 +20,10 @@ import (
 	"github.com/latchauth/latch/internal/ratelimit"
 )
 
+// DefaultMaxHashWait is how long a sign-in waits for a password check
+// slot by default.
+const DefaultMaxHashWait = 5 * time.Second
+
 // CodeTooManyRequests is the error code of a sign-in refused by the rate
 // limit or because the server is too busy hashing.
 const CodeTooManyRequests = "TooManyRequests"
@@ -82,10 +86,14 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxConcurrentHashes bounds how many password checks run at once
 	// (each takes 19 MiB for argon2id, more while the store holds
-	// argon2id hashes with more memory); others wait, and give up with
-	// TooManyRequests when their request's context ends. Default
-	// 2*runtime.NumCPU().
+	// argon2id hashes with more memory); others wait up to MaxHashWait
+	// (default DefaultMaxHashWait), then are refused with
+	// TooManyRequests, status 503 and Retry-After, or give up with
+	// TooManyRequests (429) when their request's context ends first.
+	// Default runtime.GOMAXPROCS(0): a check keeps one CPU busy, so more
+	// would add memory, not throughput.
 	MaxConcurrentHashes int
+	MaxHashWait         time.Duration
 	// MaxFailuresPerAccountIP (default 5), MaxFailuresPerAccount
 	// (default 50) and MaxFailuresPerIP (default 20) are how many failed
 	// sign-ins one email address from one client address, one email
@@ -148,6 +156,7 @@ type authorizer struct {
 	log      *slog.Logger
 	kinds    *kinds
 	sem      chan struct{}
+	maxWait  time.Duration
 	limiter  Limiter
 	clientIP func(*http.Request) string
 
@@ -171,9 +180,13 @@ func newAuthorizer(store Store, opts Options) *authorizer {
 	a.kinds = newKinds(store, a.log)
 	n := opts.MaxConcurrentHashes
 	if n <= 0 {
-		n = 2 * runtime.NumCPU()
+		n = runtime.GOMAXPROCS(0)
 	}
 	a.sem = make(chan struct{}, n)
+	a.maxWait = opts.MaxHashWait
+	if a.maxWait <= 0 {
+		a.maxWait = DefaultMaxHashWait
+	}
 	if a.limiter == nil {
 		a.limiter = newMemoryLimiter(opts, nil)
 	}
@@ -214,9 +227,19 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 	}
 	select {
 	case a.sem <- struct{}{}:
-	case <-ctx.Done():
-		a.undo(ctx, keys)
-		return nil, busy(ctx)
+	default:
+		queued := time.NewTimer(a.maxWait)
+		select {
+		case a.sem <- struct{}{}:
+			queued.Stop()
+		case <-ctx.Done():
+			queued.Stop()
+			a.undo(ctx, keys)
+			return nil, busy(ctx)
+		case <-queued.C:
+			a.undo(ctx, keys)
+			return nil, overloaded(a.maxWait)
+		}
 	}
 	defer func() { <-a.sem }()
 
@@ -350,6 +373,18 @@ func (a *authorizer) rehash(ctx context.Context, userID, pw string) {
 		return
 	}
 	a.log.Debug("password: upgraded hash to argon2id", "user", userID)
+}
+
+// overloadedRetry is the Retry-After of a sign-in refused because every
+// hashing slot stayed taken.
+const overloadedRetry = 2 * time.Second
+
+// overloaded is the error of a try that waited wait for a hashing slot:
+// 503 with Retry-After, so that a burst of sign-ins is shed instead of
+// queueing without end.
+func overloaded(wait time.Duration) error {
+	return &latch.Error{Code: CodeTooManyRequests, Status: http.StatusServiceUnavailable, RetryAfter: overloadedRetry,
+		Err: fmt.Errorf("password: every password check slot stayed taken for %s", wait)}
 }
 
 // busy is the error of a try that gave up waiting to check its password.

@@ -754,3 +754,42 @@ func TestLimitKey(t *testing.T) {
 		t.Errorf("limitKey of two long emails: got the same key; want different ones")
 	}
 }
+
+// TestHashQueueSheds: a sign-in that waits MaxHashWait for a password
+// check slot is refused with 503 and Retry-After instead of queueing on,
+// and the refusals do not count against the account's limits.
+func TestHashQueueSheds(t *testing.T) {
+	store := newMemStore()
+	store.add("u1", "a@example.com", cheapHash("right"))
+	a := newAuthorizer(store, Options{MaxConcurrentHashes: 1, MaxHashWait: 30 * time.Millisecond})
+	started, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	a.verify = func(h, pw string) (bool, bool, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+		}
+		return Verify(h, pw)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.authorize(context.Background(), creds("a@example.com", "right"), nil)
+		done <- err
+	}()
+	<-started
+	req := httptest.NewRequest("POST", "/", nil)
+	for i := range 8 {
+		u, err := a.authorize(context.Background(), creds("a@example.com", "right"), req)
+		var le *latch.Error
+		if u != nil || !errors.As(err, &le) || le.Code != CodeTooManyRequests || le.Status != http.StatusServiceUnavailable || le.RetryAfter <= 0 {
+			t.Fatalf("try %d while the only slot is taken: (%v, %v); want TooManyRequests with 503 and Retry-After", i, u, err)
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if u, err := a.authorize(context.Background(), creds("a@example.com", "right"), req); err != nil || u == nil {
+		t.Errorf("after the burst: (%v, %v); want the user: shed tries must not count as failures", u, err)
+	}
+}

@@ -71,7 +71,7 @@ func SignUp(store SignUpStore, opts SignUpOptions) func(ctx context.Context, r *
 	if clientIP == nil {
 		clientIP = remoteHost
 	}
-	sem := make(chan struct{}, 2*runtime.NumCPU())
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	return func(ctx context.Context, r *http.Request, fields map[string]string) (*latch.User, error) {
 		if limiter != nil && r != nil {
 			if ip := clientIP(r); ip != "" {

@@ -12,6 +12,8 @@ var _ latch.LocalStore = (*Store)(nil)
 
 // AddSigningKey implements [latch.SigningKeyStore].
 func (s *Store) AddSigningKey(ctx context.Context, k latch.SigningKey) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.pool.Exec(ctx, `INSERT INTO latch_signing_keys (id, algorithm, sealed, created) VALUES ($1, $2, $3, $4)`,
 		k.ID, k.Algorithm, k.Sealed, k.Created)
 	return storeErr("add signing key", err)
@@ -19,6 +21,8 @@ func (s *Store) AddSigningKey(ctx context.Context, k latch.SigningKey) error {
 
 // SigningKeys implements [latch.SigningKeyStore].
 func (s *Store) SigningKeys(ctx context.Context) ([]latch.SigningKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT id, algorithm, sealed, created FROM latch_signing_keys ORDER BY created, id`)
 	if err != nil {
 		return nil, storeErr("signing keys", err)
@@ -38,6 +42,8 @@ func (s *Store) SigningKeys(ctx context.Context) ([]latch.SigningKey, error) {
 
 // DeleteSigningKey implements [latch.SigningKeyStore].
 func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "delete signing key", `DELETE FROM latch_signing_keys WHERE id = $1`, id)
 }
 
@@ -57,6 +63,8 @@ func scanFamily(row pgx.Row, extra ...any) (*latch.RefreshFamily, error) {
 
 // CreateRefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) CreateRefreshFamily(ctx context.Context, f latch.RefreshFamily, first latch.RefreshToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, "create refresh family", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO latch_refresh_families (id, "userId", name, email, image, provider, created, "lastUsed", expires)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -70,6 +78,8 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f latch.RefreshFamily, 
 
 // RefreshToken implements [latch.RefreshTokenStore].
 func (s *Store) RefreshToken(ctx context.Context, hash string) (*latch.RefreshToken, *latch.RefreshFamily, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var t latch.RefreshToken
 	var rotated *time.Time
 	var successor *string
@@ -86,6 +96,8 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (*latch.RefreshTo
 // RotateRefreshToken implements [latch.RefreshTokenStore]: the update only
 // touches a token not rotated yet, so of concurrent rotations one wins.
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next latch.RefreshToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, "rotate refresh token", func(tx pgx.Tx) error {
 		var family string
 		err := tx.QueryRow(ctx, `UPDATE latch_refresh_tokens SET rotated = $2, successor = $3 WHERE hash = $1 AND rotated IS NULL RETURNING family`,
@@ -110,17 +122,23 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next latch.
 
 // TouchRefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) TouchRefreshFamily(ctx context.Context, id string, lastUsed, expires time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "touch refresh family", `UPDATE latch_refresh_families SET "lastUsed" = $2, expires = $3 WHERE id = $1`, id, lastUsed, expires)
 }
 
 // RefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) RefreshFamily(ctx context.Context, id string) (*latch.RefreshFamily, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	f, err := scanFamily(s.pool.QueryRow(ctx, `SELECT `+familyCols+` FROM latch_refresh_families f WHERE f.id = $1`, id))
 	return f, storeErr("refresh family", err)
 }
 
 // UserRefreshFamilies implements [latch.RefreshTokenStore].
 func (s *Store) UserRefreshFamilies(ctx context.Context, userID string) ([]latch.RefreshFamily, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT `+familyCols+` FROM latch_refresh_families f WHERE f."userId" = $1 ORDER BY f."lastUsed" DESC, f.id`, userID)
 	if err != nil {
 		return nil, storeErr("user refresh families", err)
@@ -139,11 +157,15 @@ func (s *Store) UserRefreshFamilies(ctx context.Context, userID string) ([]latch
 
 // DeleteRefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) DeleteRefreshFamily(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "delete refresh family", `DELETE FROM latch_refresh_families WHERE id = $1`, id)
 }
 
 // DeleteUserRefreshFamilies implements [latch.RefreshTokenStore].
 func (s *Store) DeleteUserRefreshFamilies(ctx context.Context, userID string) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_refresh_families WHERE "userId" = $1`, userID)
 	if err != nil {
 		return 0, storeErr("delete user refresh families", err)
@@ -153,6 +175,8 @@ func (s *Store) DeleteUserRefreshFamilies(ctx context.Context, userID string) (i
 
 // DeleteExpiredRefreshFamilies implements [latch.RefreshTokenStore].
 func (s *Store) DeleteExpiredRefreshFamilies(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_refresh_families WHERE expires < $1`, before)
 	if err != nil {
 		return 0, storeErr("delete expired refresh families", err)

@@ -50,6 +50,25 @@ const (
 // Store is a [latch.Store] on PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// Timeout bounds every call (DefaultTimeout when zero, none when
+	// negative): a database that stops answering (a frozen server, a
+	// network partition) fails requests fast instead of holding them. Set
+	// it before the store is used.
+	Timeout time.Duration
+}
+
+// DefaultTimeout bounds each call of a Store whose Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// bound gives ctx the store's per-call deadline.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	switch {
+	case s.Timeout < 0:
+		return ctx, func() {}
+	case s.Timeout == 0:
+		return context.WithTimeout(ctx, DefaultTimeout)
+	}
+	return context.WithTimeout(ctx, s.Timeout)
 }
 
 var (
@@ -91,6 +110,8 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers (readiness).
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
@@ -265,6 +286,8 @@ func scanUser(row pgx.Row) (*latch.StoredUser, error) {
 // CreateUser implements [latch.UserStore]. Without u.ID the database picks
 // the id: a random UUID, or the next number where users.id is SERIAL.
 func (s *Store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var err error
 	if u.ID == "" {
 		err = s.pool.QueryRow(ctx, `INSERT INTO users (name, email, "emailVerified", image) VALUES ($1, $2, $3, $4) RETURNING id::text`,
@@ -281,12 +304,16 @@ func (s *Store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 
 // User implements [latch.UserStore].
 func (s *Store) User(ctx context.Context, id string) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id::text = $1`, id))
 	return u, storeErr("user", err)
 }
 
 // UserByEmail implements [latch.UserStore].
 func (s *Store) UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	// lower() may fold a non-ASCII letter into an ASCII one (the Kelvin
 	// sign into k): an ASCII address only matches an ASCII one.
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users
@@ -296,6 +323,8 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*latch.StoredUse
 
 // UpdateUser implements [latch.UserStore].
 func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	err := s.execOne(ctx, "update user", `UPDATE users SET name = $1, email = $2, "emailVerified" = $3, image = $4 WHERE id::text = $5`,
 		null(u.Name), null(u.Email), nullTime(u.EmailVerified), null(u.Image), u.ID)
 	if err != nil {
@@ -308,6 +337,8 @@ func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 // and password are deleted in the same transaction: a NextAuth database may
 // have no ON DELETE CASCADE foreign keys to rely on.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, "delete user", func(tx pgx.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM sessions WHERE "userId"::text = $1`,
@@ -335,6 +366,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 // ListUsers implements [latch.UserStore]. Users without an email come last.
 func (s *Store) ListUsers(ctx context.Context) ([]*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY lower(email), id::text`)
 	if err != nil {
 		return nil, storeErr("list users", err)
@@ -353,6 +386,8 @@ func (s *Store) ListUsers(ctx context.Context) ([]*latch.StoredUser, error) {
 
 // PasswordHash implements [latch.UserStore].
 func (s *Store) PasswordHash(ctx context.Context, userID string) (string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var h string
 	err := s.pool.QueryRow(ctx, `SELECT hash FROM passwords WHERE "userId"::text = $1`, userID).Scan(&h)
 	return h, storeErr("password hash", err)
@@ -365,6 +400,8 @@ func (s *Store) PasswordHash(ctx context.Context, userID string) (string, error)
 // against each kind, so that sign-in times do not tell users apart. It
 // reads the whole table.
 func (s *Store) PasswordHashParams(ctx context.Context) ([]string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT CASE
 		WHEN hash LIKE '$2_$__$%' THEN substr(hash, 1, 7)
 		WHEN hash LIKE '$argon2id$%$%$%' THEN substr(hash, 1, 15 + strpos(substr(hash, 16), '$'))
@@ -386,6 +423,8 @@ func (s *Store) PasswordHashParams(ctx context.Context) ([]string, error) {
 
 // SetPasswordHash implements [latch.UserStore].
 func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "set password hash", `INSERT INTO passwords ("userId", hash, updated)
 		SELECT id, $2::text, now() FROM users WHERE id::text = $1
 		ON CONFLICT ("userId") DO UPDATE SET hash = excluded.hash, updated = excluded.updated`, userID, hash)
@@ -395,6 +434,8 @@ const accountCols = `"userId"::text, type, provider, "providerAccountId", refres
 
 // LinkAccount implements [latch.AccountStore].
 func (s *Store) LinkAccount(ctx context.Context, a latch.LinkedAccount) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var exp any
 	if a.ExpiresAt != 0 {
 		exp = a.ExpiresAt
@@ -409,6 +450,8 @@ func (s *Store) LinkAccount(ctx context.Context, a latch.LinkedAccount) error {
 
 // UserByAccount implements [latch.AccountStore].
 func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID string) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT u.id::text, u.name, u.email, u."emailVerified", u.image
 		FROM accounts a JOIN users u ON u.id = a."userId" WHERE a.provider = $1 AND a."providerAccountId" = $2`, provider, providerAccountID))
 	return u, storeErr("user by account", err)
@@ -416,6 +459,8 @@ func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID s
 
 // Accounts implements [latch.AccountStore].
 func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAccount, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE "userId"::text = $1 ORDER BY provider, "providerAccountId"`, userID)
 	if err != nil {
 		return nil, storeErr("accounts", err)
@@ -441,17 +486,23 @@ func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAcco
 
 // UnlinkAccount implements [latch.AccountStore].
 func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "unlink account", `DELETE FROM accounts WHERE provider = $1 AND "providerAccountId" = $2`, provider, providerAccountID)
 }
 
 // CreateSession implements [latch.SessionStore].
 func (s *Store) CreateSession(ctx context.Context, r latch.SessionRecord) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "create session", `INSERT INTO sessions ("sessionToken", "userId", expires)
 		SELECT $1::text, id, $3::timestamptz FROM users WHERE id::text = $2`, r.Token, r.UserID, r.Expires)
 }
 
 // Session implements [latch.SessionStore].
 func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r latch.SessionRecord
 	var u latch.StoredUser
 	var name, email, image *string
@@ -469,11 +520,15 @@ func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord
 
 // UpdateSessionExpiry implements [latch.SessionStore].
 func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "update session", `UPDATE sessions SET expires = $1 WHERE "sessionToken" = $2`, expires, token)
 }
 
 // DeleteSession implements [latch.SessionStore].
 func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.SessionRecord, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r latch.SessionRecord
 	err := s.pool.QueryRow(ctx, `DELETE FROM sessions WHERE "sessionToken" = $1 RETURNING "sessionToken", "userId"::text, expires`, token).
 		Scan(&r.Token, &r.UserID, &r.Expires)
@@ -486,6 +541,8 @@ func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.Session
 
 // UserSessions implements [latch.SessionStore].
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]latch.SessionRecord, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT "sessionToken", "userId"::text, expires FROM sessions WHERE "userId"::text = $1 ORDER BY expires DESC, "sessionToken"`, userID)
 	if err != nil {
 		return nil, storeErr("user sessions", err)
@@ -505,6 +562,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]latch.Sessio
 
 // DeleteUserSessions implements [latch.SessionStore].
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE "userId"::text = $1`, userID)
 	if err != nil {
 		return 0, storeErr("delete user sessions", err)
@@ -514,12 +573,16 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 
 // CreateVerificationToken implements [latch.VerificationTokenStore].
 func (s *Store) CreateVerificationToken(ctx context.Context, t latch.VerificationToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.pool.Exec(ctx, `INSERT INTO verification_token (identifier, token, expires) VALUES ($1, $2, $3)`, t.Identifier, t.Token, t.Expires)
 	return storeErr("create verification token", err)
 }
 
 // VerificationToken implements [latch.VerificationTokenReader].
 func (s *Store) VerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var t latch.VerificationToken
 	err := s.pool.QueryRow(ctx, `SELECT identifier, token, expires FROM verification_token WHERE identifier = $1 AND token = $2`, identifier, token).
 		Scan(&t.Identifier, &t.Token, &t.Expires)
@@ -532,6 +595,8 @@ func (s *Store) VerificationToken(ctx context.Context, identifier, token string)
 
 // UseVerificationToken implements [latch.VerificationTokenStore].
 func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var t latch.VerificationToken
 	err := s.pool.QueryRow(ctx, `DELETE FROM verification_token WHERE identifier = $1 AND token = $2 RETURNING identifier, token, expires`, identifier, token).
 		Scan(&t.Identifier, &t.Token, &t.Expires)
@@ -540,4 +605,23 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	}
 	t.Expires = t.Expires.UTC()
 	return &t, nil
+}
+
+// DeleteExpired implements [latch.ExpiredDeleter].
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	n := 0
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE expires < $1`,
+		`DELETE FROM verification_token WHERE expires < $1`,
+		`DELETE FROM latch_refresh_families WHERE expires < $1`,
+	} {
+		tag, err := s.pool.Exec(ctx, q, before)
+		if err != nil {
+			return n, storeErr("delete expired", err)
+		}
+		n += int(tag.RowsAffected())
+	}
+	return n, nil
 }

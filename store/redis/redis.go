@@ -319,3 +319,12 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	}
 	return &latch.VerificationToken{Identifier: identifier, Token: token, Expires: time.UnixMilli(ms).UTC()}, nil
 }
+
+// DeleteExpired implements [latch.ExpiredDeleter] with the wrapped SQL
+// store (what Redis keeps expires by itself).
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+	if d, ok := s.Store.(latch.ExpiredDeleter); ok {
+		return d.DeleteExpired(ctx, before)
+	}
+	return 0, nil
+}

@@ -12,6 +12,8 @@ var _ latch.LocalStore = (*Store)(nil)
 
 // AddSigningKey implements [latch.SigningKeyStore].
 func (s *Store) AddSigningKey(ctx context.Context, k latch.SigningKey) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO latch_signing_keys (id, algorithm, sealed, created) VALUES (?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.Sealed, k.Created.UnixMilli())
 	return storeErr("add signing key", err)
@@ -19,6 +21,8 @@ func (s *Store) AddSigningKey(ctx context.Context, k latch.SigningKey) error {
 
 // SigningKeys implements [latch.SigningKeyStore].
 func (s *Store) SigningKeys(ctx context.Context) ([]latch.SigningKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, algorithm, sealed, created FROM latch_signing_keys ORDER BY created, id`)
 	if err != nil {
 		return nil, storeErr("signing keys", err)
@@ -39,6 +43,8 @@ func (s *Store) SigningKeys(ctx context.Context) ([]latch.SigningKey, error) {
 
 // DeleteSigningKey implements [latch.SigningKeyStore].
 func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "delete signing key", `DELETE FROM latch_signing_keys WHERE id = ?`, id)
 }
 
@@ -58,6 +64,8 @@ func scanFamily(row scanner) (*latch.RefreshFamily, error) {
 
 // CreateRefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) CreateRefreshFamily(ctx context.Context, f latch.RefreshFamily, first latch.RefreshToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return storeErr("create refresh family", err)
@@ -77,6 +85,8 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f latch.RefreshFamily, 
 
 // RefreshToken implements [latch.RefreshTokenStore].
 func (s *Store) RefreshToken(ctx context.Context, hash string) (*latch.RefreshToken, *latch.RefreshFamily, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var t latch.RefreshToken
 	var created int64
 	var rotated sql.NullInt64
@@ -100,6 +110,8 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (*latch.RefreshTo
 
 // RotateRefreshToken implements [latch.RefreshTokenStore].
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next latch.RefreshToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return storeErr("rotate refresh token", err)
@@ -126,18 +138,24 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next latch.
 
 // TouchRefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) TouchRefreshFamily(ctx context.Context, id string, lastUsed, expires time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "touch refresh family", `UPDATE latch_refresh_families SET "lastUsed" = ?, expires = ? WHERE id = ?`,
 		lastUsed.UnixMilli(), expires.UnixMilli(), id)
 }
 
 // RefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) RefreshFamily(ctx context.Context, id string) (*latch.RefreshFamily, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	f, err := scanFamily(s.db.QueryRowContext(ctx, `SELECT `+familyCols+` FROM latch_refresh_families WHERE id = ?`, id))
 	return f, storeErr("refresh family", err)
 }
 
 // UserRefreshFamilies implements [latch.RefreshTokenStore].
 func (s *Store) UserRefreshFamilies(ctx context.Context, userID string) ([]latch.RefreshFamily, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+familyCols+` FROM latch_refresh_families WHERE "userId" = ? ORDER BY "lastUsed" DESC, id`, userID)
 	if err != nil {
 		return nil, storeErr("user refresh families", err)
@@ -156,11 +174,15 @@ func (s *Store) UserRefreshFamilies(ctx context.Context, userID string) ([]latch
 
 // DeleteRefreshFamily implements [latch.RefreshTokenStore].
 func (s *Store) DeleteRefreshFamily(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "delete refresh family", `DELETE FROM latch_refresh_families WHERE id = ?`, id)
 }
 
 // DeleteUserRefreshFamilies implements [latch.RefreshTokenStore].
 func (s *Store) DeleteUserRefreshFamilies(ctx context.Context, userID string) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM latch_refresh_families WHERE "userId" = ?`, userID)
 	if err != nil {
 		return 0, storeErr("delete user refresh families", err)
@@ -171,6 +193,8 @@ func (s *Store) DeleteUserRefreshFamilies(ctx context.Context, userID string) (i
 
 // DeleteExpiredRefreshFamilies implements [latch.RefreshTokenStore].
 func (s *Store) DeleteExpiredRefreshFamilies(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM latch_refresh_families WHERE expires < ?`, before.UnixMilli())
 	if err != nil {
 		return 0, storeErr("delete expired refresh families", err)

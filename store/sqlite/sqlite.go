@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,31 @@ type Store struct {
 	db *sql.DB
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+	// Timeout bounds every call (DefaultTimeout when zero, none when
+	// negative): a database that stops answering fails requests fast
+	// instead of holding them. Set it before the store is used.
+	Timeout time.Duration
 }
+
+// DefaultTimeout bounds each call of a Store whose Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// bound gives ctx the store's per-call deadline.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	switch {
+	case s.Timeout < 0:
+		return ctx, func() {}
+	case s.Timeout == 0:
+		return context.WithTimeout(ctx, DefaultTimeout)
+	}
+	return context.WithTimeout(ctx, s.Timeout)
+}
+
+// maxConns is the size of the connection pool: enough for concurrent
+// reads (WAL), few enough that a burst does not leave a file descriptor
+// per request it ever had in flight. Callers beyond it wait for a
+// connection, within their deadline.
+func maxConns() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
 
 var (
 	_ latch.Store                   = (*Store)(nil)
@@ -57,6 +82,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.SetMaxOpenConns(maxConns())
+	db.SetMaxIdleConns(maxConns())
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, Now: time.Now}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
@@ -219,7 +247,11 @@ func emailKey(email string) any {
 }
 
 // Ping checks that the database answers (readiness).
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.db.PingContext(ctx)
+}
 
 // storeErr maps constraint violations to latch.ErrConflict and
 // latch.ErrNotFound (a missing foreign key row).
@@ -281,6 +313,8 @@ func scanUser(row scanner) (*latch.StoredUser, error) {
 
 // CreateUser implements [latch.UserStore].
 func (s *Store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if u.ID == "" {
 		u.ID = uuid.NewString()
 	}
@@ -294,18 +328,24 @@ func (s *Store) CreateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 
 // User implements [latch.UserStore].
 func (s *Store) User(ctx context.Context, id string) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 	return u, storeErr("user", err)
 }
 
 // UserByEmail implements [latch.UserStore].
 func (s *Store) UserByEmail(ctx context.Context, email string) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email_key = ?`, emailKey(email)))
 	return u, storeErr("user by email", err)
 }
 
 // UpdateUser implements [latch.UserStore].
 func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET name = ?, email = ?, "emailVerified" = ?, image = ?, email_key = ? WHERE id = ?`,
 		null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image), emailKey(u.Email), u.ID)
 	if err != nil {
@@ -320,6 +360,8 @@ func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 // DeleteUser implements [latch.UserStore]; accounts, sessions and the
 // password go with the user (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "delete user", `DELETE FROM users WHERE id = ?`, id)
 }
 
@@ -336,6 +378,8 @@ func (s *Store) execOne(ctx context.Context, op, query string, args ...any) erro
 
 // ListUsers implements [latch.UserStore].
 func (s *Store) ListUsers(ctx context.Context) ([]*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY email_key, id`)
 	if err != nil {
 		return nil, storeErr("list users", err)
@@ -354,6 +398,8 @@ func (s *Store) ListUsers(ctx context.Context) ([]*latch.StoredUser, error) {
 
 // PasswordHash implements [latch.UserStore].
 func (s *Store) PasswordHash(ctx context.Context, userID string) (string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var h string
 	err := s.db.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE "userId" = ?`, userID).Scan(&h)
 	return h, storeErr("password hash", err)
@@ -366,6 +412,8 @@ func (s *Store) PasswordHash(ctx context.Context, userID string) (string, error)
 // against each kind, so that sign-in times do not tell users apart. It
 // reads the whole table.
 func (s *Store) PasswordHashParams(ctx context.Context) ([]string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT CASE
 		WHEN hash LIKE '$2_$__$%' THEN substr(hash, 1, 7)
 		WHEN hash LIKE '$argon2id$%$%$%' THEN substr(hash, 1, 15 + instr(substr(hash, 16), '$'))
@@ -387,6 +435,8 @@ func (s *Store) PasswordHashParams(ctx context.Context) ([]string, error) {
 
 // SetPasswordHash implements [latch.UserStore].
 func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO passwords ("userId", hash, updated) VALUES (?, ?, ?)
 		ON CONFLICT ("userId") DO UPDATE SET hash = excluded.hash, updated = excluded.updated`, userID, hash, s.Now().UnixMilli())
 	return storeErr("set password hash", err)
@@ -396,6 +446,8 @@ const accountCols = `"userId", type, provider, "providerAccountId", refresh_toke
 
 // LinkAccount implements [latch.AccountStore].
 func (s *Store) LinkAccount(ctx context.Context, a latch.LinkedAccount) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var exp any
 	if a.ExpiresAt != 0 {
 		exp = a.ExpiresAt
@@ -408,6 +460,8 @@ func (s *Store) LinkAccount(ctx context.Context, a latch.LinkedAccount) error {
 
 // UserByAccount implements [latch.AccountStore].
 func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID string) (*latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u."emailVerified", u.image
 		FROM accounts a JOIN users u ON u.id = a."userId" WHERE a.provider = ? AND a."providerAccountId" = ?`, provider, providerAccountID))
 	return u, storeErr("user by account", err)
@@ -415,6 +469,8 @@ func (s *Store) UserByAccount(ctx context.Context, provider, providerAccountID s
 
 // Accounts implements [latch.AccountStore].
 func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAccount, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE "userId" = ? ORDER BY provider, "providerAccountId"`, userID)
 	if err != nil {
 		return nil, storeErr("accounts", err)
@@ -437,17 +493,23 @@ func (s *Store) Accounts(ctx context.Context, userID string) ([]latch.LinkedAcco
 
 // UnlinkAccount implements [latch.AccountStore].
 func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "unlink account", `DELETE FROM accounts WHERE provider = ? AND "providerAccountId" = ?`, provider, providerAccountID)
 }
 
 // CreateSession implements [latch.SessionStore].
 func (s *Store) CreateSession(ctx context.Context, r latch.SessionRecord) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions ("sessionToken", "userId", expires) VALUES (?, ?, ?)`, r.Token, r.UserID, r.Expires.UnixMilli())
 	return storeErr("create session", err)
 }
 
 // Session implements [latch.SessionStore].
 func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r latch.SessionRecord
 	var exp sql.NullInt64
 	var u latch.StoredUser
@@ -466,11 +528,15 @@ func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord
 
 // UpdateSessionExpiry implements [latch.SessionStore].
 func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "update session", `UPDATE sessions SET expires = ? WHERE "sessionToken" = ?`, expires.UnixMilli(), token)
 }
 
 // DeleteSession implements [latch.SessionStore].
 func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.SessionRecord, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r latch.SessionRecord
 	var exp sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `DELETE FROM sessions WHERE "sessionToken" = ? RETURNING "sessionToken", "userId", expires`, token).
@@ -484,6 +550,8 @@ func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.Session
 
 // UserSessions implements [latch.SessionStore].
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]latch.SessionRecord, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `SELECT "sessionToken", "userId", expires FROM sessions WHERE "userId" = ? ORDER BY expires DESC`, userID)
 	if err != nil {
 		return nil, storeErr("user sessions", err)
@@ -504,6 +572,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]latch.Sessio
 
 // DeleteUserSessions implements [latch.SessionStore].
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE "userId" = ?`, userID)
 	if err != nil {
 		return 0, storeErr("delete user sessions", err)
@@ -514,12 +584,16 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 
 // CreateVerificationToken implements [latch.VerificationTokenStore].
 func (s *Store) CreateVerificationToken(ctx context.Context, t latch.VerificationToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO verification_token (identifier, token, expires) VALUES (?, ?, ?)`, t.Identifier, t.Token, t.Expires.UnixMilli())
 	return storeErr("create verification token", err)
 }
 
 // VerificationToken implements [latch.VerificationTokenReader].
 func (s *Store) VerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var t latch.VerificationToken
 	var exp sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT identifier, token, expires FROM verification_token WHERE identifier = ? AND token = ?`, identifier, token).
@@ -533,6 +607,8 @@ func (s *Store) VerificationToken(ctx context.Context, identifier, token string)
 
 // UseVerificationToken implements [latch.VerificationTokenStore].
 func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (*latch.VerificationToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var t latch.VerificationToken
 	var exp sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `DELETE FROM verification_token WHERE identifier = ? AND token = ? RETURNING identifier, token, expires`, identifier, token).
@@ -542,4 +618,24 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	}
 	t.Expires = fromMS(exp)
 	return &t, nil
+}
+
+// DeleteExpired implements [latch.ExpiredDeleter].
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	n := 0
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE expires < ?`,
+		`DELETE FROM verification_token WHERE expires < ?`,
+		`DELETE FROM latch_refresh_families WHERE expires < ?`,
+	} {
+		res, err := s.db.ExecContext(ctx, q, before.UnixMilli())
+		if err != nil {
+			return n, fmt.Errorf("sqlite: delete expired: %w", err)
+		}
+		m, _ := res.RowsAffected()
+		n += int(m)
+	}
+	return n, nil
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"VerificationTokens", testVerificationTokens},
 		{"VerificationTokenReader", testVerificationTokenReader},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"DeleteExpired", testDeleteExpired},
 		{"SigningKeys", local(testSigningKeys)},
 		{"RefreshFamilies", local(testRefreshFamilies)},
 		{"RefreshRotation", local(testRefreshRotation)},
@@ -417,5 +418,64 @@ func testConcurrentWriters(t *testing.T, s latch.Store) {
 	}
 	if list, err := s.ListUsers(ctx); err != nil || len(list) != workers*each {
 		t.Errorf("ListUsers = %d, %v; want %d", len(list), err, workers*each)
+	}
+}
+
+// testDeleteExpired: what expired goes, what is live stays, in every
+// kind of record the store keeps.
+func testDeleteExpired(t *testing.T, s latch.Store) {
+	d, ok := s.(latch.ExpiredDeleter)
+	if !ok {
+		t.Skip("the store has no DeleteExpired")
+	}
+	u := mustUser(t, s, "old@example.com")
+	now := time.Now().Truncate(time.Millisecond)
+	for _, r := range []latch.SessionRecord{
+		{Token: "expired-session", UserID: u.ID, Expires: now.Add(-time.Hour)},
+		{Token: "live-session", UserID: u.ID, Expires: now.Add(time.Hour)},
+	} {
+		if err := s.CreateSession(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []latch.VerificationToken{
+		{Identifier: "old@example.com", Token: "expired-token", Expires: now.Add(-time.Hour)},
+		{Identifier: "old@example.com", Token: "live-token", Expires: now.Add(time.Hour)},
+	} {
+		if err := s.CreateVerificationToken(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls, isLocal := s.(latch.LocalStore)
+	if isLocal {
+		for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(time.Hour)} {
+			f := family(fmt.Sprint("fam-", i), u.ID, now.Add(-2*time.Hour))
+			f.Expires = exp
+			if err := ls.CreateRefreshFamily(ctx, f, latch.RefreshToken{Hash: fmt.Sprint("hash-", i), Created: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// (A store that keeps sessions and links where they expire by
+	// themselves, as Redis does, counts only what it deleted.)
+	if n, err := d.DeleteExpired(ctx, now); err != nil || n < 0 {
+		t.Fatalf("DeleteExpired = %d, %v", n, err)
+	}
+	_, _, err := s.Session(ctx, "expired-session")
+	wantErr(t, "expired session after DeleteExpired", err, latch.ErrNotFound)
+	if _, _, err := s.Session(ctx, "live-session"); err != nil {
+		t.Errorf("live session after DeleteExpired: %v", err)
+	}
+	_, err = s.UseVerificationToken(ctx, "old@example.com", "expired-token")
+	wantErr(t, "expired verification token after DeleteExpired", err, latch.ErrNotFound)
+	if _, err := s.UseVerificationToken(ctx, "old@example.com", "live-token"); err != nil {
+		t.Errorf("live verification token after DeleteExpired: %v", err)
+	}
+	if isLocal {
+		_, err := ls.RefreshFamily(ctx, "fam-0")
+		wantErr(t, "expired refresh family after DeleteExpired", err, latch.ErrNotFound)
+		if _, err := ls.RefreshFamily(ctx, "fam-1"); err != nil {
+			t.Errorf("live refresh family after DeleteExpired: %v", err)
+		}
 	}
 }

@@ -9,12 +9,17 @@
 // instead, against Latch's <base>/local endpoints, with refresh tokens
 // (LATCH_NUXT_REFRESH=off: without; =rotate: keeping each new refresh
 // token, as Latch's local.refresh.rotate needs).
+//
+// LATCH_NUXT_SSR=1 builds it as a server (nuxi build) that renders pages
+// with the session, calling Latch at AUTH_ORIGIN (its full local base URL)
+// from the server.
 const authURL = process.env.LATCH_NUXT_AUTH_URL
 const local = process.env.LATCH_NUXT_PROVIDER === 'local'
 const refresh = process.env.LATCH_NUXT_REFRESH || 'on'
+const ssr = process.env.LATCH_NUXT_SSR === '1'
 
 export default defineNuxtConfig({
-  ssr: false,
+  ssr,
   modules: ['@sidebase/nuxt-auth'],
   auth: {
     baseURL: authURL || (local ? '/api/auth/local' : '/api/auth'),
@@ -30,7 +35,7 @@ export default defineNuxtConfig({
           },
         }
       : { type: 'authjs' },
-    disableServerSideAuth: true,
+    disableServerSideAuth: !ssr,
     globalAppMiddleware: false,
   },
   buildDir: process.env.LATCH_NUXT_BUILD_DIR || '.nuxt',

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAccessRules: with access rules, an email sign-in outside them gets
+// AccessDenied before any link is sent, a password user outside them is
+// refused with the right password, and those inside sign in.
+func TestAccessRules(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("email: {from: Latch <no-reply@example.com>}\naccess: {domains: [example.com]}\n"), 0o600)
+	for _, email := range []string{"ann@example.com", "bob@other.example"} {
+		if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", email); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	base, c, log, _ := serveInProcess(t)
+	post := func(path string, form url.Values) string {
+		t.Helper()
+		res, err := c.Get(base + "/api/auth/csrf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var csrf struct{ CsrfToken string }
+		json.NewDecoder(res.Body).Decode(&csrf)
+		res.Body.Close()
+		form.Set("csrfToken", csrf.CsrfToken)
+		form.Set("json", "true")
+		res, err = c.PostForm(base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct{ URL string }
+		json.NewDecoder(res.Body).Decode(&out)
+		return out.URL
+	}
+
+	if u := post("/api/auth/signin/email", url.Values{"email": {"eve@evil.example"}}); !strings.Contains(u, "error=AccessDenied") {
+		t.Errorf("email sign-in outside the rules: %q; want AccessDenied", u)
+	}
+	if strings.Contains(log.String(), "eve@evil.example") {
+		t.Errorf("a sign-in email went to an address the rules refuse:\n%s", log)
+	}
+	if u := post("/api/auth/signin/email", url.Values{"email": {"new@example.com"}}); !strings.Contains(u, "verify-request") {
+		t.Errorf("email sign-in inside the rules: %q; want the verify-request page", u)
+	}
+	if u := post("/api/auth/callback/credentials", url.Values{"email": {"bob@other.example"}, "password": {"correct horse battery"}}); !strings.Contains(u, "error=AccessDenied") {
+		t.Errorf("password user outside the rules: %q; want AccessDenied", u)
+	}
+	for _, ck := range c.Jar.Cookies(mustURL(t, base)) {
+		if strings.Contains(ck.Name, "session-token") {
+			t.Fatalf("a refused sign-in got a session cookie")
+		}
+	}
+	if u := post("/api/auth/callback/credentials", url.Values{"email": {"ann@example.com"}, "password": {"correct horse battery"}}); strings.Contains(u, "error") {
+		t.Errorf("password user inside the rules: %q; want signed in", u)
+	}
+	res, err := c.Get(base + "/api/auth/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct{ User struct{ Email string } }
+	json.NewDecoder(res.Body).Decode(&s)
+	if res.StatusCode != http.StatusOK || s.User.Email != "ann@example.com" {
+		t.Errorf("session after the allowed sign-in: %+v", s)
+	}
+}
+
+func TestAccessConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"access: {}\n", "access lets nobody in"},
+		{"access: {domains: ['@example.com']}\n", "latch.yaml:1:9: access: domain"},
+		{"access: {emails: [ann]}\n", "access: email"},
+		{"access: {everyone: true}\n", "everyone"},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte(tc.yaml), 0o600)
+		if code, _, stderr := run(t, dir, "", "migrate"); code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, %q; want an error containing %q", tc.yaml, code, stderr, tc.want)
+		}
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
