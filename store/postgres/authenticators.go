@@ -32,6 +32,8 @@ func scanAuthenticator(row pgx.Row) (*latch.Authenticator, error) {
 // CreateAuthenticator implements [latch.AuthenticatorStore]. The user
 // must exist: the table has no foreign key (users.id may not be text).
 func (s *Store) CreateAuthenticator(ctx context.Context, a latch.Authenticator) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, "create authenticator", func(tx pgx.Tx) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE id::text = $1`, a.UserID).Scan(&n); err != nil {
@@ -50,12 +52,16 @@ func (s *Store) CreateAuthenticator(ctx context.Context, a latch.Authenticator) 
 
 // Authenticator implements [latch.AuthenticatorStore].
 func (s *Store) Authenticator(ctx context.Context, credentialID string) (*latch.Authenticator, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	a, err := scanAuthenticator(s.pool.QueryRow(ctx, `SELECT `+authenticatorCols+` FROM authenticators WHERE "credentialID" = $1`, credentialID))
 	return a, storeErr("authenticator", err)
 }
 
 // UserAuthenticators implements [latch.AuthenticatorStore].
 func (s *Store) UserAuthenticators(ctx context.Context, userID string) ([]latch.Authenticator, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT `+authenticatorCols+` FROM authenticators WHERE "userId" = $1 ORDER BY created, "credentialID"`, userID)
 	if err != nil {
 		return nil, storeErr("user authenticators", err)
@@ -74,11 +80,15 @@ func (s *Store) UserAuthenticators(ctx context.Context, userID string) ([]latch.
 
 // UpdateAuthenticatorUse implements [latch.AuthenticatorStore].
 func (s *Store) UpdateAuthenticatorUse(ctx context.Context, credentialID string, counter int64, backedUp bool, used time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "update authenticator", `UPDATE authenticators SET counter = $1, "credentialBackedUp" = $2, "lastUsed" = $3 WHERE "credentialID" = $4`,
 		counter, backedUp, used, credentialID)
 }
 
 // DeleteAuthenticator implements [latch.AuthenticatorStore].
 func (s *Store) DeleteAuthenticator(ctx context.Context, userID, credentialID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "delete authenticator", `DELETE FROM authenticators WHERE "userId" = $1 AND "credentialID" = $2`, userID, credentialID)
 }

@@ -12,6 +12,8 @@ var _ latch.SecondFactorStore = (*Store)(nil)
 
 // TOTP implements [latch.SecondFactorStore].
 func (s *Store) TOTP(ctx context.Context, userID string) (*latch.TOTPRecord, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r latch.TOTPRecord
 	var confirmed *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT "userId", sealed, confirmed, "lastStep", created FROM latch_totp WHERE "userId" = $1`, userID).
@@ -36,6 +38,8 @@ func userExists(ctx context.Context, tx pgx.Tx, userID string) (bool, error) {
 // SetTOTP implements [latch.SecondFactorStore]. The user must exist: the
 // table has no foreign key (users.id may not be text).
 func (s *Store) SetTOTP(ctx context.Context, r latch.TOTPRecord) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, "set totp", func(tx pgx.Tx) error {
 		ok, err := userExists(ctx, tx, r.UserID)
 		if err != nil {
@@ -53,6 +57,8 @@ func (s *Store) SetTOTP(ctx context.Context, r latch.TOTPRecord) error {
 
 // UseTOTPStep implements [latch.SecondFactorStore].
 func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, `UPDATE latch_totp SET "lastStep" = $1 WHERE "userId" = $2 AND "lastStep" < $1`, step, userID)
 	if err != nil {
 		return storeErr("use totp step", err)
@@ -68,6 +74,8 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) erro
 
 // DeleteSecondFactor implements [latch.SecondFactorStore].
 func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, "delete second factor", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM latch_recovery_codes WHERE "userId" = $1`, userID); err != nil {
 			return storeErr("delete second factor", err)
@@ -85,6 +93,8 @@ func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) error {
 
 // SetRecoveryCodes implements [latch.SecondFactorStore].
 func (s *Store) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, "set recovery codes", func(tx pgx.Tx) error {
 		ok, err := userExists(ctx, tx, userID)
 		if err != nil {
@@ -107,11 +117,15 @@ func (s *Store) SetRecoveryCodes(ctx context.Context, userID string, hashes []st
 
 // UseRecoveryCode implements [latch.SecondFactorStore].
 func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "use recovery code", `DELETE FROM latch_recovery_codes WHERE "userId" = $1 AND hash = $2`, userID, hash)
 }
 
 // RecoveryCodesLeft implements [latch.SecondFactorStore].
 func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM latch_recovery_codes WHERE "userId" = $1`, userID).Scan(&n)
 	return n, storeErr("recovery codes left", err)

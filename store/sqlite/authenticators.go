@@ -31,6 +31,8 @@ func scanAuthenticator(row scanner) (*latch.Authenticator, error) {
 
 // CreateAuthenticator implements [latch.AuthenticatorStore].
 func (s *Store) CreateAuthenticator(ctx context.Context, a latch.Authenticator) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO authenticators (`+authenticatorCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.CredentialID, a.UserID, a.ProviderAccountID, a.CredentialPublicKey, a.Counter,
 		a.CredentialDeviceType, a.CredentialBackedUp, null(a.Transports), null(a.UserHandle), null(a.Name),
@@ -40,12 +42,16 @@ func (s *Store) CreateAuthenticator(ctx context.Context, a latch.Authenticator) 
 
 // Authenticator implements [latch.AuthenticatorStore].
 func (s *Store) Authenticator(ctx context.Context, credentialID string) (*latch.Authenticator, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	a, err := scanAuthenticator(s.db.QueryRowContext(ctx, `SELECT `+authenticatorCols+` FROM authenticators WHERE "credentialID" = ?`, credentialID))
 	return a, storeErr("authenticator", err)
 }
 
 // UserAuthenticators implements [latch.AuthenticatorStore].
 func (s *Store) UserAuthenticators(ctx context.Context, userID string) ([]latch.Authenticator, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+authenticatorCols+` FROM authenticators WHERE "userId" = ? ORDER BY created, "credentialID"`, userID)
 	if err != nil {
 		return nil, storeErr("user authenticators", err)
@@ -64,11 +70,15 @@ func (s *Store) UserAuthenticators(ctx context.Context, userID string) ([]latch.
 
 // UpdateAuthenticatorUse implements [latch.AuthenticatorStore].
 func (s *Store) UpdateAuthenticatorUse(ctx context.Context, credentialID string, counter int64, backedUp bool, used time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "update authenticator", `UPDATE authenticators SET counter = ?, "credentialBackedUp" = ?, "lastUsed" = ? WHERE "credentialID" = ?`,
 		counter, backedUp, used.UnixMilli(), credentialID)
 }
 
 // DeleteAuthenticator implements [latch.AuthenticatorStore].
 func (s *Store) DeleteAuthenticator(ctx context.Context, userID, credentialID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "delete authenticator", `DELETE FROM authenticators WHERE "userId" = ? AND "credentialID" = ?`, userID, credentialID)
 }

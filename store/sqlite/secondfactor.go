@@ -12,6 +12,8 @@ var _ latch.SecondFactorStore = (*Store)(nil)
 
 // TOTP implements [latch.SecondFactorStore].
 func (s *Store) TOTP(ctx context.Context, userID string) (*latch.TOTPRecord, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r latch.TOTPRecord
 	var confirmed sql.NullInt64
 	var created int64
@@ -26,6 +28,8 @@ func (s *Store) TOTP(ctx context.Context, userID string) (*latch.TOTPRecord, err
 
 // SetTOTP implements [latch.SecondFactorStore].
 func (s *Store) SetTOTP(ctx context.Context, r latch.TOTPRecord) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO latch_totp ("userId", sealed, confirmed, "lastStep", created) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT ("userId") DO UPDATE SET sealed = excluded.sealed, confirmed = excluded.confirmed, "lastStep" = excluded."lastStep", created = excluded.created`,
 		r.UserID, r.Sealed, ms(r.Confirmed), r.LastStep, r.Created.UnixMilli())
@@ -34,6 +38,8 @@ func (s *Store) SetTOTP(ctx context.Context, r latch.TOTPRecord) error {
 
 // UseTOTPStep implements [latch.SecondFactorStore].
 func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.db.ExecContext(ctx, `UPDATE latch_totp SET "lastStep" = ? WHERE "userId" = ? AND "lastStep" < ?`, step, userID, step)
 	if err != nil {
 		return storeErr("use totp step", err)
@@ -49,6 +55,8 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) erro
 
 // DeleteSecondFactor implements [latch.SecondFactorStore].
 func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return storeErr("delete second factor", err)
@@ -69,6 +77,8 @@ func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) error {
 
 // SetRecoveryCodes implements [latch.SecondFactorStore].
 func (s *Store) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return storeErr("set recovery codes", err)
@@ -94,11 +104,15 @@ func (s *Store) SetRecoveryCodes(ctx context.Context, userID string, hashes []st
 
 // UseRecoveryCode implements [latch.SecondFactorStore].
 func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.execOne(ctx, "use recovery code", `DELETE FROM latch_recovery_codes WHERE "userId" = ? AND hash = ?`, userID, hash)
 }
 
 // RecoveryCodesLeft implements [latch.SecondFactorStore].
 func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM latch_recovery_codes WHERE "userId" = ?`, userID).Scan(&n)
 	return n, storeErr("recovery codes left", err)
