@@ -17,6 +17,8 @@ func (a *Auth) serveCallback(x *exchange) {
 	switch p := p.(type) {
 	case *Credentials:
 		a.credentialsCallback(x, p)
+	case *Passkey:
+		a.passkeyCallback(x)
 	case OAuthProvider:
 		a.oauthCallback(x, p)
 	case EmailProvider:
@@ -39,7 +41,23 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 	}
 	ctx := x.r.Context()
 	info := p.Info()
-	user, err := p.Authorize(ctx, x.body.Values, x.r)
+	twoFactor := p.SecondFactor && a.twoFactor != nil
+	var user *User
+	var err error
+	if pending := ""; twoFactor && x.body.Get("code") != "" && x.body.Get("password") == "" {
+		// The second step of the built-in sign-in page: the password was
+		// right moments ago, in this browser.
+		if pending = x.pendingSecondFactor(info.ID); pending != "" {
+			var su *StoredUser
+			if su, err = a.cfg.Store.User(ctx, pending); err == nil {
+				user = &su.User
+			} else if errors.Is(err, ErrNotFound) {
+				err = nil
+			}
+		}
+	} else {
+		user, err = p.Authorize(ctx, x.body.Values, x.r)
+	}
 	var le *Error
 	switch {
 	case errors.As(err, &le):
@@ -58,6 +76,22 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 	case user == nil:
 		x.redirect(x.errorURL(CodeCredentialsSignin, info.ID), http.StatusUnauthorized)
 		return
+	}
+	if twoFactor {
+		le, err := a.checkSecondFactor(ctx, x.r, user.ID, x.body.Get("code"))
+		if err != nil {
+			a.log.Error("latch: second factor", "provider", info.ID, "err", err)
+			x.redirect(x.errorURL(CodeCallback, ""), http.StatusInternalServerError)
+			return
+		}
+		if le != nil {
+			if le.Code != CodeTooManyRequests {
+				x.setPendingSecondFactor(user.ID, info.ID)
+			}
+			x.fail(le, http.StatusUnauthorized, "")
+			return
+		}
+		x.clearPendingSecondFactor()
 	}
 	account := &Account{Provider: info.ID, Type: TypeCredentials, ProviderAccountID: user.ID}
 	if !a.checkSignIn(ctx, x, &SignInParams{User: user, Account: account, Credentials: x.body.Values}) {
@@ -118,6 +152,7 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account, profile *
 		x.redirect(x.errorURL(CodeCallback, ""), http.StatusInternalServerError)
 		return false
 	}
+	x.setAuthTime(user.ID)
 	if f := a.cfg.Events.SignIn; f != nil {
 		f(ctx, SignInEvent{User: user, Account: account, Profile: profile, IsNewUser: isNew, Request: x.r})
 	}

@@ -84,6 +84,9 @@ type Events struct {
 	// TokenRefresh hears of every provider token refresh and of the
 	// requests that waited for one (see [Auth.ProviderToken]).
 	TokenRefresh func(ctx context.Context, e TokenRefreshEvent)
+	// SecondFactor hears of a second factor turned on, used through a
+	// recovery code, or reset.
+	SecondFactor func(ctx context.Context, e SecondFactorEvent)
 }
 
 // SignInFailureEvent describes a sign-in that did not happen.

@@ -110,6 +110,10 @@ type Config struct {
 	// ProviderTokens keeps the access tokens of OAuth providers fresh
 	// (see [Auth.ProviderToken] and [ProviderTokenConfig]).
 	ProviderTokens ProviderTokenConfig
+	// SecondFactor turns on TOTP and recovery codes for the users of
+	// credentials providers with SecondFactor set (see
+	// [SecondFactorConfig]).
+	SecondFactor SecondFactorConfig
 
 	// MaxBodyBytes bounds POST bodies. Default 64 KiB.
 	MaxBodyBytes int64
@@ -288,6 +292,8 @@ func (c *Config) validate() error {
 	if pt := c.ProviderTokens; pt.MinValidity < 0 || pt.Timeout < 0 || pt.Grace < 0 {
 		errs = append(errs, errors.New("ProviderTokens.MinValidity, Timeout and Grace must not be negative (0 means the default)"))
 	}
+	errs = append(errs, c.validatePasskey()...)
+	errs = append(errs, c.validateSecondFactor()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("latch: invalid configuration:\n%w", errors.Join(errs...))
 	}

@@ -11,13 +11,19 @@ import (
 // they carry the __Secure- prefix, the CSRF cookie __Host-.
 type cookieNames struct {
 	session, callbackURL, csrf, pkce, state, nonce string
-	opts                                           cookie.Options
-	csrfOpts                                       cookie.Options // no Domain: __Host- forbids it
+	// challenge holds a passkey ceremony's state; authTime when the
+	// user signed in (for adding passkeys).
+	challenge, authTime string
+	// pending2FA names the user whose password was right while the
+	// built-in sign-in page asks for the second factor.
+	pending2FA string
+	opts       cookie.Options
+	csrfOpts   cookie.Options // no Domain: __Host- forbids it
 	// sessions encrypts session tokens. V5 keys are salted with the session
 	// cookie's name, so each scheme has its own codec.
 	sessions *jwt.Codec
 	// checks encrypts the OAuth check cookies (state, PKCE verifier,
-	// nonce), each keyed with its own name as salt.
+	// nonce) and the passkey cookies, each keyed with its own name as salt.
 	checks map[string]*jwt.Codec
 }
 
@@ -49,6 +55,9 @@ func newCookieNames(format jwt.Generation, secure bool, co CookieOptions, secret
 		pkce:        p + family + ".pkce.code_verifier",
 		state:       p + family + ".state",
 		nonce:       p + family + ".nonce",
+		challenge:   p + family + ".challenge",
+		authTime:    p + family + ".auth-time",
+		pending2FA:  p + family + ".second-factor",
 		opts:        opts,
 		csrfOpts:    csrfOpts,
 	}
@@ -61,7 +70,7 @@ func newCookieNames(format jwt.Generation, secure bool, co CookieOptions, secret
 		return nil, err
 	}
 	n.checks = map[string]*jwt.Codec{}
-	for _, name := range []string{n.state, n.pkce, n.nonce} {
+	for _, name := range []string{n.state, n.pkce, n.nonce, n.challenge, n.authTime, n.pending2FA} {
 		if n.checks[name], err = jwt.New(format, name, secrets...); err != nil {
 			return nil, err
 		}

@@ -31,7 +31,8 @@ var signInPageCodes = map[string]bool{
 	CodeSignin: true, CodeOAuthSignin: true, CodeOAuthCallback: true, CodeOAuthCreateAccount: true,
 	CodeEmailCreateAccount: true, CodeCallback: true, CodeOAuthAccountNotLinked: true,
 	CodeEmailSignin: true, CodeCredentialsSignin: true, CodeSessionRequired: true,
-	CodeTooManyRequests: true,
+	CodeTooManyRequests: true, CodeWebAuthnVerification: true,
+	CodeSecondFactorRequired: true, CodeSecondFactorInvalid: true,
 }
 
 // Error is a sign-in failure with the code users and clients see. The

@@ -220,10 +220,11 @@ func (x *exchange) writeCookies() {
 }
 
 // redirect ends the request at url: 302 + Location, or, when the body has
-// json=true, {"url": url} with status.
+// json=true (or the request Auth.js v5's X-Auth-Return-Redirect: 1),
+// {"url": url} with status.
 func (x *exchange) redirect(url string, status int) {
 	x.writeCookies()
-	if x.body.Get("json") == "true" {
+	if x.body.Get("json") == "true" || x.r.Header.Get("X-Auth-Return-Redirect") == "1" {
 		x.writeJSON(status, map[string]string{"url": url})
 		return
 	}

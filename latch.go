@@ -44,8 +44,10 @@ type Auth struct {
 	trusted                 map[string]bool
 	theme                   pages.Theme
 	log                     *slog.Logger
-	ctxKey                  *int        // per-instance context key
-	local                   *localState // nil unless Local.Enabled
+	ctxKey                  *int            // per-instance context key
+	local                   *localState     // nil unless Local.Enabled
+	passkey                 *passkeyState   // nil without a Passkey provider
+	twoFactor               *twoFactorState // nil unless SecondFactor.Enabled
 	// revocations are the session revocation marks of JWT sessions; nil
 	// without a SessionRevocationStore.
 	revocations *revocations
@@ -120,6 +122,10 @@ func New(cfg Config) (*Auth, error) {
 	if rs, ok := storeAs[SessionRevocationStore](cfg.Store); ok && cfg.Strategy != DatabaseSessions {
 		a.revocations = &revocations{store: rs}
 	}
+	a.newSecondFactor()
+	if err := a.newPasskey(); err != nil {
+		return nil, fmt.Errorf("latch: %w", err)
+	}
 	return a, nil
 }
 
@@ -164,6 +170,9 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rest == "client.js" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		clientjs.Serve(w, r)
 		return
+	case rest == "passkey.js" && a.passkey != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		pages.ServePasskeyJS(w, r)
+		return
 	}
 	if !a.route(x, action, r.Method == http.MethodGet, r.Method == http.MethodPost) {
 		unsupported(w, r)
@@ -195,6 +204,12 @@ func (a *Auth) route(x *exchange, action string, get, post bool) bool {
 		handle = (*Auth).serveVerifyRequest
 	case action == "verify-request" && post:
 		handle = (*Auth).serveVerifyCode
+	case action == "webauthn-options" && get:
+		handle = (*Auth).servePasskeyOptions
+	case action == "passkeys" && (get || post) && a.passkey != nil:
+		handle = (*Auth).servePasskeysPage
+	case action == "two-factor" && (get || post) && a.twoFactor != nil:
+		handle = (*Auth).serveTwoFactorPage
 	default:
 		return false
 	}

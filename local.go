@@ -300,9 +300,11 @@ func (a *Auth) refusal(w http.ResponseWriter, r *http.Request, provider string, 
 }
 
 var localMessages = map[string]string{
-	CodeCredentialsSignin: "Sign in failed. Check the details you provided are correct.",
-	CodeAccessDenied:      "You do not have permission to sign in.",
-	CodeTooManyRequests:   "Too many attempts. Try again later.",
+	CodeCredentialsSignin:    "Sign in failed. Check the details you provided are correct.",
+	CodeAccessDenied:         "You do not have permission to sign in.",
+	CodeTooManyRequests:      "Too many attempts. Try again later.",
+	CodeSecondFactorRequired: "Enter the code of your authenticator app (or a recovery code) in \"code\".",
+	CodeSecondFactorInvalid:  "The code is wrong or was used already.",
 }
 
 // localLogin answers POST <base>/local/login.
@@ -311,7 +313,7 @@ func (a *Auth) localLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	creds, err := body.Strings("email", "username", "password", "provider")
+	creds, err := body.Strings("email", "username", "password", "provider", "code")
 	if err != nil {
 		fieldError(w, err)
 		return
@@ -343,6 +345,19 @@ func (a *Auth) localLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		a.refusal(w, r, info.ID, ErrCredentialsSignin)
 		return
+	}
+	if p.SecondFactor && a.twoFactor != nil {
+		le, err := a.checkSecondFactor(ctx, r, user.ID, creds["code"])
+		if err != nil {
+			a.log.Error("latch: second factor", "provider", info.ID, "err", err)
+			a.localFailure(r, info.ID, CodeCallback)
+			localJSON(w, http.StatusInternalServerError, localError{Error: CodeCallback, Message: "The sign-in could not be completed."})
+			return
+		}
+		if le != nil {
+			a.refusal(w, r, info.ID, le)
+			return
+		}
 	}
 	account := &Account{Provider: info.ID, Type: TypeCredentials, ProviderAccountID: user.ID}
 	if f := a.cfg.Callbacks.SignIn; f != nil {

@@ -40,6 +40,11 @@ type Credentials struct {
 	// code Callback). credentials holds every submitted field, including
 	// csrfToken and callbackUrl.
 	Authorize func(ctx context.Context, credentials map[string]string, r *http.Request) (*User, error)
+	// SecondFactor asks the users Authorize signs in for their second
+	// factor, when Config.SecondFactor is on and they have one (see
+	// [SecondFactorConfig]). Their IDs must be the Store's.
+	// provider/password sets it.
+	SecondFactor bool
 }
 
 // CredentialField is one input of a credentials form.

@@ -63,6 +63,10 @@ func limit(s string, n int) string {
 
 // serveSignInPage answers GET <base>/signin[/provider].
 func (a *Auth) serveSignInPage(x *exchange) {
+	if a.passkey != nil && x.provider == a.passkey.id {
+		a.servePasskeySignInPage(x)
+		return
+	}
 	code := x.r.URL.Query().Get("error")
 	if p := a.cfg.Pages.SignIn; p != "" {
 		if code == "" {
@@ -81,6 +85,12 @@ func (a *Auth) serveSignInPage(x *exchange) {
 		CallbackURL: x.callbackURL,
 		Error:       code,
 		Email:       x.r.URL.Query().Get("email"),
+		Passkey:     a.passkeyPage(x),
+	}
+	if a.twoFactor != nil && (code == CodeSecondFactorRequired || code == CodeSecondFactorInvalid) {
+		if _, provider := x.pendingSignIn(); provider != "" && a.byID[provider] != nil {
+			d.SecondFactor = &pages.SecondFactorStep{ActionURL: x.base + "/callback/" + provider}
+		}
 	}
 	for _, p := range a.providers {
 		info := p.Info()
@@ -93,7 +103,7 @@ func (a *Auth) serveSignInPage(x *exchange) {
 		}
 		d.Providers = append(d.Providers, pp)
 	}
-	x.html(http.StatusOK, func(w *strings.Builder) error { return pages.RenderSignIn(w, d) })
+	x.htmlWith(http.StatusOK, a.scriptCSP(), func(w *strings.Builder) error { return pages.RenderSignIn(w, d) })
 }
 
 func withQuery(u, q string) string {
@@ -144,6 +154,11 @@ func (a *Auth) serveSignIn(x *exchange) {
 		return
 	case EmailProvider:
 		a.startEmail(x, p)
+		return
+	case *Passkey:
+		// Clients that only navigate (next-auth/react v4, nuxt-auth) go
+		// to the page that runs the ceremony.
+		x.redirect(x.base+"/signin/"+a.passkey.id+"?callbackUrl="+url.QueryEscape(x.callbackURL), http.StatusOK)
 		return
 	}
 	// Credentials sign in through POST <base>/callback/<id>.

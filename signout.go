@@ -54,8 +54,10 @@ func (a *Auth) serveSignOut(x *exchange) {
 	}
 	// An OAuth sign-in still in progress ends too: a FormPost callback,
 	// which comes without the session cookie, would otherwise link an
-	// account to the session its check cookie carries.
-	for _, name := range []string{x.names.state, x.names.pkce, x.names.nonce} {
+	// account to the session its check cookie carries. So do the sign-in
+	// time (the freshness of adding a passkey or a second factor), a
+	// pending second step and a passkey ceremony.
+	for _, name := range []string{x.names.state, x.names.pkce, x.names.nonce, x.names.authTime, x.names.pending2FA, x.names.challenge} {
 		if _, ok := cookie.Get(x.cookies, name); ok {
 			x.setCookie(name, cookie.Clear(name, x.names.opts))
 		}

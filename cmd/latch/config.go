@@ -86,6 +86,11 @@ type fileConfig struct {
 	AuthJSCookies bool `yaml:"authjsCookies"`
 	// Local serves @sidebase/nuxt-auth's local provider at <base>/local.
 	Local *localConfig `yaml:"local"`
+	// Passkeys turns on sign-in with passkeys (WebAuthn).
+	Passkeys *passkeysConfig `yaml:"passkeys"`
+	// TwoFactor lets users of the built-in database turn on a second
+	// factor (TOTP and recovery codes).
+	TwoFactor *twoFactorConfig `yaml:"twoFactor"`
 	// Limits bounds time, connections and memory.
 	Limits limitsConfig `yaml:"limits"`
 	// Access is who may sign in; without it, whoever a provider signs in.
@@ -126,6 +131,33 @@ type accessConfig struct {
 func (a *accessConfig) rules() access.Rules {
 	return access.Rules{Anyone: a.Anyone, Emails: a.Emails, Domains: a.Domains, Groups: a.Groups, GroupClaims: a.GroupClaims, KnownUsers: a.KnownUsers}
 }
+
+// twoFactorConfig configures the second factor (latch.SecondFactorConfig).
+type twoFactorConfig struct {
+	// Enabled defaults to true when the section is there.
+	Enabled *bool `yaml:"enabled"`
+	// Issuer names the site in authenticator apps (default theme.appName).
+	Issuer string `yaml:"issuer"`
+}
+
+// on reports whether the section turns the second factor on.
+func (t *twoFactorConfig) on() bool { return t != nil && (t.Enabled == nil || *t.Enabled) }
+
+// passkeysConfig configures the passkey provider (latch.Passkey).
+type passkeysConfig struct {
+	// Enabled defaults to true when the section is there.
+	Enabled *bool `yaml:"enabled"`
+	// UserVerification is required (default), preferred or discouraged.
+	UserVerification string `yaml:"userVerification"`
+	// RPName is the site's name authenticators show (default theme.appName).
+	RPName string `yaml:"rpName"`
+	// SignUp lets new people create an account with a passkey, after
+	// proving their email address (needs the email section).
+	SignUp bool `yaml:"signUp"`
+}
+
+// on reports whether the section turns passkeys on.
+func (p *passkeysConfig) on() bool { return p != nil && (p.Enabled == nil || *p.Enabled) }
 
 // localConfig configures the local provider (latch.LocalConfig).
 type localConfig struct {
@@ -427,6 +459,16 @@ func (c *config) validate() error {
 	errs = append(errs, c.validateForwardAuth()...)
 	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
 		errs = append(errs, fmt.Errorf("%s: metrics.token: want at least %d characters without spaces around them (`latch secret` prints one)", c.where("metrics.token"), minMetricsToken))
+	}
+	if p := c.Passkeys; p.on() {
+		if p.SignUp && c.Email == nil {
+			errs = append(errs, fmt.Errorf("%s: passkeys.signUp needs the email section: a new account's address is proven by email first", c.where("passkeys.signUp")))
+		}
+		switch p.UserVerification {
+		case "", "required", "preferred", "discouraged":
+		default:
+			errs = append(errs, fmt.Errorf("%s: passkeys.userVerification %q: want required, preferred or discouraged", c.where("passkeys.userVerification"), p.UserVerification))
+		}
 	}
 	if l := c.Local; l != nil && (l.Enabled == nil || *l.Enabled) {
 		c.local = latch.LocalConfig{Enabled: true, Rotate: l.Refresh.Rotate, Audience: l.Audience, Issuer: l.Issuer, Algorithm: l.Algorithm}

@@ -36,6 +36,8 @@ const usage = `Usage:
   latch user list                               list users
   latch user remove EMAIL                       remove a user and their sessions
   latch user passwd EMAIL                       set a user's password
+  latch user passkeys EMAIL [--remove ID]       list a user's passkeys, or remove one
+  latch user 2fa reset EMAIL                    turn a user's second factor off
   latch session list EMAIL                      list a user's database sessions and local sign-ins
   latch session revoke EMAIL | --token TOKEN | --sid SID
                                                 end sessions and local sign-ins at once

@@ -16,7 +16,7 @@ import (
 
 // buildProviders returns the sign-in providers the configuration asks for:
 // the OAuth providers, the built-in user database (email and password),
-// then email links.
+// then email links, then passkeys.
 func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Provider, error) {
 	var providers []latch.Provider
 	for i, oc := range c.OAuth {
@@ -52,6 +52,9 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 			return nil, err
 		}
 		providers = append(providers, p)
+	}
+	if p := c.Passkeys; p.on() {
+		providers = append(providers, &latch.Passkey{UserVerification: p.UserVerification, RPName: p.RPName, SignUp: p.SignUp})
 	}
 	return providers, nil
 }

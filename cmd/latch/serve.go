@@ -204,6 +204,19 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	}
 	cfg.Local = c.local
 	cfg.ProviderTokens = c.providerTokens
+	if c.TwoFactor.on() {
+		cfg.SecondFactor = latch.SecondFactorConfig{Enabled: true, Issuer: c.TwoFactor.Issuer}
+		if rs, ok := store.(*redis.Store); ok {
+			// Several instances: count wrong codes in Redis, so the limits
+			// hold across all of them.
+			cfg.SecondFactor.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:2fa:", 15*time.Minute, func(key string) int {
+				if strings.HasPrefix(key, "ip:") {
+					return 20
+				}
+				return 5
+			})
+		}
+	}
 	if cfg.Local.Enabled && c.Local.SignUp {
 		opts := password.SignUpOptions{ClientIP: c.clientIP.IP}
 		if rs, ok := store.(*redis.Store); ok {
@@ -289,6 +302,13 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		index, _ := demoFS.ReadFile("demo/index.html")
 		// The page loads the client from the API's base path.
 		index = bytes.ReplaceAll(index, []byte("/api/auth/"), []byte(auth.BasePath()+"/"))
+		// Links to the pages of the features that are on.
+		if c.Passkeys.on() {
+			index = bytes.Replace(index, []byte(`id="passkeys" hidden`), []byte(`id="passkeys"`), 1)
+		}
+		if c.TwoFactor.on() {
+			index = bytes.Replace(index, []byte(`id="two-factor" hidden`), []byte(`id="two-factor"`), 1)
+		}
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-cache")

@@ -21,7 +21,7 @@ const minPasswordLength = password.MinLength
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("user: want add, list, remove or passwd")
+		return usageError("user: want add, list, remove, passwd, passkeys or 2fa")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
@@ -29,6 +29,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	cfgPath := commonFlags(fs)
 	email := fs.String("email", "", "email address (add)")
 	name := fs.String("name", "", "display name (add)")
+	remove := fs.String("remove", "", "credential ID of the passkey to remove (passkeys)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return usageError("user " + sub + ": " + err.Error())
@@ -40,9 +41,9 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return ""
 	}
 	switch sub {
-	case "add", "list", "remove", "passwd":
+	case "add", "list", "remove", "passwd", "passkeys", "2fa":
 	default:
-		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove or passwd", sub))
+		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd, passkeys or 2fa", sub))
 	}
 	c, err := loadConfig(e, *cfgPath)
 	if err != nil {
@@ -64,6 +65,13 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return userList(ctx, e, store)
 	case "remove":
 		return userRemove(ctx, e, store, arg())
+	case "passkeys":
+		return userPasskeys(ctx, e, store, arg(), *remove)
+	case "2fa":
+		if len(rest) != 2 || rest[0] != "reset" {
+			return usageError("user 2fa: want reset EMAIL")
+		}
+		return userResetSecondFactor(ctx, e, store, rest[1])
 	}
 	return userPasswd(ctx, e, store, arg())
 }
@@ -175,6 +183,65 @@ func userPasswd(ctx context.Context, e *env, s latch.Store, email string) error 
 		return err
 	}
 	fmt.Fprintf(e.stdout, "password of %s changed%s\n", u.Email, ended)
+	return nil
+}
+
+// userPasskeys lists the passkeys of a user, or removes one.
+func userPasskeys(ctx context.Context, e *env, s latch.Store, email, remove string) error {
+	as, ok := s.(latch.AuthenticatorStore)
+	if !ok {
+		return errors.New("user passkeys: this database does not keep passkeys")
+	}
+	u, err := lookup(ctx, s, "user passkeys", email)
+	if err != nil {
+		return err
+	}
+	if remove != "" {
+		err := as.DeleteAuthenticator(ctx, u.ID, remove)
+		if errors.Is(err, latch.ErrNotFound) {
+			return fmt.Errorf("user passkeys: %s has no passkey %s", u.Email, remove)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "removed passkey %s of %s\n", remove, u.Email)
+		return nil
+	}
+	recs, err := as.UserAuthenticators(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED")
+	for _, r := range recs {
+		used := "never"
+		if !r.LastUsed.IsZero() {
+			used = r.LastUsed.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.CredentialID, r.Name, r.Created.UTC().Format(time.RFC3339), used)
+	}
+	return tw.Flush()
+}
+
+// userResetSecondFactor turns a user's second factor off (TOTP and
+// recovery codes), for a user who lost them.
+func userResetSecondFactor(ctx context.Context, e *env, s latch.Store, email string) error {
+	sf, ok := s.(latch.SecondFactorStore)
+	if !ok {
+		return errors.New("user 2fa reset: this database does not keep second factors")
+	}
+	u, err := lookup(ctx, s, "user 2fa reset", email)
+	if err != nil {
+		return err
+	}
+	err = sf.DeleteSecondFactor(ctx, u.ID)
+	if errors.Is(err, latch.ErrNotFound) {
+		return fmt.Errorf("user 2fa reset: %s has no second factor", u.Email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "second factor of %s reset: the password alone signs in until it is set up again\n", u.Email)
 	return nil
 }
 

@@ -5,6 +5,8 @@
 //   const auth = useSession();            // base path: where this file came from
 //   auth.subscribe(({ status, data }) => render(status, data));
 //   await auth.signIn("credentials", { redirect: false, username, password });
+//   await auth.signIn("passkey");          // the ceremony runs in this page
+//   await auth.registerPasskey({ name: "Laptop" }); // needs a recent sign-in
 //
 // useSession(options) returns one shared object per base path (an
 // EventTarget that dispatches "change"), with the API of nuxt-auth's
@@ -193,6 +195,16 @@ class Auth extends EventTarget {
     if (!providers) return navigate(`${this.#base}/error`);
     const p = provider != null && Object.hasOwn(providers, provider) ? providers[provider] : null;
     if (!p) return navigate(this.#signInPage(callbackUrl));
+    if (p.type == "webauthn" && canPasskey()) {
+      let res, body;
+      try {
+        [res, body] = await this.#passkey(provider, "authenticate", { callbackUrl });
+      } catch (e) {
+        if (redirect) throw e;
+        return { error: e.name || "WebAuthnVerificationError", status: 0, ok: false, url: null };
+      }
+      return this.#signedIn(res, body, redirect, callbackUrl);
+    }
     const credentials = p.type == "credentials";
     const query = authorizationParams ? "?" + new URLSearchParams(authorizationParams) : "";
     const [res, body] = await this.#post(`${credentials ? "callback" : "signin"}/${encodeURIComponent(provider)}${query}`, {
@@ -210,6 +222,38 @@ class Auth extends EventTarget {
       const session = await this.#session().catch(() => {});
       if (session) this.#broadcast("signIn");
     }
+    return { error, status: res.status, ok: res.ok, url: error ? null : body.url ?? null };
+  }
+
+  // registerPasskey adds a passkey to the signed-in user (who must have
+  // signed in within the last minutes) with the page's passkey provider;
+  // it resolves to {ok, error, status}.
+  async registerPasskey({ name = "", provider = "passkey" } = {}) {
+    if (!canPasskey()) throw new Error("latch: this browser cannot create passkeys here");
+    const [res, body] = await this.#passkey(provider, "register", { name, callbackUrl: location.href });
+    const error = res.ok ? null : errorOf(body) || "WebAuthnVerificationError";
+    return { ok: res.ok, error, status: res.status };
+  }
+
+  // #passkey runs a passkey ceremony in the page (the contract of Auth.js
+  // v5: options, then the credential posted to the callback).
+  async #passkey(provider, action, extra) {
+    const id = encodeURIComponent(provider);
+    const res = await this.#fetch(`webauthn-options/${id}?action=${action}`);
+    const { options, error } = await res.json();
+    if (!res.ok) throw Object.assign(new Error(`latch: passkey: ${error}`), { name: error });
+    const P = PublicKeyCredential;
+    const c = action == "register"
+      ? await navigator.credentials.create({ publicKey: P.parseCreationOptionsFromJSON(options) })
+      : await navigator.credentials.get({ publicKey: P.parseRequestOptionsFromJSON(options) });
+    return this.#post(`callback/${id}`, { ...extra, action, data: JSON.stringify(c.toJSON()), csrfToken: await this.getCsrfToken(), json: "true" });
+  }
+
+  async #signedIn(res, body, redirect, callbackUrl) {
+    const error = errorOf(body);
+    if (res.ok && !error) this.#broadcast("signIn");
+    if (redirect) return navigate(body.url ?? callbackUrl);
+    if (res.ok) await this.#session().catch(() => {});
     return { error, status: res.status, ok: res.ok, url: error ? null : body.url ?? null };
   }
 
@@ -235,5 +279,8 @@ class Auth extends EventTarget {
     return session;
   }
 }
+
+const canPasskey = () => typeof PublicKeyCredential == "function" && !!PublicKeyCredential.parseRequestOptionsFromJSON;
+const errorOf = (body) => (body.url ? new URL(body.url, location.href).searchParams.get("error") : body.error || null);
 
 export const useSession = (options) => Auth.use(options || {});

@@ -145,7 +145,8 @@ func New(store Store, opts Options) *latch.Credentials {
 			{Name: "email", Label: "Email", Type: "email"},
 			{Name: "password", Label: "Password", Type: "password"},
 		},
-		Authorize: a.authorize,
+		Authorize:    a.authorize,
+		SecondFactor: true,
 	}
 }
 

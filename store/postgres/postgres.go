@@ -353,6 +353,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			`DELETE FROM accounts WHERE "userId"::text = $1`,
 			`DELETE FROM passwords WHERE "userId"::text = $1`,
 			`DELETE FROM latch_refresh_families WHERE "userId" = $1`,
+			`DELETE FROM authenticators WHERE "userId" = $1`,
+			`DELETE FROM latch_totp WHERE "userId" = $1`,
+			`DELETE FROM latch_recovery_codes WHERE "userId" = $1`,
 		} {
 			if _, err := tx.Exec(ctx, q, id); err != nil {
 				return storeErr("delete user", err)

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"TokenLocker", testTokenLocker},
 		{"RefreshResultCache", testRefreshResultCache},
 		{"AccountsAfter", testAccountsAfter},
+		{"Authenticators", authenticators(testAuthenticators)},
+		{"SecondFactor", secondFactors(testSecondFactor)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -42,6 +42,17 @@
 //   url                            -> the page URL
 //   cookies                        -> the context's cookies
 //   screenshot {path, fullPage}    save a PNG
+//   webauthn                       add a virtual authenticator to the page
+//                                  (Chrome DevTools Protocol WebAuthn.enable
+//                                  and WebAuthn.addVirtualAuthenticator: ctap2,
+//                                  internal, resident keys, user verification)
+//                                  -> its id
+//   webauthnCredentials            -> the virtual authenticator's credentials
+//   record     {url}               from now on, keep the POSTs whose URL
+//                                  contains url (headers, cookies included,
+//                                  and body)
+//   replay                         send the last recorded POST again, as it
+//                                  was, from outside the page -> {status, body}
 //
 // The page sees Latch's origin as the only site on the network: requests to
 // ORIGIN/__test/** are answered here (the test page and the bundle, so the
@@ -62,7 +73,7 @@ if (!nodeModules) {
   process.exit(2);
 }
 const require = createRequire(path.join(nodeModules, "noop.js"));
-const { chromium } = require("playwright-core");
+const { chromium, request: apiRequest } = require("playwright-core");
 
 const plan = JSON.parse(process.argv[2] ? readFileSync(process.argv[2], "utf8") : readFileSync(0, "utf8"));
 const origin = plan.origin.replace(/\/$/, "");
@@ -121,6 +132,14 @@ try {
     if (m.type() === "error" || m.type() === "warning") out.console.push(`${m.type()}: ${m.text()}`);
   });
   page.on("pageerror", (e) => out.pageErrors.push(String(e)));
+
+  let cdp, authenticatorId, recordURL;
+  const recorded = [];
+  page.on("request", async (req) => {
+    if (recordURL && req.method() === "POST" && req.url().includes(recordURL)) {
+      recorded.push({ url: req.url(), headers: await req.allHeaders(), body: req.postData() });
+    }
+  });
 
   // leave waits until the page's URL is no longer from and a document has loaded.
   const leave = (from) => page.waitForURL((u) => u.href !== from, { waitUntil: "load" });
@@ -181,6 +200,38 @@ try {
     },
     async cookies() {
       return await context.cookies();
+    },
+    async webauthn() {
+      cdp = await context.newCDPSession(page);
+      await cdp.send("WebAuthn.enable");
+      ({ authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+        options: {
+          protocol: "ctap2", transport: "internal", hasResidentKey: true,
+          hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+        },
+      }));
+      return authenticatorId;
+    },
+    async webauthnCredentials() {
+      const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+      return credentials.map((c) => ({ credentialId: c.credentialId, isResidentCredential: c.isResidentCredential, rpId: c.rpId, signCount: c.signCount }));
+    },
+    async record(s) {
+      recordURL = s.url;
+      return null;
+    },
+    async replay() {
+      const last = recorded.at(-1);
+      if (!last) throw new Error(`no POST to ${recordURL} was recorded`);
+      const headers = {};
+      for (const k of ["cookie", "content-type", "origin", "referer"]) if (last.headers[k]) headers[k] = last.headers[k];
+      const rc = await apiRequest.newContext();
+      try {
+        const res = await rc.post(last.url, { headers, data: last.body, maxRedirects: 0 });
+        return { status: res.status(), body: await res.text() };
+      } finally {
+        await rc.dispose();
+      }
     },
     async screenshot(s) {
       await page.screenshot({ path: s.path, fullPage: !!s.fullPage });
