@@ -194,9 +194,20 @@ func TestMultipleInstances(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(time.Second)
+	// Load on all three until B and C have answered, then kill A and go
+	// on until both have answered again.
+	waitLoad := func(what string, b0, c0 int64) {
+		deadline := time.Now().Add(30 * time.Second)
+		for okB.Load() <= b0 || okC.Load() <= c0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: B and C answered %d and %d times in 30 s", what, okB.Load()-b0, okC.Load()-c0)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitLoad("before A is killed", 0, 0)
 	a.kill()
-	time.Sleep(time.Second)
+	waitLoad("after A is killed", okB.Load()+5, okC.Load()+5)
 	close(stopLoad)
 	load.Wait()
 	t.Logf("under load with A killed: %d good answers from B, %d from C, %d failures", okB.Load(), okC.Load(), failBC.Load())
