@@ -3,7 +3,8 @@
 # bare net/http handler answering the same JSON, with many distinct
 # sessions (USERS signed-in users' cookies, rotated by bench/many-users.lua):
 # JWT sessions, database sessions on SQLite and, when
-# LATCH_TEST_POSTGRES_DSN is set, on PostgreSQL. wrk -t2 at 64 and 32
+# LATCH_TEST_POSTGRES_DSN is set, on PostgreSQL; and next-auth 4.24.15 on
+# Node with the same cookies, as the reference. wrk -t2 at 64 and 32
 # connections; prints a Markdown table of req/s, p50, p99, the ratio to
 # bare, and the server's RSS after the run. Needs wrk and curl (and psql
 # for PostgreSQL).
@@ -66,6 +67,17 @@ run_library() { # LABEL PORT [STORE]
   kill "$pid"
 }
 run_library "library, JWT" 3921
+# The reference: next-auth 4.24.15 on Node (the compat tests' install),
+# reading the same users' cookies (same token format and secret).
+if command -v node >/dev/null && [ -d internal/compat/node/node_modules/next-auth ]; then
+  node internal/compat/node/server.mjs '{"secret":"library-load-secret-library-load-secret"}' >"$work/nextauth.out" 2>"$work/nextauth.log" &
+  nextauth_pid=$!
+  for _ in $(seq 300); do grep -q listening "$work/nextauth.out" 2>/dev/null && break; sleep 0.1; done
+  nextauth_url="$(awk '/listening/ {print $2}' "$work/nextauth.out")"
+  [ -n "$nextauth_url" ] || { echo "next-auth did not start: $(cat "$work/nextauth.log")" >&2; exit 1; }
+  measure "next-auth 4.24.15 (Node $(node --version))" "$nextauth_pid" "$nextauth_url/api/auth/session" "$work/3921.cookies"
+  kill "$nextauth_pid"
+fi
 run_library "library, database, SQLite" 3922 "sqlite:$work/library.db"
 if [ -n "${LATCH_TEST_POSTGRES_DSN:-}" ] && command -v psql >/dev/null; then
   schema="latch_libload_$$"
