@@ -54,6 +54,7 @@ func (a *Auth) serveDatabaseSession(x *exchange, token string, names []string, u
 			return
 		}
 	}
+	sess.setUserID(user.ID)
 	x.writeSessionValue(token, names, now.Add(a.cfg.MaxAge))
 	if f := a.cfg.Events.Session; f != nil {
 		f(ctx, SessionEvent{Session: sess, User: user})
@@ -97,7 +98,7 @@ func (a *Auth) databaseSession(r *http.Request) *Session {
 			return nil
 		}
 	}
-	sess.userID = user.ID
+	sess.setUserID(user.ID)
 	sess.renewed = rec.Expires.Add(-a.cfg.MaxAge)
 	return sess
 }
