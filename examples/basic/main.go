@@ -45,30 +45,31 @@ func main() {
 // serve runs the app on ln until ctx ends. host names the site in its
 // public URL (the port is ln's).
 func serve(ctx context.Context, ln net.Listener, host, dbPath, secret string) error {
-	store, err := sqlite.Open(ctx, dbPath)
+	site := siteURL(host, ln.Addr()) // e.g. http://localhost:8080
+
+	// readme:begin
+	store, err := sqlite.Open(ctx, dbPath) // the users of `latch user add`
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-
-	site := siteURL(host, ln.Addr())
 	auth, err := latch.New(latch.Config{
 		URL:       site + "/api/auth",
-		Secrets:   []string{secret},
+		Secrets:   []string{secret}, // 32+ random characters: `latch secret` prints some
 		Store:     store,
 		Providers: []latch.Provider{password.New(store, password.Options{})},
 	})
 	if err != nil {
 		return err
 	}
-
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", auth)
 	mux.Handle("/{$}", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := auth.Session(r) // never nil behind Require
+		s := auth.Session(r) // never nil behind Require; s.User.ID is the user's ID
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		page.Execute(w, s.User)
 	})))
+	// readme:end
 
 	srv := &http.Server{Handler: mux}
 	go func() {
