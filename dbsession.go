@@ -92,7 +92,7 @@ func (a *Auth) databaseSession(r *http.Request) *Session {
 		}
 		return nil
 	}
-	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires}
+	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires, userID: user.ID}
 	if f := a.cfg.Callbacks.Session; f != nil {
 		if sess, err = f(ctx, &SessionParams{Session: sess, User: user}); err != nil || sess == nil {
 			return nil

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch"
 )
@@ -126,5 +128,43 @@ func TestDatabaseSessionUserID(t *testing.T) {
 	want := `{"user":{"name":"Dee","email":"dee@example.com"},"expires":"` + s.Expires.UTC().Format("2006-01-02T15:04:05.000Z") + `"}`
 	if got := w.Body.String(); got != want {
 		t.Errorf("GET /session: got %s; want %s", got, want)
+	}
+}
+
+// TestDatabaseSessionCallbackUserID checks what a Session callback of
+// database sessions sees (UserID, no User.ID) and that Go code gets the ID
+// afterwards, on both Session(r) and GET /session.
+func TestDatabaseSessionCallbackUserID(t *testing.T) {
+	h := newDBHarness(t)
+	cookie, _ := h.signIn(t)
+	calls := 0
+	auth, err := latch.New(latch.Config{
+		URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("d", 32)},
+		Store: h.store, Strategy: latch.DatabaseSessions, Now: func() time.Time { return h.now },
+		Callbacks: latch.Callbacks{Session: func(_ context.Context, p *latch.SessionParams) (*latch.Session, error) {
+			calls++
+			if p.Session.User.ID != "" || p.Session.UserID() != h.user.ID {
+				t.Errorf("in the callback: User.ID %q, UserID() %q; want \"\" and %q", p.Session.User.ID, p.Session.UserID(), h.user.ID)
+			}
+			return p.Session, nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "http://localhost:3000/dash", nil)
+	req.Header.Set("Cookie", cookie)
+	if s := auth.Session(req); s == nil || s.User.ID != h.user.ID {
+		t.Fatalf("Session(r): got %+v; want User.ID %q", s, h.user.ID)
+	}
+	req = httptest.NewRequest(http.MethodGet, "http://localhost:3000/api/auth/session", nil)
+	req.Header.Set("Cookie", cookie)
+	w := httptest.NewRecorder()
+	auth.ServeHTTP(w, req)
+	if body := w.Body.String(); !strings.HasPrefix(body, `{"user":{"name":"Dee","email":"dee@example.com"},"expires":`) {
+		t.Errorf("GET /session: got %s; want the user without id", body)
+	}
+	if calls != 2 {
+		t.Errorf("Session callback: %d calls; want 2", calls)
 	}
 }
