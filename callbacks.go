@@ -29,7 +29,10 @@ type Callbacks struct {
 	JWT func(ctx context.Context, p *JWTParams) (Token, error)
 
 	// Session returns what GET <base>/session answers. Default: the session
-	// unchanged ({user: {name, email, image}, expires}).
+	// unchanged ({user: {name, email, image}, expires}). As in NextAuth,
+	// the session it gets has no User.ID (p.Session.UserID() has the ID);
+	// an ID it sets is written out, and when it sets none, Latch fills
+	// User.ID in for Go code and leaves it out of the JSON.
 	Session func(ctx context.Context, p *SessionParams) (*Session, error)
 }
 

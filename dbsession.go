@@ -54,6 +54,7 @@ func (a *Auth) serveDatabaseSession(x *exchange, token string, names []string, u
 			return
 		}
 	}
+	sess.setUserID(user.ID)
 	x.writeSessionValue(token, names, now.Add(a.cfg.MaxAge))
 	if f := a.cfg.Events.Session; f != nil {
 		f(ctx, SessionEvent{Session: sess, User: user})
@@ -91,13 +92,13 @@ func (a *Auth) databaseSession(r *http.Request) *Session {
 		}
 		return nil
 	}
-	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires}
+	sess := &Session{User: SessionUser{Name: user.Name, Email: user.Email, Image: user.Image}, Expires: rec.Expires, userID: user.ID}
 	if f := a.cfg.Callbacks.Session; f != nil {
 		if sess, err = f(ctx, &SessionParams{Session: sess, User: user}); err != nil || sess == nil {
 			return nil
 		}
 	}
-	sess.userID = user.ID
+	sess.setUserID(user.ID)
 	sess.renewed = rec.Expires.Add(-a.cfg.MaxAge)
 	return sess
 }

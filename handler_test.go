@@ -1987,8 +1987,8 @@ func TestRequire(t *testing.T) {
 			if tt.cookie {
 				if seen == nil || seen.User.Name != "J Smith" || seen.User.Email != "j@example.com" {
 					t.Errorf("Session inside Require: got %+v; want J Smith", seen)
-				} else if seen.UserID() != testUser().ID || seen.User.ID != "" {
-					t.Errorf("UserID() = %q, User.ID = %q; want %q and \"\" (the JSON leaves the id out)", seen.UserID(), seen.User.ID, testUser().ID)
+				} else if seen.UserID() != testUser().ID || seen.User.ID != testUser().ID {
+					t.Errorf("UserID() = %q, User.ID = %q; want %q for both", seen.UserID(), seen.User.ID, testUser().ID)
 				}
 			} else if seen != nil {
 				t.Errorf("handler ran without a session")

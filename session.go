@@ -108,7 +108,8 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 			v, _ := obj.String(c.key)
 			sess.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
 		}
-		sess.userID, _ = obj.String("sub")
+		sub, _ := obj.String("sub")
+		sess.setUserID(sub)
 		if a.cfg.ProviderTokens.Enabled && a.cfg.Store == nil {
 			if raw := obj.Get(tokensClaim); raw != nil {
 				if a.cfg.ProviderTokens.RefreshOnSession {
@@ -266,6 +267,7 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 		markRefused(s)
 	}
 	if a.cfg.Callbacks.Session == nil {
+		s.setUserID(s.userID)
 		return s, nil
 	}
 	p := &SessionParams{Session: s, Token: t}
@@ -277,7 +279,7 @@ func (a *Auth) sessionFor(ctx context.Context, t Token, expires time.Time, updat
 		err = errSessionEnded
 	}
 	if s != nil {
-		s.userID = t.Subject() // on the session the callback returned
+		s.setUserID(t.Subject()) // on the session the callback returned
 	}
 	return s, err
 }
@@ -467,7 +469,8 @@ func (a *Auth) plainSession(r *http.Request) *Session {
 		v, _ := obj.String(c.key)
 		s.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
 	}
-	s.userID, _ = obj.String("sub")
+	sub, _ := obj.String("sub")
+	s.setUserID(sub)
 	if iat, ok := obj.Number("iat"); ok && iat > 0 {
 		s.renewed = time.Unix(int64(iat), 0)
 	}

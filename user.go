@@ -99,8 +99,9 @@ type Session struct {
 }
 
 // UserID returns the ID of the signed-in user (the session token's "sub",
-// or the user of a database session), whether or not User.ID shows it.
-// It is "" for a Session made elsewhere, or for a token without "sub".
+// or the user of a database session). User.ID holds it too, unless a
+// Session callback put something else there. It is "" for a Session made
+// elsewhere, or for a token without "sub".
 // With a Store it is the stored user's ID; without one, an OAuth user's
 // ID is the provider's subject, unique within that provider only.
 func (s *Session) UserID() string {
@@ -115,7 +116,12 @@ func (s *Session) UserID() string {
 // read from a token that had them: a claim that was null or "" is written
 // back as null or "", as NextAuth does.
 type SessionUser struct {
-	ID    string `json:"id,omitempty"` // not set by default; a Session callback may
+	// ID is the signed-in user's ID, as [Session.UserID] returns it, in
+	// every session Latch hands to Go code (Auth.Session, Require, events).
+	// GET <base>/session leaves it out of the JSON, as NextAuth does, unless
+	// a Session callback sets it (session.user.id = token.sub in NextAuth):
+	// the callback sees it empty, and what it puts there is written out.
+	ID    string `json:"id,omitempty"`
 	Name  string `json:"name,omitempty"`
 	Email string `json:"email,omitempty"`
 	Image string `json:"image,omitempty"`
@@ -123,6 +129,9 @@ type SessionUser struct {
 	// present and null are bit sets of the fields (fieldName, ...) the
 	// token had, and had as null.
 	present, null uint8
+	// implicitID is set when Latch filled ID from the session's user
+	// rather than a Session callback: the JSON then leaves it out.
+	implicitID bool
 }
 
 const (
@@ -130,6 +139,25 @@ const (
 	fieldEmail
 	fieldImage
 )
+
+// setUserID records the session's user and shows it in User.ID unless a
+// Session callback set User.ID already.
+func (s *Session) setUserID(id string) {
+	s.userID = id
+	if s.User.ID == "" {
+		s.User.ID = id
+		s.User.implicitID = id != ""
+	}
+}
+
+// jsonID is the "id" of the JSON "user": User.ID unless Latch filled it in
+// and nobody changed it since.
+func (s *Session) jsonID() string {
+	if s.User.implicitID && s.User.ID == s.userID {
+		return ""
+	}
+	return s.User.ID
+}
 
 // setClaim records the token claim behind one field: absent (ok false),
 // null (isNull) or a string.
@@ -176,7 +204,7 @@ func (s *Session) MarshalJSON() ([]byte, error) {
 	for _, f := range [...]struct {
 		bit  uint8
 		k, v string
-	}{{0, "id", u.ID}, {fieldName, "name", u.Name}, {fieldEmail, "email", u.Email}, {fieldImage, "image", u.Image}} {
+	}{{0, "id", s.jsonID()}, {fieldName, "name", u.Name}, {fieldEmail, "email", u.Email}, {fieldImage, "image", u.Image}} {
 		if f.v == "" && u.present&f.bit == 0 {
 			continue
 		}

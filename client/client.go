@@ -456,7 +456,9 @@ type SignInResult struct {
 // SignIn signs in with a provider. For credentials it posts to
 // <base>/callback/<id>, for other providers to <base>/signin/<id> with
 // authorizationParams as query. A refusal returns the result and a
-// *SignInError (errors.Is ErrCredentials for wrong credentials).
+// *SignInError (errors.Is ErrCredentials for wrong credentials). A
+// credentials sign-in without Redirect that returns no error has left a
+// session: [Client.Data] is not nil (else the error is [ErrNoSession]).
 func (c *Client) SignIn(ctx context.Context, provider string, opts SignInOptions, authorizationParams url.Values) (*SignInResult, error) {
 	providers, err := c.GetProviders(ctx)
 	if err != nil {
@@ -496,6 +498,12 @@ func (c *Client) SignIn(ctx context.Context, provider string, opts SignInOptions
 			return result, fmt.Errorf("client: sign-in refused: %w", ErrCSRF)
 		}
 	}
+	if result.Error == "" && res.StatusCode >= 400 {
+		// An answer without NextAuth's error URL (a proxy's, a server
+		// error) is a failure all the same.
+		result.OK = false
+		return result, &SignInError{Status: res.StatusCode}
+	}
 	if result.Error != "" {
 		result.URL = ""
 		if !opts.Redirect || p.Type == "credentials" || p.Type == "email" {
@@ -504,8 +512,12 @@ func (c *Client) SignIn(ctx context.Context, provider string, opts SignInOptions
 		return result, &SignInError{Code: result.Error, Status: res.StatusCode}
 	}
 	if !opts.Redirect && (p.Type == "credentials" || p.Type == "email") {
-		if _, err := c.GetSession(ctx, GetSessionOptions{}); err != nil {
+		sess, err := c.GetSession(ctx, GetSessionOptions{})
+		if err != nil {
 			return result, err
+		}
+		if sess == nil && p.Type == "credentials" {
+			return result, ErrNoSession
 		}
 	}
 	return result, nil
@@ -596,6 +608,12 @@ var ErrCSRF = errors.New("client: CSRF token rejected")
 // ErrCredentials matches (errors.Is) a *SignInError for wrong credentials.
 var ErrCredentials = errors.New("client: credentials refused")
 
+// ErrNoSession is what SignIn returns when the server accepted the
+// credentials but the session that should follow is not there: the
+// client did not keep the session cookie (a Secure cookie over http, a
+// cookie for another domain), or the server ended the session at once.
+var ErrNoSession = errors.New("client: signed in, but no session followed")
+
 // ErrUnreachable matches (errors.Is) an *UnreachableError.
 var ErrUnreachable = errors.New("client: server unreachable")
 
@@ -618,12 +636,15 @@ func (e *UnreachableError) Unwrap() []error { return []error{ErrUnreachable, e.E
 
 // SignInError is a refused sign-in with the server's error code.
 type SignInError struct {
-	Code   string // e.g. "CredentialsSignin", "AccessDenied"
+	Code   string // e.g. "CredentialsSignin", "AccessDenied"; "" when the answer had none
 	Status int
 }
 
 // Error implements error.
 func (e *SignInError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("client: sign-in failed with status %d", e.Status)
+	}
 	return fmt.Sprintf("client: sign-in refused: %s (status %d)", e.Code, e.Status)
 }
 
