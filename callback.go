@@ -143,7 +143,7 @@ func (a *Auth) startSession(x *exchange, user *User, account *Account, profile *
 		}
 		token, err = a.runJWT(ctx, &JWTParams{Token: t, User: user, Account: account, Profile: profile, Trigger: trigger})
 		if err == nil {
-			a.markSignIn(token)
+			a.markSignIn(x.r, token)
 			err = x.writeSession(token, names, a.now().Add(a.cfg.MaxAge))
 		}
 	}

@@ -51,6 +51,7 @@ type Auth struct {
 	// revocations are the session revocation marks of JWT sessions; nil
 	// without a SessionRevocationStore.
 	revocations *revocations
+	sightings   *sightings // nil without a SessionSightingStore
 	tokens      tokenState // provider tokens
 	// signsOutAtProviders is set when a provider may end sessions or
 	// revoke tokens at sign-out (a ProviderSignOut).
@@ -121,6 +122,9 @@ func New(cfg Config) (*Auth, error) {
 	a.newLocal()
 	if rs, ok := storeAs[SessionRevocationStore](cfg.Store); ok && cfg.Strategy != DatabaseSessions {
 		a.revocations = &revocations{store: rs}
+		if ss, ok := storeAs[SessionSightingStore](cfg.Store); ok {
+			a.sightings = &sightings{store: ss, last: map[string]time.Time{}}
+		}
 	}
 	a.newSecondFactor()
 	if err := a.newPasskey(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,10 @@ type SessionRevocationStore interface {
 	// SessionsRevokedSince returns the marks at or after since, by user ID.
 	SessionsRevokedSince(ctx context.Context, since time.Time) (map[string]time.Time, error)
 }
+
+// SessionMarkKey is the key under which [SessionRevocationStore] keeps the
+// revocation of one JWT session (its "sid"), beside the user IDs.
+func SessionMarkKey(sid string) string { return "sid:" + sid }
 
 // RevocationCheckInterval is how often an Auth with a
 // [SessionRevocationStore] reads the marks again: a revocation on one
@@ -52,10 +57,14 @@ type revocationSet struct {
 // ("auth_time", Unix seconds). Both stay as they are when the token is
 // re-issued, unlike "iat": a revocation ends the sessions signed in
 // before it, however often they were refreshed since.
-func (a *Auth) markSignIn(t Token) {
+func (a *Auth) markSignIn(r *http.Request, t Token) {
 	if a.revocations == nil || t == nil {
 		return
 	}
+	defer func() {
+		at, _ := t["auth_time"].(float64)
+		a.sawSession(r, t.Subject(), t.str("sid"), at)
+	}()
 	if _, ok := t["sid"]; !ok {
 		var b [16]byte
 		rand.Read(b[:])
@@ -69,7 +78,8 @@ func (a *Auth) markSignIn(t Token) {
 // revoked reports whether a JWT session of userID signed in at signedIn
 // (Unix seconds: "auth_time", or "iat" for a token without it; 0 when
 // unknown) was revoked.
-func (a *Auth) revoked(ctx context.Context, userID string, signedIn float64) bool {
+// A mark for the session's ID (SessionMarkKey) ends that session alone.
+func (a *Auth) revoked(ctx context.Context, userID, sid string, signedIn float64) bool {
 	rv := a.revocations
 	if rv == nil {
 		return false
@@ -79,6 +89,11 @@ func (a *Auth) revoked(ctx context.Context, userID string, signedIn float64) boo
 		return false
 	}
 	mark, ok := set.marks[userID]
+	if sid != "" {
+		if m, found := set.marks[SessionMarkKey(sid)]; found && (!ok || m.After(mark)) {
+			mark, ok = m, true
+		}
+	}
 	if !ok {
 		return false
 	}

@@ -189,3 +189,58 @@ func BenchmarkSessionGETRevocable(b *testing.B) {
 		}
 	}
 }
+
+// TestJWTSessionSightings: with a store, each JWT session is listed (who,
+// from where, with what) and can be ended alone.
+func TestJWTSessionSightings(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	user, _ := store.CreateUser(ctx, latch.StoredUser{User: latch.User{Name: "Ada", Email: "ada@example.com"}})
+	clk := &revClock{now: time.Unix(1_900_000_000, 0)}
+	a, err := latch.New(latch.Config{
+		URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("r", 32)},
+		Store: store, Now: clk.Now,
+		Providers: []latch.Provider{&latch.Credentials{Authorize: func(context.Context, map[string]string, *http.Request) (*latch.User, error) {
+			return &user.User, nil
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop := signInWith(t, a)
+	clk.Add(time.Minute)
+	phone := signInWith(t, a)
+	get := func(cookies, ua string) string {
+		req := httptest.NewRequest("GET", "http://localhost:3000/api/auth/session", nil)
+		req.Header.Set("Cookie", cookies)
+		req.Header.Set("User-Agent", ua)
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, req)
+		return w.Body.String()
+	}
+	clk.Add(time.Hour) // past the sighting interval: the next read is recorded
+	get(phone, "Phone/1.0")
+	list, err := a.UserSessions(ctx, user.ID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("UserSessions = %+v, %v; want both sessions", list, err)
+	}
+	if list[0].UserAgent != "Phone/1.0" || list[0].IP != "192.0.2.1" || !list[0].LastSeen.Equal(clk.Now()) || list[0].SignedIn.Unix() != 1_900_000_060 {
+		t.Errorf("the session used last = %+v; want the phone, seen now, signed in a minute after the first", list[0])
+	}
+	if list[1].ID == list[0].ID || list[1].ID == "" {
+		t.Errorf("session IDs %q and %q; want two different ones", list[0].ID, list[1].ID)
+	}
+	if err := a.RevokeSession(ctx, list[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if s := get(phone, "Phone/1.0"); s != "{}" {
+		t.Errorf("the ended session: %s; want {}", s)
+	}
+	if s := get(laptop, "Laptop/1.0"); !strings.Contains(s, "ada@example.com") {
+		t.Errorf("the other session after ending one: %s; want it to go on", s)
+	}
+}

@@ -48,7 +48,7 @@ func (a *Auth) serveSession(x *exchange) {
 	if update {
 		p = &JWTParams{Trigger: "update", UpdateData: x.body.Data}
 	}
-	sess, token, value, err := a.refresh(ctx, x.names.sessions, raw, p, expires)
+	sess, token, value, err := a.refresh(x.r, x.names.sessions, raw, p, expires)
 	if err != nil {
 		if !errors.Is(err, jwt.ErrInvalidToken) && !errors.Is(err, errSessionEnded) {
 			a.log.Error("latch: session", "err", err)
@@ -80,7 +80,8 @@ func (x *exchange) writeSessionJSON(sess *Session) {
 // refresh reads a session cookie value and returns the session, the token
 // (nil when no callback or event needs it) and the re-encrypted cookie
 // value with a fresh expiry. p carries the JWT callback's trigger.
-func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWTParams, expires time.Time) (*Session, Token, string, error) {
+func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTParams, expires time.Time) (*Session, Token, string, error) {
+	ctx := r.Context()
 	now := a.now()
 	if a.cfg.Callbacks.JWT == nil && a.cfg.Callbacks.Session == nil && a.cfg.Events.Session == nil {
 		// The common case: the token goes back unchanged but for its
@@ -96,7 +97,7 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 		if err := claims.Check(obj, now); err != nil {
 			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
-		if a.revokedObj(ctx, obj) {
+		if a.endedObj(r, obj) {
 			return nil, nil, "", errSessionRevoked
 		}
 		sess := &Session{Expires: expires}
@@ -144,7 +145,7 @@ func (a *Auth) refresh(ctx context.Context, codec *jwt.Codec, raw string, p *JWT
 	if err := d.Decode(&token); err != nil {
 		return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 	}
-	if a.revokedToken(ctx, token) {
+	if a.endedToken(r, token) {
 		return nil, nil, "", errSessionRevoked
 	}
 	if p == nil {
@@ -191,21 +192,27 @@ var (
 	errSessionRevoked = fmt.Errorf("%w: the session was revoked", errSessionEnded)
 )
 
-// revokedObj is revoked for a token payload.
-func (a *Auth) revokedObj(ctx context.Context, obj jsonobj.Object) bool {
+// endedObj reports whether the session of a token payload was revoked
+// (see revoked), and records that it was seen (see sawSession).
+func (a *Auth) endedObj(r *http.Request, obj jsonobj.Object) bool {
 	if a.revocations == nil {
 		return false
 	}
 	sub, _ := obj.String("sub")
+	sid, _ := obj.String("sid")
 	at, ok := obj.Number("auth_time")
 	if !ok { // a token from before sessions were revocable
 		at, _ = obj.Number("iat")
 	}
-	return a.revoked(ctx, sub, at)
+	if a.revoked(r.Context(), sub, sid, at) {
+		return true
+	}
+	a.sawSession(r, sub, sid, at)
+	return false
 }
 
-// revokedToken is revoked for a decoded token.
-func (a *Auth) revokedToken(ctx context.Context, t Token) bool {
+// endedToken is endedObj for a decoded token.
+func (a *Auth) endedToken(r *http.Request, t Token) bool {
 	if a.revocations == nil {
 		return false
 	}
@@ -220,7 +227,12 @@ func (a *Auth) revokedToken(ctx context.Context, t Token) bool {
 			at = float64(iat.Unix())
 		}
 	}
-	return a.revoked(ctx, t.Subject(), at)
+	sid := t.str("sid")
+	if a.revoked(r.Context(), t.Subject(), sid, at) {
+		return true
+	}
+	a.sawSession(r, t.Subject(), sid, at)
+	return false
 }
 
 // rawSessionCookie is the session cookie's value, joined from its chunks.
@@ -322,7 +334,7 @@ func (a *Auth) Token(r *http.Request) Token {
 		return nil
 	}
 	t, err := a.decodeToken(names.sessions, raw)
-	if err != nil || a.revokedToken(r.Context(), t) {
+	if err != nil || a.endedToken(r, t) {
 		return nil
 	}
 	return t
@@ -457,7 +469,7 @@ func (a *Auth) plainSession(r *http.Request) *Session {
 		return nil
 	}
 	now := a.now()
-	if claims.Check(obj, now) != nil || a.revokedObj(r.Context(), obj) {
+	if claims.Check(obj, now) != nil || a.endedObj(r, obj) {
 		return nil
 	}
 	s := &Session{Expires: now.Add(a.cfg.MaxAge), payload: payload}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 //	latch session list EMAIL
 //	latch session revoke EMAIL        every session and sign-in of the user
 //	latch session revoke --token T    one database session
-//	latch session revoke --sid SID    one local sign-in (the tokens' "sid")
+//	latch session revoke --sid SID    one JWT session or local sign-in (its "sid")
 func runSession(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageError("session: want list or revoke")
@@ -52,11 +53,22 @@ func runSession(ctx context.Context, e *env, args []string) error {
 	local, _ := store.(latch.LocalStore)
 	switch {
 	case sub == "revoke" && *sid != "":
+		// A JWT session (its sid, as session list shows it) ends with a
+		// revocation mark; a local sign-in with its refresh tokens.
+		if rs, ok := store.(latch.SessionRevocationStore); ok {
+			if sightings, ok := store.(latch.SessionSightingStore); ok && sessionSeen(ctx, sightings, *sid) {
+				if err := rs.RevokeSessionsBefore(ctx, latch.SessionMarkKey(*sid), time.Now()); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, "revoked 1 session (it ends on every server within seconds)")
+				return nil
+			}
+		}
 		if local == nil {
-			return errors.New("session revoke: this store keeps no local sign-ins")
+			return errors.New("session revoke: no such session")
 		}
 		if err := local.DeleteRefreshFamily(ctx, *sid); errors.Is(err, latch.ErrNotFound) {
-			return fmt.Errorf("session revoke: no such sign-in")
+			return fmt.Errorf("session revoke: no such session or sign-in")
 		} else if err != nil {
 			return err
 		}
@@ -105,6 +117,22 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		for _, s := range sessions {
 			fmt.Fprintf(tw, "%s\t%s\n", s.Token, s.Expires.Local().Format(time.RFC3339))
 		}
+		if ss, ok := store.(latch.SessionSightingStore); ok {
+			seen, err := ss.UserSessionSightings(ctx, u.ID, time.Now())
+			if err != nil {
+				return err
+			}
+			if len(seen) > 0 {
+				fmt.Fprintln(tw, "\nJWT SESSION (SID)\tSIGNED IN\tLAST SEEN\tIP\tUSER AGENT")
+				for _, v := range seen {
+					signedIn := "-"
+					if !v.SignedIn.IsZero() {
+						signedIn = v.SignedIn.Local().Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, signedIn, v.LastSeen.Local().Format(time.RFC3339), v.IP, strings.Map(printable, v.UserAgent))
+				}
+			}
+		}
 		if local != nil {
 			fams, err := local.UserRefreshFamilies(ctx, u.ID)
 			if err != nil {
@@ -120,4 +148,19 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		return tw.Flush()
 	}
 	return usageError(fmt.Sprintf("session: unknown subcommand %q: want list or revoke", sub))
+}
+
+// sessionSeen reports whether the store has seen the JWT session sid.
+func sessionSeen(ctx context.Context, ss latch.SessionSightingStore, sid string) bool {
+	_, err := ss.SessionSighting(ctx, sid)
+	return err == nil
+}
+
+// printable keeps what a terminal shows as text: a user agent is
+// client-sent.
+func printable(r rune) rune {
+	if r < 0x20 || r == 0x7f {
+		return '?'
+	}
+	return r
 }

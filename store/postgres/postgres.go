@@ -722,6 +722,7 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 		`DELETE FROM sessions WHERE expires < $1`,
 		`DELETE FROM verification_token WHERE expires < $1`,
 		`DELETE FROM latch_refresh_families WHERE expires < $1`,
+		`DELETE FROM latch_session_sightings WHERE expires < $1`,
 	} {
 		tag, err := s.pool.Exec(ctx, q, before)
 		if err != nil {
@@ -760,4 +761,57 @@ func (s *Store) SessionsRevokedSince(ctx context.Context, since time.Time) (map[
 		marks[id] = at
 	}
 	return marks, storeErr("session revocations", rows.Err())
+}
+
+// SawSession implements [latch.SessionSightingStore].
+func (s *Store) SawSession(ctx context.Context, v latch.SessionSighting) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO latch_session_sightings (sid, "userId", "signedIn", "lastSeen", ip, "userAgent", expires)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (sid) DO UPDATE SET "lastSeen" = excluded."lastSeen", ip = excluded.ip, "userAgent" = excluded."userAgent", expires = excluded.expires`,
+		v.ID, v.UserID, nullTime(v.SignedIn), v.LastSeen, v.IP, v.UserAgent, v.Expires)
+	return storeErr("record session", err)
+}
+
+// UserSessionSightings implements [latch.SessionSightingStore].
+func (s *Store) UserSessionSightings(ctx context.Context, userID string, now time.Time) ([]latch.SessionSighting, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT sid, "userId", "signedIn", "lastSeen", coalesce(ip, ''), coalesce("userAgent", ''), expires
+		FROM latch_session_sightings WHERE "userId" = $1 AND expires > $2 ORDER BY "lastSeen" DESC`, userID, now)
+	if err != nil {
+		return nil, storeErr("user sessions", err)
+	}
+	defer rows.Close()
+	var out []latch.SessionSighting
+	for rows.Next() {
+		var v latch.SessionSighting
+		var signedIn *time.Time
+		if err := rows.Scan(&v.ID, &v.UserID, &signedIn, &v.LastSeen, &v.IP, &v.UserAgent, &v.Expires); err != nil {
+			return nil, storeErr("user sessions", err)
+		}
+		if signedIn != nil {
+			v.SignedIn = *signedIn
+		}
+		out = append(out, v)
+	}
+	return out, storeErr("user sessions", rows.Err())
+}
+
+// SessionSighting implements [latch.SessionSightingStore].
+func (s *Store) SessionSighting(ctx context.Context, sid string) (*latch.SessionSighting, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var v latch.SessionSighting
+	var signedIn *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT sid, "userId", "signedIn", "lastSeen", coalesce(ip, ''), coalesce("userAgent", ''), expires
+		FROM latch_session_sightings WHERE sid = $1`, sid).Scan(&v.ID, &v.UserID, &signedIn, &v.LastSeen, &v.IP, &v.UserAgent, &v.Expires)
+	if err != nil {
+		return nil, storeErr("session sighting", err)
+	}
+	if signedIn != nil {
+		v.SignedIn = *signedIn
+	}
+	return &v, nil
 }

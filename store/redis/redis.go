@@ -351,3 +351,33 @@ func (s *Store) SessionsRevokedSince(ctx context.Context, since time.Time) (map[
 	}
 	return rs.SessionsRevokedSince(ctx, since)
 }
+
+// SawSession implements [latch.SessionSightingStore] with the wrapped SQL
+// store.
+func (s *Store) SawSession(ctx context.Context, v latch.SessionSighting) error {
+	ss, ok := s.Store.(latch.SessionSightingStore)
+	if !ok {
+		return fmt.Errorf("redis: the wrapped store cannot record sessions: %w", errors.ErrUnsupported)
+	}
+	return ss.SawSession(ctx, v)
+}
+
+// UserSessionSightings implements [latch.SessionSightingStore] with the
+// wrapped SQL store.
+func (s *Store) UserSessionSightings(ctx context.Context, userID string, now time.Time) ([]latch.SessionSighting, error) {
+	ss, ok := s.Store.(latch.SessionSightingStore)
+	if !ok {
+		return nil, nil
+	}
+	return ss.UserSessionSightings(ctx, userID, now)
+}
+
+// SessionSighting implements [latch.SessionSightingStore] with the wrapped
+// SQL store.
+func (s *Store) SessionSighting(ctx context.Context, sid string) (*latch.SessionSighting, error) {
+	ss, ok := s.Store.(latch.SessionSightingStore)
+	if !ok {
+		return nil, latch.ErrNotFound
+	}
+	return ss.SessionSighting(ctx, sid)
+}

@@ -684,6 +684,7 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 		`DELETE FROM sessions WHERE expires < ?`,
 		`DELETE FROM verification_token WHERE expires < ?`,
 		`DELETE FROM latch_refresh_families WHERE expires < ?`,
+		`DELETE FROM latch_session_sightings WHERE expires < ?`,
 	} {
 		res, err := s.db.ExecContext(ctx, q, before.UnixMilli())
 		if err != nil {
@@ -729,4 +730,73 @@ func (s *Store) SessionsRevokedSince(ctx context.Context, since time.Time) (map[
 		return nil, fmt.Errorf("sqlite: session revocations: %w", err)
 	}
 	return marks, nil
+}
+
+// SawSession implements [latch.SessionSightingStore].
+func (s *Store) SawSession(ctx context.Context, v latch.SessionSighting) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var signedIn sql.NullInt64
+	if !v.SignedIn.IsZero() {
+		signedIn = sql.NullInt64{Int64: v.SignedIn.UnixMilli(), Valid: true}
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO latch_session_sightings (sid, "userId", "signedIn", "lastSeen", ip, "userAgent", expires)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET "lastSeen" = excluded."lastSeen", ip = excluded.ip, "userAgent" = excluded."userAgent", expires = excluded.expires`,
+		v.ID, v.UserID, signedIn, v.LastSeen.UnixMilli(), v.IP, v.UserAgent, v.Expires.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlite: record session: %w", err)
+	}
+	return nil
+}
+
+// UserSessionSightings implements [latch.SessionSightingStore].
+func (s *Store) UserSessionSightings(ctx context.Context, userID string, now time.Time) ([]latch.SessionSighting, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `SELECT sid, "userId", "signedIn", "lastSeen", coalesce(ip, ''), coalesce("userAgent", ''), expires
+		FROM latch_session_sightings WHERE "userId" = ? AND expires > ? ORDER BY "lastSeen" DESC`, userID, now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []latch.SessionSighting
+	for rows.Next() {
+		var v latch.SessionSighting
+		var signedIn sql.NullInt64
+		var last, exp int64
+		if err := rows.Scan(&v.ID, &v.UserID, &signedIn, &last, &v.IP, &v.UserAgent, &exp); err != nil {
+			return nil, fmt.Errorf("sqlite: user sessions: %w", err)
+		}
+		if signedIn.Valid {
+			v.SignedIn = time.UnixMilli(signedIn.Int64)
+		}
+		v.LastSeen, v.Expires = time.UnixMilli(last), time.UnixMilli(exp)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: user sessions: %w", err)
+	}
+	return out, nil
+}
+
+// SessionSighting implements [latch.SessionSightingStore].
+func (s *Store) SessionSighting(ctx context.Context, sid string) (*latch.SessionSighting, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var v latch.SessionSighting
+	var signedIn sql.NullInt64
+	var last, exp int64
+	err := s.db.QueryRowContext(ctx, `SELECT sid, "userId", "signedIn", "lastSeen", coalesce(ip, ''), coalesce("userAgent", ''), expires
+		FROM latch_session_sightings WHERE sid = ?`, sid).Scan(&v.ID, &v.UserID, &signedIn, &last, &v.IP, &v.UserAgent, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latch.ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: session sighting: %w", err)
+	}
+	if signedIn.Valid {
+		v.SignedIn = time.UnixMilli(signedIn.Int64)
+	}
+	v.LastSeen, v.Expires = time.UnixMilli(last), time.UnixMilli(exp)
+	return &v, nil
 }

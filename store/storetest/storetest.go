@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) latch.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"DeleteExpired", testDeleteExpired},
 		{"SessionRevocations", testSessionRevocations},
+		{"SessionSightings", testSessionSightings},
 		{"SigningKeys", local(testSigningKeys)},
 		{"RefreshFamilies", local(testRefreshFamilies)},
 		{"RefreshRotation", local(testRefreshRotation)},
@@ -513,5 +514,51 @@ func testSessionRevocations(t *testing.T, s latch.Store) {
 	marks, err = rs.SessionsRevokedSince(ctx, t0.Add(90*time.Minute))
 	if err != nil || len(marks) != 1 || !marks["u1"].Equal(t0.Add(2*time.Hour)) {
 		t.Errorf("SessionsRevokedSince(later) = %v, %v; want only u1, moved forward", marks, err)
+	}
+}
+
+// testSessionSightings: a sighting per session ID, replaced when seen
+// again (its sign-in time kept), listed per user without the expired,
+// last seen first; DeleteExpired drops expired ones.
+func testSessionSightings(t *testing.T, s latch.Store) {
+	ss, ok := s.(latch.SessionSightingStore)
+	if !ok {
+		t.Skip("the store does not record session sightings")
+	}
+	t0 := time.UnixMilli(1_900_000_000_250).UTC()
+	for _, v := range []latch.SessionSighting{
+		{ID: "s1", UserID: "u1", SignedIn: t0, LastSeen: t0, IP: "192.0.2.1", UserAgent: "Firefox", Expires: t0.Add(time.Hour)},
+		{ID: "s2", UserID: "u1", LastSeen: t0.Add(time.Minute), IP: "2001:db8::1", UserAgent: "curl", Expires: t0.Add(2 * time.Hour)},
+		{ID: "s3", UserID: "u2", SignedIn: t0, LastSeen: t0, Expires: t0.Add(time.Hour)},
+		{ID: "old", UserID: "u1", SignedIn: t0, LastSeen: t0, Expires: t0.Add(-time.Second)},
+		{ID: "s1", UserID: "u1", SignedIn: t0.Add(time.Hour), LastSeen: t0.Add(2 * time.Minute), IP: "192.0.2.9", UserAgent: "Firefox 2", Expires: t0.Add(3 * time.Hour)},
+	} {
+		if err := ss.SawSession(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ss.UserSessionSightings(ctx, "u1", t0)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("UserSessionSightings = %+v, %v; want s1 and s2", got, err)
+	}
+	want := latch.SessionSighting{ID: "s1", UserID: "u1", SignedIn: t0, LastSeen: t0.Add(2 * time.Minute), IP: "192.0.2.9", UserAgent: "Firefox 2", Expires: t0.Add(3 * time.Hour)}
+	if g := got[0]; g.ID != want.ID || !g.SignedIn.Equal(want.SignedIn) || !g.LastSeen.Equal(want.LastSeen) || g.IP != want.IP || g.UserAgent != want.UserAgent || !g.Expires.Equal(want.Expires) {
+		t.Errorf("first sighting = %+v; want %+v (seen last, sign-in time kept)", g, want)
+	}
+	if g := got[1]; g.ID != "s2" || !g.SignedIn.IsZero() || g.IP != "2001:db8::1" {
+		t.Errorf("second sighting = %+v; want s2 without a sign-in time", g)
+	}
+	if v, err := ss.SessionSighting(ctx, "s2"); err != nil || v.UserID != "u1" || v.UserAgent != "curl" {
+		t.Errorf("SessionSighting(s2) = %+v, %v", v, err)
+	}
+	_, err = ss.SessionSighting(ctx, "nope")
+	wantErr(t, "SessionSighting(missing)", err, latch.ErrNotFound)
+	if d, ok := s.(latch.ExpiredDeleter); ok {
+		if _, err := d.DeleteExpired(ctx, t0.Add(150*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := ss.UserSessionSightings(ctx, "u1", t0); len(got) != 1 || got[0].ID != "s1" {
+			t.Errorf("after DeleteExpired: %+v; want s1 alone", got)
+		}
 	}
 }
