@@ -3,7 +3,7 @@ package latch
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/base64"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -66,9 +66,11 @@ func (a *Auth) markSignIn(r *http.Request, t Token) {
 		a.sawSession(r, t.Subject(), t.str("sid"), at)
 	}()
 	if _, ok := t["sid"]; !ok {
-		var b [16]byte
+		// 96 random bits, in 16 characters: the cookie carries it on
+		// every request.
+		var b [12]byte
 		rand.Read(b[:])
-		t["sid"] = hex.EncodeToString(b[:])
+		t["sid"] = base64.RawURLEncoding.EncodeToString(b[:])
 	}
 	if _, ok := t["auth_time"]; !ok {
 		t["auth_time"] = float64(a.now().Unix())
@@ -80,6 +82,11 @@ func (a *Auth) markSignIn(r *http.Request, t Token) {
 // unknown) was revoked.
 // A mark for the session's ID (SessionMarkKey) ends that session alone.
 func (a *Auth) revoked(ctx context.Context, userID, sid string, signedIn float64) bool {
+	return a.revokedRaw(ctx, []byte(userID), []byte(sid), signedIn)
+}
+
+// revokedRaw is revoked with the IDs as bytes, looked up without copies.
+func (a *Auth) revokedRaw(ctx context.Context, userID, sid []byte, signedIn float64) bool {
 	rv := a.revocations
 	if rv == nil {
 		return false
@@ -88,9 +95,11 @@ func (a *Auth) revoked(ctx context.Context, userID, sid string, signedIn float64
 	if set == nil || len(set.marks) == 0 {
 		return false
 	}
-	mark, ok := set.marks[userID]
-	if sid != "" {
-		if m, found := set.marks[SessionMarkKey(sid)]; found && (!ok || m.After(mark)) {
+	mark, ok := set.marks[string(userID)]
+	if len(sid) > 0 && len(sid) <= 64 {
+		var key [4 + 64]byte
+		k := append(append(key[:0], "sid:"...), sid...)
+		if m, found := set.marks[string(k)]; found && (!ok || m.After(mark)) {
 			mark, ok = m, true
 		}
 	}

@@ -158,7 +158,17 @@ func signInWith(t testing.TB, a *latch.Auth) string {
 // BenchmarkSessionGETRevocable is BenchmarkSessionGET with a store that
 // records revocations (SQLite, 100 other users revoked): the revocation
 // check on every session read.
-func BenchmarkSessionGETRevocable(b *testing.B) {
+func BenchmarkSessionGETRevocable(b *testing.B) { benchSessionGETStore(b, true) }
+
+// BenchmarkSessionGETStoreNoRevocation is BenchmarkSessionGETRevocable
+// with the store's revocation methods hidden: the cost of the check is
+// the difference.
+func BenchmarkSessionGETStoreNoRevocation(b *testing.B) { benchSessionGETStore(b, false) }
+
+// plainStore hides a store's optional interfaces.
+type plainStore struct{ latch.Store }
+
+func benchSessionGETStore(b *testing.B, revocable bool) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "latch.db"))
 	if err != nil {
@@ -168,8 +178,12 @@ func BenchmarkSessionGETRevocable(b *testing.B) {
 	for i := range 100 {
 		store.RevokeSessionsBefore(ctx, "other-"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+time.Duration(i).String(), time.Now())
 	}
+	var st latch.Store = store
+	if !revocable {
+		st = plainStore{store}
+	}
 	a, err := latch.New(latch.Config{
-		URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("k", 32)}, Store: store,
+		URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("k", 32)}, Store: st,
 		Providers: []latch.Provider{&latch.Credentials{Authorize: func(context.Context, map[string]string, *http.Request) (*latch.User, error) {
 			return &latch.User{ID: "1", Name: "Jane Smith", Email: "jane@example.com"}, nil
 		}}},

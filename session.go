@@ -198,16 +198,22 @@ func (a *Auth) endedObj(r *http.Request, obj jsonobj.Object) bool {
 	if a.revocations == nil {
 		return false
 	}
-	sub, _ := obj.String("sub")
-	sid, _ := obj.String("sid")
 	at, ok := obj.Number("auth_time")
 	if !ok { // a token from before sessions were revocable
 		at, _ = obj.Number("iat")
 	}
-	if a.revoked(r.Context(), sub, sid, at) {
+	// The usual IDs are plain ASCII: looked up without copying them.
+	sub, ok1 := obj.PlainString("sub")
+	sid, ok2 := obj.PlainString("sid")
+	if !ok1 || !ok2 {
+		subS, _ := obj.String("sub")
+		sidS, _ := obj.String("sid")
+		sub, sid = []byte(subS), []byte(sidS)
+	}
+	if a.revokedRaw(r.Context(), sub, sid, at) {
 		return true
 	}
-	a.sawSession(r, sub, sid, at)
+	a.sawSessionRaw(r, sub, sid, at)
 	return false
 }
 

@@ -54,16 +54,23 @@ type sightings struct {
 // sawSession records that a JWT session was used, at most once per
 // sightingInterval per session. Failures are logged, never a refusal.
 func (a *Auth) sawSession(r *http.Request, userID, sid string, signedIn float64) {
+	a.sawSessionRaw(r, []byte(userID), []byte(sid), signedIn)
+}
+
+// sawSessionRaw is sawSession with the IDs as bytes, copied only when the
+// sighting is written.
+func (a *Auth) sawSessionRaw(r *http.Request, userIDBytes, sidBytes []byte, signedIn float64) {
 	sg := a.sightings
-	if sg == nil || sid == "" {
+	if sg == nil || len(sidBytes) == 0 {
 		return
 	}
 	now := a.now()
 	sg.mu.Lock()
-	if now.Sub(sg.last[sid]) < sightingInterval {
+	if now.Sub(sg.last[string(sidBytes)]) < sightingInterval {
 		sg.mu.Unlock()
 		return
 	}
+	sid, userID := string(sidBytes), string(userIDBytes)
 	sg.last[sid] = now
 	if now.Sub(sg.swept) > sightingInterval {
 		for k, t := range sg.last {

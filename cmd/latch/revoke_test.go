@@ -82,7 +82,7 @@ func TestJWTSessionListAndRevokeOne(t *testing.T) {
 	_, out, _ := run(t, dir, "", "session", "list", "ann@example.com")
 	var sids []string
 	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 5 && len(f[0]) == 32 && strings.Contains(line, "127.0.0.1") && strings.Contains(line, "Go-http-client") {
+		if f := strings.Fields(line); len(f) >= 5 && len(f[0]) == 16 && strings.Contains(line, "127.0.0.1") && strings.Contains(line, "Go-http-client") {
 			sids = append(sids, f[0])
 		}
 	}

@@ -177,6 +177,17 @@ func (o Object) String(key string) (string, bool) {
 	return s, err == nil
 }
 
+// PlainString returns the bytes of key's string value when it has no
+// escapes and only ASCII (so they are the string itself), without
+// allocating; ok is false otherwise (use String then).
+func (o Object) PlainString(key string) (b []byte, ok bool) {
+	v := o.Get(key)
+	if len(v) < 2 || v[0] != '"' || hasEscapes(v) {
+		return nil, false
+	}
+	return v[1 : len(v)-1], true
+}
+
 // Number returns the value of key when it is a JSON number.
 func (o Object) Number(key string) (float64, bool) {
 	v := o.Get(key)
