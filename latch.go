@@ -214,6 +214,8 @@ func (a *Auth) route(x *exchange, action string, get, post bool) bool {
 		handle = (*Auth).servePasskeysPage
 	case action == "two-factor" && (get || post) && a.twoFactor != nil:
 		handle = (*Auth).serveTwoFactorPage
+	case action == "account" && (get || post) && a.cfg.Store != nil:
+		handle = (*Auth).serveAccountPage
 	default:
 		return false
 	}

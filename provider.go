@@ -45,6 +45,12 @@ type Credentials struct {
 	// [SecondFactorConfig]). Their IDs must be the Store's.
 	// provider/password sets it.
 	SecondFactor bool
+	// ChangePassword, when set, lets the account page (<base>/account)
+	// change a user's password: it checks current (with Authorize's
+	// limits) and stores next. A wrong current password is
+	// ErrCredentialsSignin; a new password the policy refuses is a
+	// *SignUpError naming the field. provider/password sets it.
+	ChangePassword func(ctx context.Context, r *http.Request, user *StoredUser, current, next string) error
 }
 
 // CredentialField is one input of a credentials form.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/clientip"
@@ -145,9 +146,33 @@ func New(store Store, opts Options) *latch.Credentials {
 			{Name: "email", Label: "Email", Type: "email"},
 			{Name: "password", Label: "Password", Type: "password"},
 		},
-		Authorize:    a.authorize,
-		SecondFactor: true,
+		Authorize:      a.authorize,
+		SecondFactor:   true,
+		ChangePassword: a.changePassword,
 	}
+}
+
+// changePassword checks the user's current password as a sign-in does
+// (limits, timing) and stores the new one, hashed with argon2id.
+func (a *authorizer) changePassword(ctx context.Context, r *http.Request, user *latch.StoredUser, current, next string) error {
+	if utf8.RuneCountInString(next) < MinLength {
+		return &latch.SignUpError{Field: "password", Code: "InvalidField", Message: fmt.Sprintf("the new password must have at least %d characters", MinLength)}
+	}
+	if len(next) > maxLength {
+		return &latch.SignUpError{Field: "password", Code: "InvalidField", Message: "the new password is too long"}
+	}
+	u, err := a.authorize(ctx, map[string]string{"email": user.Email, "password": current}, r)
+	if err != nil {
+		return err
+	}
+	if u == nil || u.ID != user.ID {
+		return latch.ErrCredentialsSignin
+	}
+	h, err := a.hash(next)
+	if err != nil {
+		return err
+	}
+	return a.store.SetPasswordHash(ctx, user.ID, h)
 }
 
 // authorizer is the state behind a provider's Authorize.
