@@ -216,6 +216,10 @@ func (a *Auth) route(x *exchange, action string, get, post bool) bool {
 		handle = (*Auth).serveTwoFactorPage
 	case action == "account" && (get || post) && a.cfg.Store != nil:
 		handle = (*Auth).serveAccountPage
+	case action == "forgot-password" && (get || post) && a.resetsPasswords():
+		handle = (*Auth).serveForgotPassword
+	case action == "reset-password" && (get || post) && a.resetsPasswords():
+		handle = (*Auth).serveResetPassword
 	default:
 		return false
 	}

@@ -51,6 +51,11 @@ type Credentials struct {
 	// ErrCredentialsSignin; a new password the policy refuses is a
 	// *SignUpError naming the field. provider/password sets it.
 	ChangePassword func(ctx context.Context, r *http.Request, user *StoredUser, current, next string) error
+	// SetPassword, when set with an email provider, lets users who forgot
+	// their password set a new one through a link sent by email
+	// (<base>/forgot-password). A password the policy refuses is a
+	// *SignUpError. provider/password sets it.
+	SetPassword func(ctx context.Context, user *StoredUser, next string) error
 }
 
 // CredentialField is one input of a credentials form.
@@ -251,4 +256,11 @@ type VerificationRequest struct {
 	// stops working; "" and zero unless the mode has codes.
 	Code        string
 	CodeExpires time.Time
+	// Purpose is "" for a sign-in email and PurposePasswordReset for a
+	// password reset link (URL only), which says so.
+	Purpose string
 }
+
+// PurposePasswordReset is the VerificationRequest.Purpose of a "forgot
+// password" email.
+const PurposePasswordReset = "password-reset"

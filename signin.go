@@ -87,6 +87,9 @@ func (a *Auth) serveSignInPage(x *exchange) {
 		Email:       x.r.URL.Query().Get("email"),
 		Passkey:     a.passkeyPage(x),
 	}
+	if a.resetsPasswords() {
+		d.ForgotPasswordURL = x.base + "/forgot-password"
+	}
 	if a.twoFactor != nil && (code == CodeSecondFactorRequired || code == CodeSecondFactorInvalid) {
 		if _, provider := x.pendingSignIn(); provider != "" && a.byID[provider] != nil {
 			d.SecondFactor = &pages.SecondFactorStep{ActionURL: x.base + "/callback/" + provider}

@@ -30,6 +30,8 @@ type SignIn struct {
 	// SecondFactor, when set, replaces the page with the second step of a
 	// password sign-in: the form for the code.
 	SecondFactor *SecondFactorStep
+	// ForgotPasswordURL, when set, is linked under the password form.
+	ForgotPasswordURL string
 }
 
 // SecondFactorStep is the second step of a password sign-in.
@@ -74,6 +76,7 @@ type signInView struct {
 	Passkey                       *Passkey
 	SecondFactor                  *SecondFactorStep
 	Providers                     []Provider // only the types the page renders
+	ForgotPasswordURL             string
 }
 
 // RenderSignIn writes the sign-in page: an error message if d.Error is set,
@@ -86,6 +89,8 @@ func RenderSignIn(w io.Writer, d SignIn) error {
 		Email:       d.Email,
 		Message:     SignInMessage(d.Error),
 		Passkey:     d.Passkey,
+
+		ForgotPasswordURL: d.ForgotPasswordURL,
 	}
 	if d.SecondFactor != nil {
 		v.SecondFactor = d.SecondFactor

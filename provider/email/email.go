@@ -137,6 +137,30 @@ If you did not ask for this email, you can ignore it.</p>
 </td></tr></table></body></html>`
 )
 
+// The password reset email.
+var (
+	resetSubject = texttemplate.Must(texttemplate.New("subject").Parse("Reset your password for {{.Host}}"))
+	resetText    = texttemplate.Must(texttemplate.New("text").Parse(`Reset your password for {{.Host}}
+
+Someone (we hope you) asked to reset the password of {{.Email}}. Open this
+link to choose a new one:
+
+{{.URL}}
+
+The link works once and expires at {{.Expires.Format "2006-01-02 15:04 MST"}}.
+If you did not ask for this email, you can ignore it: your password stays as it is.
+`))
+	resetHTML = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Reset your password for {{.Host}}</title></head>
+<body style="font-family:system-ui,sans-serif;background:#f3f4f6;padding:24px;color:#111827">
+<table role="presentation" width="100%" style="max-width:480px;margin:auto;background:#fff;border-radius:8px;padding:24px">
+<tr><td><h1 style="font-size:20px;margin:0 0 16px">Reset your password for {{.Host}}</h1>
+<p>Someone (we hope you) asked to reset the password of <strong>{{.Email}}</strong>.</p>
+<p style="margin:24px 0"><a href="{{.URL}}" style="background:#346df1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600">Choose a new password</a></p>
+<p style="font-size:14px;color:#4b5563">The link works once and expires at {{.Expires.Format "2006-01-02 15:04 MST"}}. If you did not ask for this email, you can ignore it: your password stays as it is.</p>
+</td></tr></table></body></html>`))
+)
+
 // New checks cfg and returns the provider.
 func New(cfg Config) (*Provider, error) {
 	var errs []error
@@ -287,14 +311,18 @@ func (p *Provider) SendVerificationRequest(ctx context.Context, req latch.Verifi
 		URL, Code, Host, Email string
 		Expires, CodeExpires   time.Time
 	}{req.URL, req.Code, req.Host, req.Identifier, req.Expires.UTC(), req.CodeExpires.UTC()}
+	subjectT, textT, htmlT := p.subject, p.text, p.html
+	if req.Purpose == latch.PurposePasswordReset {
+		subjectT, textT, htmlT = resetSubject, resetText, resetHTML
+	}
 	var subject, text, html bytes.Buffer
-	if err := p.subject.Execute(&subject, data); err != nil {
+	if err := subjectT.Execute(&subject, data); err != nil {
 		return fmt.Errorf("email: subject: %w", err)
 	}
-	if err := p.text.Execute(&text, data); err != nil {
+	if err := textT.Execute(&text, data); err != nil {
 		return fmt.Errorf("email: text: %w", err)
 	}
-	if err := p.html.Execute(&html, data); err != nil {
+	if err := htmlT.Execute(&html, data); err != nil {
 		return fmt.Errorf("email: html: %w", err)
 	}
 	return p.cfg.Sender.Send(ctx, Message{

@@ -149,17 +149,39 @@ func New(store Store, opts Options) *latch.Credentials {
 		Authorize:      a.authorize,
 		SecondFactor:   true,
 		ChangePassword: a.changePassword,
+		SetPassword:    a.setPassword,
 	}
 }
 
-// changePassword checks the user's current password as a sign-in does
-// (limits, timing) and stores the new one, hashed with argon2id.
-func (a *authorizer) changePassword(ctx context.Context, r *http.Request, user *latch.StoredUser, current, next string) error {
+// setPassword stores a new password (a reset), checked against the policy
+// of new accounts.
+func (a *authorizer) setPassword(ctx context.Context, user *latch.StoredUser, next string) error {
+	if err := checkNewPassword(next); err != nil {
+		return err
+	}
+	h, err := a.hash(next)
+	if err != nil {
+		return err
+	}
+	return a.store.SetPasswordHash(ctx, user.ID, h)
+}
+
+// checkNewPassword applies the policy of new passwords.
+func checkNewPassword(next string) error {
 	if utf8.RuneCountInString(next) < MinLength {
 		return &latch.SignUpError{Field: "password", Code: "InvalidField", Message: fmt.Sprintf("the new password must have at least %d characters", MinLength)}
 	}
 	if len(next) > maxLength {
 		return &latch.SignUpError{Field: "password", Code: "InvalidField", Message: "the new password is too long"}
+	}
+	return nil
+}
+
+// changePassword checks the user's current password as a sign-in does
+// (limits, timing) and stores the new one, hashed with argon2id.
+func (a *authorizer) changePassword(ctx context.Context, r *http.Request, user *latch.StoredUser, current, next string) error {
+	if err := checkNewPassword(next); err != nil {
+		return err
 	}
 	u, err := a.authorize(ctx, map[string]string{"email": user.Email, "password": current}, r)
 	if err != nil {
