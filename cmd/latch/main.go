@@ -6,6 +6,7 @@
 //	latch session list|revoke                   see and end database sessions and local sign-ins
 //	latch secret                                print a new random secret
 //	latch migrate                               apply database migrations
+//	latch version                               print the version and VCS revision
 package main
 
 import (
@@ -43,8 +44,10 @@ const usage = `Usage:
                                                 end sessions and local sign-ins at once
   latch secret                                  print a new random secret
   latch migrate                                 apply database migrations
+  latch version                                 print the version and VCS revision
 
-Every command takes --config FILE (YAML; default ./latch.yaml when present).
+Every command takes --help (latch user add --help), and those that use the database
+--config FILE (YAML; default ./latch.yaml when present).
 Environment: LATCH_URL, LATCH_SECRET, LATCH_ADDR, LATCH_DATABASE, LATCH_REDIS, and
 NEXTAUTH_URL, NEXTAUTH_SECRET, AUTH_SECRET as a NextAuth app sets them.
 `
@@ -57,6 +60,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 2
 	}
 	env := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if _, known := commandHelp[args[0]]; known && wantsHelp(args[1:]) {
+		printHelp(stdout, args)
+		return 0
+	}
 	var err error
 	switch args[0] {
 	case "serve":
@@ -69,8 +76,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = runSecret(env, args[1:])
 	case "migrate":
 		err = runMigrate(ctx, env, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	case "version":
+		err = runVersion(env, args[1:])
+	case "help", "-h", "--help", "-help":
+		printHelp(stdout, args[1:])
 		return 0
 	default:
 		fmt.Fprintf(stderr, "latch: unknown command %q\n\n%s", args[0], usage)
@@ -79,6 +88,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err != nil {
 		fmt.Fprintf(stderr, "latch: %v\n", err)
 		if _, ok := err.(usageError); ok {
+			fmt.Fprintf(stderr, "Run 'latch %s --help' for its usage.\n", args[0])
 			return 2
 		}
 		return 1
