@@ -30,6 +30,7 @@ Subcommands:
   list                              list users
   remove EMAIL                      remove a user and end their sessions
   passwd EMAIL                      set a user's password
+  unlock EMAIL                      clear a user's sign-in lockouts
   passkeys EMAIL [--remove ID]      list a user's passkeys, or remove one
   2fa reset EMAIL                   turn a user's second factor off
 
@@ -46,10 +47,15 @@ Flags:
   --email EMAIL   the user's email address (or give it as the argument)
   --name NAME     display name
   --config FILE   configuration file; its database is the one written to
+
+The output names the database the user was added to: latch serve must
+use the same one (run it with the same configuration, from the same
+folder for a relative SQLite path).
 `,
 	"user list": `Usage: latch user list [--config FILE]
 
-List the users of the database: email, name and ID.
+List the users of the database: email, name and ID. Which database
+that is goes to stderr, with the count.
 `,
 	"user remove": `Usage: latch user remove EMAIL [--config FILE]
 
@@ -60,6 +66,17 @@ on every running server within seconds.
 
 Set a user's password (asked for in a terminal, or the first line of
 stdin). Their sessions signed in with the old one end.
+`,
+	"user unlock": `Usage: latch user unlock EMAIL [--config FILE]
+
+Clear the rate-limit lockouts of a user: the failed password tries
+counted for their account (from every address) and their wrong
+second-factor codes, so they may sign in again at once.
+
+The limits must be in Redis (redis in the configuration), shared by every
+latch serve: without it each server counts in its own memory, where this
+command cannot reach; a lockout then ends 15 minutes after the last
+failed try, or when latch serve restarts.
 `,
 	"user passkeys": `Usage: latch user passkeys EMAIL [--remove ID] [--config FILE]
 

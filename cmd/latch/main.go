@@ -37,6 +37,7 @@ const usage = `Usage:
   latch user list                               list users
   latch user remove EMAIL                       remove a user and their sessions
   latch user passwd EMAIL                       set a user's password
+  latch user unlock EMAIL                       clear a user's sign-in lockouts (rate limits in redis)
   latch user passkeys EMAIL [--remove ID]       list a user's passkeys, or remove one
   latch user 2fa reset EMAIL                    turn a user's second factor off
   latch session list EMAIL                      list a user's database sessions and local sign-ins

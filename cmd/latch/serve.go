@@ -118,6 +118,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		origin = scheme + "://" + displayHost(ln.Addr().(*net.TCPAddr))
 	}
 
+	// The password sign-in is always on: say how to get a first user.
+	if users, err := store.ListUsers(ctx); err == nil && len(users) == 0 {
+		log.Warn("no users yet: add one with latch user add", "database", databaseName(c))
+	}
 	fmt.Fprintf(e.stdout, "Latch is listening on %s — open %s/\n", ln.Addr(), origin)
 	log.Info("serving", "addr", ln.Addr().String(), "url", siteURL, "database", redactDSN(c.Database))
 
@@ -209,7 +213,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		if rs, ok := store.(*redis.Store); ok {
 			// Several instances: count wrong codes in Redis, so the limits
 			// hold across all of them.
-			cfg.SecondFactor.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:2fa:", 15*time.Minute, func(key string) int {
+			cfg.SecondFactor.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+twoFactorLimitPrefix, 15*time.Minute, func(key string) int {
 				if strings.HasPrefix(key, "ip:") {
 					return 20
 				}

@@ -21,7 +21,7 @@ const minPasswordLength = password.MinLength
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("user: want add, list, remove, passwd, passkeys or 2fa")
+		return usageError("user: want add, list, remove, passwd, unlock, passkeys or 2fa")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
@@ -41,9 +41,9 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return ""
 	}
 	switch sub {
-	case "add", "list", "remove", "passwd", "passkeys", "2fa":
+	case "add", "list", "remove", "passwd", "unlock", "passkeys", "2fa":
 	default:
-		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd, passkeys or 2fa", sub))
+		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd, unlock, passkeys or 2fa", sub))
 	}
 	c, err := loadConfig(e, *cfgPath)
 	if err != nil {
@@ -60,9 +60,11 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		if *email == "" {
 			*email = arg()
 		}
-		return userAdd(ctx, e, store, strings.TrimSpace(*email), *name)
+		return userAdd(ctx, e, c, store, strings.TrimSpace(*email), *name)
 	case "list":
-		return userList(ctx, e, store)
+		return userList(ctx, e, c, store)
+	case "unlock":
+		return userUnlock(ctx, e, c, store, arg())
 	case "remove":
 		return userRemove(ctx, e, store, arg())
 	case "passkeys":
@@ -76,7 +78,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	return userPasswd(ctx, e, store, arg())
 }
 
-func userAdd(ctx context.Context, e *env, s latch.Store, email, name string) error {
+func userAdd(ctx context.Context, e *env, c *config, s latch.Store, email, name string) error {
 	if email == "" || strings.Count(email, "@") != 1 {
 		return usageError("user add: --email must be an email address")
 	}
@@ -99,15 +101,17 @@ func userAdd(ctx context.Context, e *env, s latch.Store, email, name string) err
 		s.DeleteUser(ctx, u.ID)
 		return err
 	}
-	fmt.Fprintf(e.stdout, "added %s (id %s)\n", email, u.ID)
+	fmt.Fprintf(e.stdout, "added %s (id %s) to %s\n", email, u.ID, databaseName(c))
 	return nil
 }
 
-func userList(ctx context.Context, e *env, s latch.Store) error {
+func userList(ctx context.Context, e *env, c *config, s latch.Store) error {
 	users, err := s.ListUsers(ctx)
 	if err != nil {
 		return err
 	}
+	// On stderr: the table on stdout stays the same for scripts.
+	fmt.Fprintf(e.stderr, "%d user(s) in %s\n", len(users), databaseName(c))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tID")
 	for _, u := range users {

@@ -418,6 +418,14 @@ func remoteHost(r *http.Request) string {
 
 const maxKeyLen = 200
 
+// AccountKey is the limiter key under which the failures of email's
+// account are counted; its per-account-and-IP keys start with
+// [KeyPrefixAccountIP], the folded address and a space (unless hashed
+// for their length). `latch user unlock` resets them.
+func AccountKey(email string) string {
+	return limitKey(KeyPrefixAccount, latch.FoldEmail(strings.TrimSpace(email)))
+}
+
 // limitKey is prefix+s, with s hashed when the key would be long.
 func limitKey(prefix, s string) string {
 	if len(prefix)+len(s) <= maxKeyLen {
