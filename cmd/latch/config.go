@@ -334,6 +334,10 @@ type config struct {
 	fileConfig
 	path string // config file, "" when none
 	data []byte // its content, for positions in errors
+	// fromEnv names the environment variable each key was set from.
+	fromEnv map[string]string
+	// envSecret is the environment variable of the first secret, if any.
+	envSecret string
 
 	maxAge, updateAge time.Duration
 	upstreamTimeout   time.Duration
@@ -353,7 +357,7 @@ func commonFlags(fs *flag.FlagSet) *string {
 
 // loadConfig reads the file (if any), then applies the environment.
 func loadConfig(e *env, path string) (*config, error) {
-	c := &config{}
+	c := &config{fromEnv: map[string]string{}}
 	explicit := path != ""
 	if !explicit {
 		path = "latch.yaml"
@@ -363,39 +367,47 @@ func loadConfig(e *env, path string) (*config, error) {
 	case err == nil:
 		c.path, c.data = path, data
 		if err := yaml.UnmarshalWithOptions(data, &c.fileConfig, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
-			return nil, fmt.Errorf("config %s: %s", path, strings.TrimSpace(yaml.FormatError(err, false, true)))
+			return nil, yamlError(path, data, err)
 		}
 	case explicit || !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	var from string
 	set := func(dst *string, keys ...string) {
+		from = ""
 		for _, k := range keys {
 			if v := e.getenv(k); v != "" {
-				*dst = v
+				*dst, from = v, k
 				return
 			}
 		}
 	}
-	set(&c.URL, "LATCH_URL", "NEXTAUTH_URL", "AUTH_URL")
-	set(&c.Addr, "LATCH_ADDR")
-	set(&c.Database, "LATCH_DATABASE")
-	set(&c.Redis, "LATCH_REDIS")
+	setKey := func(key string, dst *string, envs ...string) {
+		if set(dst, envs...); from != "" {
+			c.fromEnv[key] = from
+		}
+	}
+	setKey("url", &c.URL, "LATCH_URL", "NEXTAUTH_URL", "AUTH_URL")
+	setKey("addr", &c.Addr, "LATCH_ADDR")
+	setKey("database", &c.Database, "LATCH_DATABASE")
+	setKey("redis", &c.Redis, "LATCH_REDIS")
 	var upstream string
-	set(&upstream, "LATCH_UPSTREAM")
+	setKey("upstream.url", &upstream, "LATCH_UPSTREAM")
 	if upstream != "" {
 		if c.Upstream == nil {
 			c.Upstream = &upstreamConfig{}
 		}
 		c.Upstream.URL = upstream
 	}
-	set(&c.Metrics.Addr, "LATCH_METRICS_ADDR")
-	set(&c.Metrics.Token, "LATCH_METRICS_TOKEN")
+	setKey("metrics.addr", &c.Metrics.Addr, "LATCH_METRICS_ADDR")
+	setKey("metrics.token", &c.Metrics.Token, "LATCH_METRICS_TOKEN")
 	if c.Metrics.Addr != "" || c.Metrics.Token != "" {
 		c.Metrics.On = true
 	}
 	var secret string
 	set(&secret, "LATCH_SECRET", "NEXTAUTH_SECRET", "AUTH_SECRET")
 	if secret != "" {
+		c.envSecret = from
 		c.Secrets = append([]string{secret}, c.Secrets...)
 	}
 	if c.Addr == "" {
@@ -508,6 +520,7 @@ func (c *config) validate() error {
 		}
 	}
 	errs = append(errs, c.resolveLimits()...)
+	errs = append(errs, c.validateValues()...)
 	if a := c.Access; a != nil {
 		r := a.rules()
 		if err := r.Validate(); err != nil {
@@ -537,8 +550,13 @@ func (c *config) duration(key, v string) (time.Duration, error) {
 	return d, nil
 }
 
-// where names the file and line:column of key, for error messages.
+// where names the file and line:column of key, for error messages: of
+// the closest enclosing key the file has when it lacks key itself, or the
+// environment variable key came from.
 func (c *config) where(key string) string {
+	if env := c.fromEnv[key]; env != "" {
+		return "environment variable " + env
+	}
 	if c.path == "" {
 		return "configuration"
 	}
@@ -546,16 +564,28 @@ func (c *config) where(key string) string {
 	if err != nil {
 		return c.path
 	}
-	p, err := yaml.PathString("$." + key)
-	if err != nil {
-		return c.path
+	for k := key; k != ""; k = parentKey(k) {
+		p, err := yaml.PathString("$." + k)
+		if err != nil {
+			continue
+		}
+		n, err := p.FilterFile(f)
+		if err != nil || n == nil || n.GetToken() == nil {
+			continue
+		}
+		pos := n.GetToken().Position
+		return fmt.Sprintf("%s:%d:%d", c.path, pos.Line, pos.Column)
 	}
-	n, err := p.FilterFile(f)
-	if err != nil || n == nil || n.GetToken() == nil {
-		return c.path
+	return c.path
+}
+
+// parentKey is the key enclosing key: "a.b" of "a.b.c" and of "a.b[2]".
+func parentKey(key string) string {
+	i := strings.LastIndexAny(key, ".[")
+	if i < 0 {
+		return ""
 	}
-	pos := n.GetToken().Position
-	return fmt.Sprintf("%s:%d:%d", c.path, pos.Line, pos.Column)
+	return key[:i]
 }
 
 // file resolves a file name of the configuration: relative to the

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -87,7 +88,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "latch: %v\n", err)
+		// Errors of the library say "latch: " already.
+		fmt.Fprintf(stderr, "latch: %s\n", strings.TrimPrefix(err.Error(), "latch: "))
 		if _, ok := err.(usageError); ok {
 			fmt.Fprintf(stderr, "Run 'latch %s --help' for its usage.\n", args[0])
 			return 2

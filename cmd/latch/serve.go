@@ -176,6 +176,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	if err != nil {
 		return nil, nil, err
 	}
+	go discoverIssuers(providers, log)
 	cfg := latch.Config{
 		URL:                   siteURL,
 		Secrets:               c.Secrets,
@@ -325,6 +326,37 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		}))))
 	}
 	return mux, metricsHandler, nil
+}
+
+// discoverer is an OAuth provider that discovers its endpoints from an
+// OpenID Connect issuer (provider/oauth).
+type discoverer interface {
+	latch.Provider
+	Discover(context.Context) error
+	DiscoveryURL() string
+}
+
+// discoverIssuers fetches the OpenID configuration of every provider
+// that has an issuer, so that an unreachable or misconfigured issuer is
+// in the log at start rather than at a user's first sign-in. Serving
+// goes on either way: each sign-in tries again.
+func discoverIssuers(providers []latch.Provider, log *slog.Logger) {
+	for _, p := range providers {
+		d, ok := p.(discoverer)
+		if !ok || d.DiscoveryURL() == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		err := d.Discover(ctx)
+		cancel()
+		id := d.Info().ID
+		if err != nil {
+			log.Error("OIDC discovery failed: sign-in with this provider fails until its issuer can be reached (each sign-in tries again)",
+				"provider", id, "issuer", d.DiscoveryURL(), "err", err)
+			continue
+		}
+		log.Info("OIDC discovery done", "provider", id, "issuer", d.DiscoveryURL())
+	}
 }
 
 // serveMetrics serves h at /metrics on a listener of its own at addr,
