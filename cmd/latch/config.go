@@ -95,6 +95,8 @@ type fileConfig struct {
 	Limits limitsConfig `yaml:"limits"`
 	// Access is who may sign in; without it, whoever a provider signs in.
 	Access *accessConfig `yaml:"access"`
+	// Log is the format and level of the server's log.
+	Log logConfig `yaml:"log"`
 	// ProviderTokens keeps OAuth providers' access tokens fresh and serves
 	// them at <base>/token/<provider> (latch.ProviderTokenConfig).
 	ProviderTokens *providerTokensConfig `yaml:"providerTokens"`
@@ -521,6 +523,7 @@ func (c *config) validate() error {
 	}
 	errs = append(errs, c.resolveLimits()...)
 	errs = append(errs, c.validateValues()...)
+	errs = append(errs, c.validateLog()...)
 	if a := c.Access; a != nil {
 		r := a.rules()
 		if err := r.Validate(); err != nil {

@@ -37,8 +37,10 @@ func yamlError(path string, data []byte, err error) error {
 			msg = fmt.Sprintf("want %s, not %s", kindName(te.DstType), kindName(te.SrcType))
 		}
 	case errors.As(err, &uf):
-		key = tk.Value
-		msg = fmt.Sprintf("unknown key %q (misspelt, or not a setting of this section)", tk.Value)
+		if key == "" {
+			key = tk.Value
+		}
+		msg = fmt.Sprintf("unknown field %q (misspelt, or not a setting of this section)", tk.Value)
 	}
 	source := yaml.FormatError(err, false, true)
 	if i := strings.IndexByte(source, '\n'); i >= 0 {

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -61,7 +62,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	env := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	env := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, log: slog.New(slog.DiscardHandler)}
 	if _, known := commandHelp[args[0]]; known && wantsHelp(args[1:]) {
 		printHelp(stdout, args)
 		return 0
@@ -104,6 +105,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// log takes the audit lines of the commands that change users and
+	// sessions (on stderr, in the configured format).
+	log *slog.Logger
 }
 
 // usageError is a mistake in the command line.

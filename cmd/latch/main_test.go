@@ -59,7 +59,7 @@ func TestBadConfigNamesKeyAndLine(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("addr: \":0\"\nsesion:\n  maxAge: 1h\n"), 0o600)
 	code, _, stderr := run(t, dir, "", "migrate")
-	if code == 0 || !strings.Contains(stderr, "sesion") || !strings.Contains(stderr, "latch.yaml:2:1: sesion") {
+	if code == 0 || !strings.Contains(stderr, "sesion") || !strings.Contains(stderr, "latch.yaml:2:1: sesion: unknown field") {
 		t.Errorf("unknown key: exit %d, %q; want the key sesion and line 2", code, stderr)
 	}
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("session:\n  maxAge: soon\n"), 0o600)

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *addr != "" {
 		c.Addr = *addr
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := c.logger(e.stderr)
 	applyMemoryLimit(e.getenv, c.limits, log)
 
 	store, err := openStore(ctx, c)
@@ -229,6 +229,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		}
 		cfg.Local.SignUp = password.SignUp(store, opts)
 	}
+	auditEvents(&cfg, log, c.clientIP.IP)
 	var m *metrics.Metrics
 	if c.Metrics.On {
 		m = metrics.New()
@@ -324,6 +325,9 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			protectedPage.Execute(w, s)
 		}))))
+	}
+	if c.Log.Access {
+		return accessLog(mux, log, c.clientIP.IP), metricsHandler, nil
 	}
 	return mux, metricsHandler, nil
 }

@@ -54,6 +54,7 @@ func userUnlock(ctx context.Context, e *env, c *config, s latch.Store, email str
 	if err != nil {
 		return fmt.Errorf("user unlock: %w", err)
 	}
+	audit(ctx, e.log, auditUnlock, "account", account, "counters_cleared", n)
 	if n == 0 {
 		fmt.Fprintf(e.stdout, "%s was not locked out (no failed tries counted in %s)\n", email, redactDSN(c.Redis))
 		return nil

@@ -54,6 +54,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	e.log = c.logger(e.stderr).With("via", "cli")
 
 	switch sub {
 	case "add":
@@ -101,6 +102,7 @@ func userAdd(ctx context.Context, e *env, c *config, s latch.Store, email, name 
 		s.DeleteUser(ctx, u.ID)
 		return err
 	}
+	audit(ctx, e.log, auditUserAdd, "user_id", u.ID)
 	fmt.Fprintf(e.stdout, "added %s (id %s) to %s\n", email, u.ID, databaseName(c))
 	return nil
 }
@@ -144,6 +146,7 @@ func userRemove(ctx context.Context, e *env, s latch.Store, email string) error 
 	if err := s.DeleteUser(ctx, u.ID); err != nil {
 		return err
 	}
+	audit(ctx, e.log, auditUserRemove, "user_id", u.ID)
 	fmt.Fprintf(e.stdout, "removed %s%s\n", u.Email, ended)
 	return nil
 }
@@ -186,6 +189,7 @@ func userPasswd(ctx context.Context, e *env, s latch.Store, email string) error 
 	if _, err := s.DeleteUserSessions(ctx, u.ID); err != nil {
 		return err
 	}
+	audit(ctx, e.log, auditPasswordChange, "user_id", u.ID)
 	fmt.Fprintf(e.stdout, "password of %s changed%s\n", u.Email, ended)
 	return nil
 }
@@ -208,6 +212,7 @@ func userPasskeys(ctx context.Context, e *env, s latch.Store, email, remove stri
 		if err != nil {
 			return err
 		}
+		audit(ctx, e.log, auditRevoke, "user_id", u.ID, "passkey", remove)
 		fmt.Fprintf(e.stdout, "removed passkey %s of %s\n", remove, u.Email)
 		return nil
 	}
@@ -245,6 +250,7 @@ func userResetSecondFactor(ctx context.Context, e *env, s latch.Store, email str
 	if err != nil {
 		return err
 	}
+	audit(ctx, e.log, auditSecondFactor, "user_id", u.ID, "change", "reset")
 	fmt.Fprintf(e.stdout, "second factor of %s reset: the password alone signs in until it is set up again\n", u.Email)
 	return nil
 }
