@@ -138,4 +138,3 @@ func TestLogConfigErrors(t *testing.T) {
 		t.Errorf("exit %d, %q", code, stderr)
 	}
 }
-
