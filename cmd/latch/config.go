@@ -95,6 +95,9 @@ type fileConfig struct {
 	Limits limitsConfig `yaml:"limits"`
 	// Access is who may sign in; without it, whoever a provider signs in.
 	Access *accessConfig `yaml:"access"`
+	// ShutdownTimeout is how long latch serve waits for the requests
+	// under way when it stops, default 10s (Go syntax).
+	ShutdownTimeout string `yaml:"shutdownTimeout"`
 	// Log is the format and level of the server's log.
 	Log logConfig `yaml:"log"`
 	// ProviderTokens keeps OAuth providers' access tokens fresh and serves
@@ -340,6 +343,10 @@ type config struct {
 	fromEnv map[string]string
 	// envSecret is the environment variable of the first secret, if any.
 	envSecret string
+	// devSecret: Secrets holds the generated development secret.
+	devSecret bool
+
+	shutdownTimeout time.Duration
 
 	maxAge, updateAge time.Duration
 	upstreamTimeout   time.Duration
@@ -428,6 +435,9 @@ func (c *config) validate() error {
 		errs = append(errs, err)
 	}
 	if c.updateAge, err = c.duration("session.updateAge", c.Session.UpdateAge); err != nil {
+		errs = append(errs, err)
+	}
+	if c.shutdownTimeout, err = c.duration("shutdownTimeout", c.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Database == "" {

@@ -27,6 +27,16 @@ func main() {
 		// The server shuts down gracefully; other commands (a password
 		// prompt) keep the default: Ctrl-C ends them at once.
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		// SIGHUP reloads the configuration instead of ending the server.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		reload := make(chan struct{})
+		go func() {
+			for range hup {
+				reload <- struct{}{}
+			}
+		}()
+		ctx = withReload(ctx, reload)
 	}
 	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -176,7 +176,14 @@ func signInAnn(t *testing.T, c *http.Client, base string) {
 // function that stops it and checks it exited cleanly.
 func serveInProcess(t *testing.T) (string, *http.Client, *syncBuffer, func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return serveInProcessCtx(t, context.Background())
+}
+
+// serveInProcessCtx is serveInProcess with a parent context (one that
+// carries a reload channel, say).
+func serveInProcessCtx(t *testing.T, parent context.Context) (string, *http.Client, *syncBuffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(parent)
 	pr, pw := io.Pipe()
 	var stderr syncBuffer
 	done := make(chan int)

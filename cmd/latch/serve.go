@@ -58,6 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if isPostgres(c.Database) {
 			return errors.New("a secret is required with a PostgreSQL database (every instance needs the same one): set LATCH_SECRET (see `latch secret`)")
 		}
+		c.devSecret = true
 		secret, path, err := devSecret(filepath.Dir(c.Database))
 		if err != nil {
 			return err
@@ -89,10 +90,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("DEVELOPMENT SETUP: no URL configured; assuming " + siteURL + ". Set LATCH_URL (or NEXTAUTH_URL) to the public URL.")
 	}
 
-	handler, metricsHandler, err := newServer(c, siteURL, store, log)
+	var m *metrics.Metrics
+	if c.Metrics.On {
+		m = metrics.New()
+	}
+	handler, metricsHandler, err := newServer(c, siteURL, store, m, log)
 	if err != nil {
 		return err
 	}
+	current := &swapHandler{}
+	current.set(handler)
 	if metricsHandler != nil {
 		stop, err := serveMetrics(c.Metrics.Addr, metricsHandler, log)
 		if err != nil {
@@ -104,7 +111,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// the request timeout; the guard relaxes both for the app's requests
 	// (see streamDeadlines).
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           current,
 		TLSConfig:         certs,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       c.limits.requestTimeout,
@@ -137,16 +144,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		done <- srv.Serve(ln)
 	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
+	reload := reloadSignal(ctx)
+serving:
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			break serving
+		case <-reload:
+			if nc := reloadConfig(e, *cfgPath, *addr, c, siteURL, store, m, current, log); nc != nil {
+				c = nc
+			}
+		}
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	timeout := c.shutdownTimeout
+	if timeout <= 0 {
+		timeout = defaultShutdownTimeout
+	}
+	log.Info("shutting down", "timeout", timeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		return fmt.Errorf("shutdown: requests still running after shutdownTimeout (%v): %w", timeout, err)
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -164,10 +184,10 @@ func displayHost(a *net.TCPAddr) string {
 	return net.JoinHostPort(host, fmt.Sprint(a.Port))
 }
 
-// newServer wires Latch, the demo app or the upstream app, metrics and
-// the health endpoint. metricsHandler is set when the metrics have a
+// newServer wires Latch, the demo app or the upstream app, metrics (m,
+// when on: kept across reloads) and the health endpoint. metricsHandler is set when the metrics have a
 // listener of their own (metrics.addr).
-func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (handler, metricsHandler http.Handler, err error) {
+func newServer(c *config, siteURL string, store latch.Store, m *metrics.Metrics, log *slog.Logger) (handler, metricsHandler http.Handler, err error) {
 	format := jwt.V4
 	if c.AuthJSCookies {
 		format = jwt.V5
@@ -230,9 +250,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		cfg.Local.SignUp = password.SignUp(store, opts)
 	}
 	auditEvents(&cfg, log, c.clientIP.IP)
-	var m *metrics.Metrics
-	if c.Metrics.On {
-		m = metrics.New()
+	if m != nil {
 		m.Instrument(&cfg)
 	}
 	auth, err := latch.New(cfg)
