@@ -19,7 +19,9 @@ Flags:
   --config FILE   configuration file (YAML); default ./latch.yaml when present
   --addr ADDR     listen address (default :3000, or addr in the config)
 
-Ctrl-C (SIGINT) or SIGTERM shut the server down gracefully.
+Ctrl-C (SIGINT) or SIGTERM shut the server down gracefully (waiting up to
+shutdownTimeout, default 10s, for the requests under way). SIGHUP reloads
+the configuration file; the log says which changed settings need a restart.
 `,
 	"user": `Usage: latch user SUBCOMMAND [--config FILE] ...
 
