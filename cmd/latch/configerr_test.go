@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"short secret", "secrets: [\"short\"]\n", []string{"latch.yaml:1:11: secrets[0] has 5 characters", "at least 32"}},
 		{"bad url", "url: \"example.com\"\n", []string{"latch.yaml:1:6: url \"example.com\"", "https://example.com/api/auth"}},
 		{"smtp host", "email:\n  from: a@example.com\n  smtp:\n    port: 25\n", []string{"latch.yaml:4:", "email.smtp.host is required"}},
+		{"missing certificate", "tls: {certFile: nope.pem, keyFile: nope.key}\n", []string{"latch.yaml:1:6: tls:", "nope.pem"}},
 		{"missing key under present section", "local:\n  accessTokenTTL: soon\n", []string{"latch.yaml:2:19: local.accessTokenTTL"}},
 	}
 	for _, tt := range tests {
@@ -53,6 +55,24 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 				t.Errorf("files after a bad configuration: %v; want latch.yaml only", names)
 			}
 		})
+	}
+}
+
+// A taken port fails the start before the database or the development
+// secret is written.
+func TestServeWritesNothingWhenItCannotListen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	code, _, stderr := run(t, dir, "", "serve", "--addr", ln.Addr().String())
+	if code != 1 || !strings.Contains(stderr, "listen on "+ln.Addr().String()) {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files written although the server could not start: %v", entries)
 	}
 }
 

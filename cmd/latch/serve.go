@@ -49,22 +49,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log := c.logger(e.stderr)
 	applyMemoryLimit(e.getenv, c.limits, log)
 
-	store, err := openStore(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if len(c.Secrets) == 0 {
-		if isPostgres(c.Database) {
-			return errors.New("a secret is required with a PostgreSQL database (every instance needs the same one): set LATCH_SECRET (see `latch secret`)")
-		}
-		c.devSecret = true
-		secret, path, err := devSecret(filepath.Dir(c.Database))
-		if err != nil {
-			return err
-		}
-		c.Secrets = []string{secret}
-		log.Warn("DEVELOPMENT SETUP: no secret configured; using a generated one kept in "+path+". Not for production: set LATCH_SECRET (see `latch secret`).", "secret_file", path)
+	if len(c.Secrets) == 0 && isPostgres(c.Database) {
+		return errors.New("a secret is required with a PostgreSQL database (every instance needs the same one): set LATCH_SECRET (see `latch secret`)")
 	}
 
 	scheme := "http"
@@ -82,6 +68,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	defer ln.Close()
+	// The certificates and the address are good: now the database and
+	// the development secret may be written.
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if len(c.Secrets) == 0 {
+		c.devSecret = true
+		secret, path, err := devSecret(filepath.Dir(c.Database))
+		if err != nil {
+			return err
+		}
+		c.Secrets = []string{secret}
+		log.Warn("DEVELOPMENT SETUP: no secret configured; using a generated one kept in "+path+". Not for production: set LATCH_SECRET (see `latch secret`).", "secret_file", path)
+	}
+
 	siteURL := c.URL
 	if siteURL == "" && len(c.AllowedHosts) > 0 {
 		siteURL = "/api/auth" // the origin is the allowed host each request is for
