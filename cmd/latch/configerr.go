@@ -30,7 +30,10 @@ func yamlError(path string, data []byte, err error) error {
 	key := keyAt(data, tk.Position.Line, tk.Position.Column)
 	var te *yaml.TypeError
 	var uf *yaml.UnknownFieldError
+	var un *yaml.UnexpectedNodeTypeError
 	switch {
+	case errors.As(err, &un):
+		msg = fmt.Sprintf("want %s, not %s", nodeName(un.Expected), nodeName(un.Actual))
 	case errors.As(err, &te) && te.DstType != nil:
 		msg = fmt.Sprintf("want %s, not %q", kindName(te.DstType), tk.Value)
 		if te.SrcType != nil {
@@ -52,6 +55,27 @@ func yamlError(path string, data []byte, err error) error {
 		return fmt.Errorf("%s:%d:%d: %s%s", path, tk.Position.Line, tk.Position.Column, msg, source)
 	}
 	return fmt.Errorf("%s:%d:%d: %s: %s%s", path, tk.Position.Line, tk.Position.Column, key, msg, source)
+}
+
+// nodeName says what a YAML node type is.
+func nodeName(t ast.NodeType) string {
+	switch t {
+	case ast.MappingType, ast.MappingValueType:
+		return "a mapping (key: value lines)"
+	case ast.SequenceType:
+		return "a list"
+	case ast.StringType, ast.LiteralType:
+		return "a string"
+	case ast.IntegerType:
+		return "a whole number"
+	case ast.FloatType:
+		return "a number"
+	case ast.BoolType:
+		return "true or false"
+	case ast.NullType:
+		return "nothing"
+	}
+	return strings.ToLower(t.String())
 }
 
 // kindName says what a Go type is in YAML terms.

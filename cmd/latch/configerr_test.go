@@ -19,7 +19,8 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		wants      []string
 	}{
 		{"wrong type", "addr: [1, 2]\n", []string{"latch.yaml:1:7: addr: want a string, not a list"}},
-		{"nested wrong type", "oauth:\n  - preset: github\n    clientId: x\n    scopes: 5\n", []string{"latch.yaml:4:13: oauth[0].scopes:"}},
+		{"nested wrong type", "oauth:\n  - preset: github\n    clientId: x\n    scopes: 5\n", []string{"latch.yaml:4:13: oauth[0].scopes: want a list, not a whole number"}},
+		{"section not a mapping", "session: 5\n", []string{"latch.yaml:1:10: session: want a mapping (key: value lines), not a whole number"}},
 		{"unknown key", "session:\n  maxAg: 1h\n", []string{"latch.yaml:2:3: session.maxAg: unknown field \"maxAg\""}},
 		{"unknown preset", "oauth:\n  - preset: gitbub\n    clientId: x\n", []string{"latch.yaml:2:", "oauth[0]", `unknown preset "gitbub"`}},
 		{"mysql", "database: mysql://root:hunter2@db/latch\n", []string{"latch.yaml:1:11: database:", `unknown scheme "mysql"`, "postgres://"}},
