@@ -116,6 +116,15 @@ func TestServe(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), "Signed in as <strong>Ann</strong>") {
 		t.Errorf("protected page = %d %s", res.StatusCode, body)
 	}
+	// It has a way out: the built-in sign-out page, back to the demo.
+	if !strings.Contains(string(body), `<a class="button" id="sign-out" href="/api/auth/signout?callbackUrl=%2F">Sign out</a>`) {
+		t.Errorf("protected page has no sign-out link: %s", body)
+	}
+	if res, err := c.Get(base + "/api/auth/signout?callbackUrl=%2F"); err != nil || res.StatusCode != 200 {
+		t.Errorf("the sign-out link: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 	if !strings.Contains(stderr.String(), "DEVELOPMENT SETUP") {
 		t.Errorf("the log does not say this is a development setup: %s", stderr.String())
 	}

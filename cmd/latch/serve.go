@@ -342,9 +342,8 @@ func newServer(c *config, siteURL string, store latch.Store, m *metrics.Metrics,
 			w.Write(index)
 		})
 		mux.Handle("GET /protected", own(auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := auth.Session(r)
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			protectedPage.Execute(w, s)
+			protectedPage.Execute(w, protectedView{Session: auth.Session(r), SignOutURL: auth.BasePath() + "/signout?callbackUrl=%2F"})
 		}))))
 	}
 	if c.Log.Access {
@@ -406,12 +405,26 @@ func pingStore(ctx context.Context, p pinger) error {
 	return p.Ping(ctx)
 }
 
+// protectedView is the data of the demo's protected page.
+type protectedView struct {
+	*latch.Session
+	SignOutURL string // the built-in sign-out page, back to the demo after
+}
+
 var protectedPage = template.Must(template.New("protected").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Protected page</title>
-<style>body{font:1rem/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style></head>
-<body><h1>Protected page</h1><p id="greeting">Signed in as <strong>{{.User.Name}}</strong> ({{.User.Email}}).</p>
+<style>
+body{margin:0;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f4f6;color:#111827}
+main{max-width:40rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 3px rgba(0,0,0,.2)}
+h1{margin-top:0}
+.actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}
+a.button{padding:.6rem 1rem;font-weight:600;color:#fff;background:#346df1;border-radius:.375rem;text-decoration:none}
+a.button.secondary{color:#111827;background:#e5e7eb}
+:focus-visible{outline:3px solid #111827;outline-offset:2px}
+</style></head>
+<body><main><h1>Protected page</h1><p id="greeting">Signed in as <strong>{{.User.Name}}</strong> ({{.User.Email}}).</p>
 <p>Only signed-in users see this page; the server checked the session with <code>auth.Require</code>.</p>
-<p><a href="/">Back to the demo</a></p></body></html>`))
+<p class="actions"><a class="button secondary" href="/">Back to the demo</a> <a class="button" id="sign-out" href="{{.SignOutURL}}">Sign out</a></p></main></body></html>`))
 
 // devSecret returns the development secret kept in dir, creating it on
 // first use (mode 0600).
