@@ -15,6 +15,7 @@ import (
 	"github.com/latchauth/latch/access"
 	"github.com/latchauth/latch/clientip"
 	"github.com/latchauth/latch/guard"
+	"github.com/latchauth/latch/provider/password"
 )
 
 // fileConfig is the configuration file, every field optional.
@@ -347,6 +348,9 @@ type config struct {
 	devSecret bool
 
 	shutdownTimeout time.Duration
+	// passwordLimiter counts failed passwords in memory (without Redis),
+	// the same one across reloads.
+	passwordLimiter password.Limiter
 
 	maxAge, updateAge time.Duration
 	upstreamTimeout   time.Duration

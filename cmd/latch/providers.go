@@ -34,6 +34,9 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 		pwOpts.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+passwordLimitPrefix, password.DefaultFailureWindow, password.DefaultMaxFailures)
 		emailLimiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:email:", email.DefaultWindow, email.DefaultMax)
 	}
+	if pwOpts.Limiter == nil && c.passwordLimiter != nil {
+		pwOpts.Limiter = c.passwordLimiter // kept across reloads
+	}
 	providers = append(providers, password.New(store, pwOpts))
 	if c.Email != nil {
 		var sender email.Sender

@@ -68,7 +68,7 @@ func reloadConfig(e *env, path, addrFlag string, old *config, siteURL string, st
 		return nil
 	}
 	current.set(h)
-	log.Info("reloaded the configuration: providers, access rules, theme, upstream and forward-auth sites are the new ones; in-memory rate-limit counts start afresh")
+	log.Info("reloaded the configuration: providers, access rules, theme, upstream and forward-auth sites are the new ones; failed passwords stay counted, in-memory counts of email links and second-factor codes start afresh")
 	return nc
 }
 
@@ -100,5 +100,6 @@ func keepRestartSettings(old, nc *config) (changed []string) {
 	keep("authjsCookies", old.AuthJSCookies != nc.AuthJSCookies, func() { nc.AuthJSCookies = old.AuthJSCookies })
 	keep("local", !same(old.Local, nc.Local), func() { nc.Local, nc.local = old.Local, old.local })
 	keep("log", !same(old.Log, nc.Log), func() { nc.Log = old.Log })
+	nc.passwordLimiter = old.passwordLimiter
 	return changed
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/latchauth/latch/client"
 )
 
 // A reload (SIGHUP) serves the new theme and providers at once, says
@@ -23,8 +25,27 @@ func TestReloadConfig(t *testing.T) {
 		}
 	}
 	write("theme: {appName: First}\nshutdownTimeout: 3s\n")
+	if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", "ann@example.com"); code != 0 {
+		t.Fatal(stderr)
+	}
 	reload := make(chan struct{})
 	base, c, log, stop := serveInProcessCtx(t, withReload(context.Background(), reload))
+	cl, err := client.New(base+"/api/auth", client.WithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(pw string) *client.SignInResult {
+		res, _ := cl.SignIn(context.Background(), "credentials", client.SignInOptions{Credentials: map[string]string{"email": "ann@example.com", "password": pw}}, nil)
+		return res
+	}
+	for i := 0; ; i++ {
+		if res := signIn("wrong password"); res != nil && res.Status == http.StatusTooManyRequests {
+			break
+		}
+		if i > 20 {
+			t.Fatal("never locked out")
+		}
+	}
 	get := func(path string) string {
 		t.Helper()
 		res, err := c.Get(base + path)
@@ -48,6 +69,10 @@ func TestReloadConfig(t *testing.T) {
 	l := log.String()
 	if !strings.Contains(l, "take effect only when latch serve restarts") || !strings.Contains(l, "addr") || !strings.Contains(l, "sessionStrategy") {
 		t.Errorf("the log does not name the settings that need a restart:\n%s", l)
+	}
+	// A reload is no way around a lockout.
+	if res := signIn("correct horse battery"); res == nil || res.Status != http.StatusTooManyRequests {
+		t.Errorf("right password after a reload while locked out = %+v; want 429 still", res)
 	}
 	// Still on the old address and kind of session: the server answers.
 	if s := get("/api/auth/session"); s != "{}" {

@@ -48,6 +48,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := c.logger(e.stderr)
 	applyMemoryLimit(e.getenv, c.limits, log)
+	if c.Redis == "" {
+		// Failed passwords are counted here; a reload keeps the counts.
+		c.passwordLimiter = password.NewMemoryLimiter(password.Options{})
+	}
 
 	if len(c.Secrets) == 0 && isPostgres(c.Database) {
 		return errors.New("a secret is required with a PostgreSQL database (every instance needs the same one): set LATCH_SECRET (see `latch secret`)")

@@ -454,6 +454,11 @@ type memoryLimiter struct {
 	accountIP, account, ip *ratelimit.Limiter
 }
 
+// NewMemoryLimiter returns the default in-memory Limiter for the limits
+// of opts, for a server that makes its providers again (a configuration
+// reload) and keeps the counts: pass it as Options.Limiter each time.
+func NewMemoryLimiter(opts Options) Limiter { return newMemoryLimiter(opts, nil) }
+
 // newMemoryLimiter returns the default Limiter for opts; now is the clock
 // (nil: time.Now).
 func newMemoryLimiter(opts Options, now func() time.Time) Limiter {
