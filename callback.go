@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,9 +59,13 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 	} else {
 		user, err = p.Authorize(ctx, x.body.Values, x.r)
 	}
+	// A refused password goes back to the page with the address filled
+	// in, and the wait of a rate limit.
+	tried := strings.TrimSpace(x.body.Get("email"))
 	var le *Error
 	switch {
 	case errors.As(err, &le):
+		x.keepEmail, x.retryAfter = tried, le.RetryAfter
 		provider := ""
 		if le.Code == CodeCredentialsSignin {
 			provider = info.ID
@@ -74,6 +79,7 @@ func (a *Auth) credentialsCallback(x *exchange, p *Credentials) {
 		x.redirect(x.errorURL(CodeCallback, ""), http.StatusUnauthorized)
 		return
 	case user == nil:
+		x.keepEmail = tried
 		x.redirect(x.errorURL(CodeCredentialsSignin, info.ID), http.StatusUnauthorized)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,11 @@ type exchange struct {
 	// started with, carried in its check cookie, for a callback that
 	// comes without the session cookie.
 	startedAs string
+	// keepEmail is the address a failed credentials sign-in was tried
+	// with, and retryAfter the wait of a rate limit: the sign-in page
+	// keeps the one and shows the other.
+	keepEmail  string
+	retryAfter time.Duration
 
 	setCookies []setCookie
 }
@@ -281,6 +287,9 @@ func noCache(h http.Header) {
 }
 
 // errorURL is <base>/error?error=CODE[&provider=ID].
+// maxKeptEmail bounds the address carried back to the sign-in page.
+const maxKeptEmail = 320
+
 func (x *exchange) errorURL(code string, provider string) string {
 	// Every failed sign-in ends here: say so for operators (no secrets,
 	// no submitted values).
@@ -291,6 +300,12 @@ func (x *exchange) errorURL(code string, provider string) string {
 	q := "error=" + cookie.Encode(code)
 	if provider != "" {
 		q += "&provider=" + cookie.Encode(provider)
+	}
+	if x.keepEmail != "" && len(x.keepEmail) <= maxKeptEmail {
+		q += "&email=" + url.QueryEscape(x.keepEmail)
+	}
+	if x.retryAfter > 0 {
+		q += "&retryAfter=" + strconv.Itoa(int((x.retryAfter+time.Second-1)/time.Second))
 	}
 	return x.base + "/error?" + q
 }

@@ -1381,9 +1381,9 @@ func TestErrorPage(t *testing.T) {
 		{"/error?error=AccessDenied", 403, "<h1>Access Denied</h1>"},
 		{"/error?error=Verification", 403, "<h1>Unable to sign in</h1>"},
 		{"/error?error=Configuration", 500, "<h1>Server error</h1>"},
-		{"/error?error=Whatever", 200, "<h1>Error</h1>"},
-		{"/error?error=Default", 200, "<h1>Error</h1>"},
-		{"/error", 200, "<h1>Error</h1>"},
+		{"/error?error=Whatever", 200, "<h1>Unable to sign in</h1>"},
+		{"/error?error=Default", 200, "<h1>Unable to sign in</h1>"},
+		{"/error", 200, "<h1>Unable to sign in</h1>"},
 		{"/error/AccessDenied", 403, "<h1>Access Denied</h1>"},
 	}
 	for _, tt := range pages {
@@ -2433,9 +2433,10 @@ func TestErrorStatusAndRetryAfter(t *testing.T) {
 		wantURL   string
 		wantRetry string
 	}{
-		{"authorize", limited, nil, 429, httpBase + "/error?error=TooManyRequests", "2"},
+		// The wait goes to the sign-in page too (Authorize's refusals).
+		{"authorize", limited, nil, 429, httpBase + "/error?error=TooManyRequests&retryAfter=2", "2"},
 		{"authorize credentials code", &latch.Error{Code: latch.CodeCredentialsSignin, RetryAfter: 5 * time.Second}, nil, 401,
-			httpBase + "/error?error=CredentialsSignin&provider=credentials", "5"},
+			httpBase + "/error?error=CredentialsSignin&provider=credentials&retryAfter=5", "5"},
 		{"signIn callback", nil, limited, 429, httpBase + "/error?error=TooManyRequests", "2"},
 	}
 	for _, tt := range tests {

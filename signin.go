@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/latchauth/latch/internal/pages"
 )
@@ -61,6 +63,9 @@ func limit(s string, n int) string {
 	return s
 }
 
+// maxRetryAfter bounds the wait (seconds) the sign-in page shows.
+const maxRetryAfter = 24 * 60 * 60
+
 // serveSignInPage answers GET <base>/signin[/provider].
 func (a *Auth) serveSignInPage(x *exchange) {
 	if a.passkey != nil && x.provider == a.passkey.id {
@@ -89,6 +94,9 @@ func (a *Auth) serveSignInPage(x *exchange) {
 	}
 	if a.resetsPasswords() {
 		d.ForgotPasswordURL = x.base + "/forgot-password"
+	}
+	if n, err := strconv.Atoi(x.r.URL.Query().Get("retryAfter")); err == nil && n > 0 && n <= maxRetryAfter {
+		d.RetryAfter = time.Duration(n) * time.Second
 	}
 	if a.twoFactor != nil && (code == CodeSecondFactorRequired || code == CodeSecondFactorInvalid) {
 		if _, provider := x.pendingSignIn(); provider != "" && a.byID[provider] != nil {

@@ -2,6 +2,8 @@ package latch
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/latchauth/latch/internal/cookie"
@@ -72,7 +74,15 @@ func (a *Auth) serveError(x *exchange) {
 		code = x.provider
 	}
 	if signInPageCodes[code] {
-		x.redirect(x.base+"/signin?error="+cookie.Encode(code), http.StatusFound)
+		q := "error=" + cookie.Encode(code)
+		// The address tried and the wait of a rate limit, for the page.
+		if email := x.r.URL.Query().Get("email"); email != "" && len(email) <= maxKeptEmail {
+			q += "&email=" + url.QueryEscape(email)
+		}
+		if n, err := strconv.Atoi(x.r.URL.Query().Get("retryAfter")); err == nil && n > 0 && n <= maxRetryAfter {
+			q += "&retryAfter=" + strconv.Itoa(n)
+		}
+		x.redirect(x.base+"/signin?"+q, http.StatusFound)
 		return
 	}
 	if p := a.cfg.Pages.Error; p != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/latchauth/latch/access"
 	"github.com/latchauth/latch/clientip"
 	"github.com/latchauth/latch/guard"
+	"github.com/latchauth/latch/provider/password"
 )
 
 // fileConfig is the configuration file, every field optional.
@@ -95,6 +96,11 @@ type fileConfig struct {
 	Limits limitsConfig `yaml:"limits"`
 	// Access is who may sign in; without it, whoever a provider signs in.
 	Access *accessConfig `yaml:"access"`
+	// ShutdownTimeout is how long latch serve waits for the requests
+	// under way when it stops, default 10s (Go syntax).
+	ShutdownTimeout string `yaml:"shutdownTimeout"`
+	// Log is the format and level of the server's log.
+	Log logConfig `yaml:"log"`
 	// ProviderTokens keeps OAuth providers' access tokens fresh and serves
 	// them at <base>/token/<provider> (latch.ProviderTokenConfig).
 	ProviderTokens *providerTokensConfig `yaml:"providerTokens"`
@@ -334,6 +340,17 @@ type config struct {
 	fileConfig
 	path string // config file, "" when none
 	data []byte // its content, for positions in errors
+	// fromEnv names the environment variable each key was set from.
+	fromEnv map[string]string
+	// envSecret is the environment variable of the first secret, if any.
+	envSecret string
+	// devSecret: Secrets holds the generated development secret.
+	devSecret bool
+
+	shutdownTimeout time.Duration
+	// passwordLimiter counts failed passwords in memory (without Redis),
+	// the same one across reloads.
+	passwordLimiter password.Limiter
 
 	maxAge, updateAge time.Duration
 	upstreamTimeout   time.Duration
@@ -353,7 +370,7 @@ func commonFlags(fs *flag.FlagSet) *string {
 
 // loadConfig reads the file (if any), then applies the environment.
 func loadConfig(e *env, path string) (*config, error) {
-	c := &config{}
+	c := &config{fromEnv: map[string]string{}}
 	explicit := path != ""
 	if !explicit {
 		path = "latch.yaml"
@@ -363,39 +380,47 @@ func loadConfig(e *env, path string) (*config, error) {
 	case err == nil:
 		c.path, c.data = path, data
 		if err := yaml.UnmarshalWithOptions(data, &c.fileConfig, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
-			return nil, fmt.Errorf("config %s: %s", path, strings.TrimSpace(yaml.FormatError(err, false, true)))
+			return nil, yamlError(path, data, err)
 		}
 	case explicit || !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	var from string
 	set := func(dst *string, keys ...string) {
+		from = ""
 		for _, k := range keys {
 			if v := e.getenv(k); v != "" {
-				*dst = v
+				*dst, from = v, k
 				return
 			}
 		}
 	}
-	set(&c.URL, "LATCH_URL", "NEXTAUTH_URL", "AUTH_URL")
-	set(&c.Addr, "LATCH_ADDR")
-	set(&c.Database, "LATCH_DATABASE")
-	set(&c.Redis, "LATCH_REDIS")
+	setKey := func(key string, dst *string, envs ...string) {
+		if set(dst, envs...); from != "" {
+			c.fromEnv[key] = from
+		}
+	}
+	setKey("url", &c.URL, "LATCH_URL", "NEXTAUTH_URL", "AUTH_URL")
+	setKey("addr", &c.Addr, "LATCH_ADDR")
+	setKey("database", &c.Database, "LATCH_DATABASE")
+	setKey("redis", &c.Redis, "LATCH_REDIS")
 	var upstream string
-	set(&upstream, "LATCH_UPSTREAM")
+	setKey("upstream.url", &upstream, "LATCH_UPSTREAM")
 	if upstream != "" {
 		if c.Upstream == nil {
 			c.Upstream = &upstreamConfig{}
 		}
 		c.Upstream.URL = upstream
 	}
-	set(&c.Metrics.Addr, "LATCH_METRICS_ADDR")
-	set(&c.Metrics.Token, "LATCH_METRICS_TOKEN")
+	setKey("metrics.addr", &c.Metrics.Addr, "LATCH_METRICS_ADDR")
+	setKey("metrics.token", &c.Metrics.Token, "LATCH_METRICS_TOKEN")
 	if c.Metrics.Addr != "" || c.Metrics.Token != "" {
 		c.Metrics.On = true
 	}
 	var secret string
 	set(&secret, "LATCH_SECRET", "NEXTAUTH_SECRET", "AUTH_SECRET")
 	if secret != "" {
+		c.envSecret = from
 		c.Secrets = append([]string{secret}, c.Secrets...)
 	}
 	if c.Addr == "" {
@@ -414,6 +439,9 @@ func (c *config) validate() error {
 		errs = append(errs, err)
 	}
 	if c.updateAge, err = c.duration("session.updateAge", c.Session.UpdateAge); err != nil {
+		errs = append(errs, err)
+	}
+	if c.shutdownTimeout, err = c.duration("shutdownTimeout", c.ShutdownTimeout); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Database == "" {
@@ -508,6 +536,8 @@ func (c *config) validate() error {
 		}
 	}
 	errs = append(errs, c.resolveLimits()...)
+	errs = append(errs, c.validateValues()...)
+	errs = append(errs, c.validateLog()...)
 	if a := c.Access; a != nil {
 		r := a.rules()
 		if err := r.Validate(); err != nil {
@@ -537,8 +567,13 @@ func (c *config) duration(key, v string) (time.Duration, error) {
 	return d, nil
 }
 
-// where names the file and line:column of key, for error messages.
+// where names the file and line:column of key, for error messages: of
+// the closest enclosing key the file has when it lacks key itself, or the
+// environment variable key came from.
 func (c *config) where(key string) string {
+	if env := c.fromEnv[key]; env != "" {
+		return "environment variable " + env
+	}
 	if c.path == "" {
 		return "configuration"
 	}
@@ -546,16 +581,28 @@ func (c *config) where(key string) string {
 	if err != nil {
 		return c.path
 	}
-	p, err := yaml.PathString("$." + key)
-	if err != nil {
-		return c.path
+	for k := key; k != ""; k = parentKey(k) {
+		p, err := yaml.PathString("$." + k)
+		if err != nil {
+			continue
+		}
+		n, err := p.FilterFile(f)
+		if err != nil || n == nil || n.GetToken() == nil {
+			continue
+		}
+		pos := n.GetToken().Position
+		return fmt.Sprintf("%s:%d:%d", c.path, pos.Line, pos.Column)
 	}
-	n, err := p.FilterFile(f)
-	if err != nil || n == nil || n.GetToken() == nil {
-		return c.path
+	return c.path
+}
+
+// parentKey is the key enclosing key: "a.b" of "a.b.c" and of "a.b[2]".
+func parentKey(key string) string {
+	i := strings.LastIndexAny(key, ".[")
+	if i < 0 {
+		return ""
 	}
-	pos := n.GetToken().Position
-	return fmt.Sprintf("%s:%d:%d", c.path, pos.Line, pos.Column)
+	return key[:i]
 }
 
 // file resolves a file name of the configuration: relative to the

@@ -59,7 +59,7 @@ func TestBadConfigNamesKeyAndLine(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("addr: \":0\"\nsesion:\n  maxAge: 1h\n"), 0o600)
 	code, _, stderr := run(t, dir, "", "migrate")
-	if code == 0 || !strings.Contains(stderr, "sesion") || !strings.Contains(stderr, "[2:1]") {
+	if code == 0 || !strings.Contains(stderr, "sesion") || !strings.Contains(stderr, "latch.yaml:2:1: sesion: unknown field") {
 		t.Errorf("unknown key: exit %d, %q; want the key sesion and line 2", code, stderr)
 	}
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("session:\n  maxAge: soon\n"), 0o600)
@@ -115,6 +115,15 @@ func TestServe(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !strings.Contains(string(body), "Signed in as <strong>Ann</strong>") {
 		t.Errorf("protected page = %d %s", res.StatusCode, body)
+	}
+	// It has a way out: the built-in sign-out page, back to the demo.
+	if !strings.Contains(string(body), `<a class="button" id="sign-out" href="/api/auth/signout?callbackUrl=%2F">Sign out</a>`) {
+		t.Errorf("protected page has no sign-out link: %s", body)
+	}
+	if res, err := c.Get(base + "/api/auth/signout?callbackUrl=%2F"); err != nil || res.StatusCode != 200 {
+		t.Errorf("the sign-out link: %v %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 	if !strings.Contains(stderr.String(), "DEVELOPMENT SETUP") {
 		t.Errorf("the log does not say this is a development setup: %s", stderr.String())
@@ -176,7 +185,14 @@ func signInAnn(t *testing.T, c *http.Client, base string) {
 // function that stops it and checks it exited cleanly.
 func serveInProcess(t *testing.T) (string, *http.Client, *syncBuffer, func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return serveInProcessCtx(t, context.Background())
+}
+
+// serveInProcessCtx is serveInProcess with a parent context (one that
+// carries a reload channel, say).
+func serveInProcessCtx(t *testing.T, parent context.Context) (string, *http.Client, *syncBuffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(parent)
 	pr, pw := io.Pipe()
 	var stderr syncBuffer
 	done := make(chan int)

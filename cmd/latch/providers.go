@@ -31,8 +31,11 @@ func buildProviders(c *config, store latch.Store, log *slog.Logger) ([]latch.Pro
 	if rs, ok := store.(*redis.Store); ok {
 		// Several instances: count failures and link requests in Redis, so
 		// the limits hold across all of them.
-		pwOpts.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:password:", password.DefaultFailureWindow, password.DefaultMaxFailures)
+		pwOpts.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+passwordLimitPrefix, password.DefaultFailureWindow, password.DefaultMaxFailures)
 		emailLimiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:email:", email.DefaultWindow, email.DefaultMax)
+	}
+	if pwOpts.Limiter == nil && c.passwordLimiter != nil {
+		pwOpts.Limiter = c.passwordLimiter // kept across reloads
 	}
 	providers = append(providers, password.New(store, pwOpts))
 	if c.Email != nil {

@@ -46,24 +46,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *addr != "" {
 		c.Addr = *addr
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := c.logger(e.stderr)
 	applyMemoryLimit(e.getenv, c.limits, log)
-
-	store, err := openStore(ctx, c)
-	if err != nil {
-		return err
+	if c.Redis == "" {
+		// Failed passwords are counted here; a reload keeps the counts.
+		c.passwordLimiter = password.NewMemoryLimiter(password.Options{})
 	}
-	defer store.Close()
-	if len(c.Secrets) == 0 {
-		if isPostgres(c.Database) {
-			return errors.New("a secret is required with a PostgreSQL database (every instance needs the same one): set LATCH_SECRET (see `latch secret`)")
-		}
-		secret, path, err := devSecret(filepath.Dir(c.Database))
-		if err != nil {
-			return err
-		}
-		c.Secrets = []string{secret}
-		log.Warn("DEVELOPMENT SETUP: no secret configured; using a generated one kept in "+path+". Not for production: set LATCH_SECRET (see `latch secret`).", "secret_file", path)
+
+	if len(c.Secrets) == 0 && isPostgres(c.Database) {
+		return errors.New("a secret is required with a PostgreSQL database (every instance needs the same one): set LATCH_SECRET (see `latch secret`)")
 	}
 
 	scheme := "http"
@@ -81,6 +72,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	defer ln.Close()
+	// The certificates and the address are good: now the database and
+	// the development secret may be written.
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if len(c.Secrets) == 0 {
+		c.devSecret = true
+		secret, path, err := devSecret(filepath.Dir(c.Database))
+		if err != nil {
+			return err
+		}
+		c.Secrets = []string{secret}
+		log.Warn("DEVELOPMENT SETUP: no secret configured; using a generated one kept in "+path+". Not for production: set LATCH_SECRET (see `latch secret`).", "secret_file", path)
+	}
+
 	siteURL := c.URL
 	if siteURL == "" && len(c.AllowedHosts) > 0 {
 		siteURL = "/api/auth" // the origin is the allowed host each request is for
@@ -89,10 +97,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("DEVELOPMENT SETUP: no URL configured; assuming " + siteURL + ". Set LATCH_URL (or NEXTAUTH_URL) to the public URL.")
 	}
 
-	handler, metricsHandler, err := newServer(c, siteURL, store, log)
+	var m *metrics.Metrics
+	if c.Metrics.On {
+		m = metrics.New()
+	}
+	handler, metricsHandler, err := newServer(c, siteURL, store, m, log)
 	if err != nil {
 		return err
 	}
+	current := &swapHandler{}
+	current.set(handler)
 	if metricsHandler != nil {
 		stop, err := serveMetrics(c.Metrics.Addr, metricsHandler, log)
 		if err != nil {
@@ -104,7 +118,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// the request timeout; the guard relaxes both for the app's requests
 	// (see streamDeadlines).
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           current,
 		TLSConfig:         certs,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       c.limits.requestTimeout,
@@ -118,6 +132,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		origin = scheme + "://" + displayHost(ln.Addr().(*net.TCPAddr))
 	}
 
+	// The password sign-in is always on: say how to get a first user.
+	if users, err := store.ListUsers(ctx); err == nil && len(users) == 0 {
+		log.Warn("no users yet: add one with latch user add", "database", databaseName(c))
+	}
 	fmt.Fprintf(e.stdout, "Latch is listening on %s — open %s/\n", ln.Addr(), origin)
 	log.Info("serving", "addr", ln.Addr().String(), "url", siteURL, "database", redactDSN(c.Database))
 
@@ -133,16 +151,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		done <- srv.Serve(ln)
 	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
+	reload := reloadSignal(ctx)
+serving:
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			break serving
+		case <-reload:
+			if nc := reloadConfig(e, *cfgPath, *addr, c, siteURL, store, m, current, log); nc != nil {
+				c = nc
+			}
+		}
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	timeout := c.shutdownTimeout
+	if timeout <= 0 {
+		timeout = defaultShutdownTimeout
+	}
+	log.Info("shutting down", "timeout", timeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		return fmt.Errorf("shutdown: requests still running after shutdownTimeout (%v): %w", timeout, err)
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -160,10 +191,10 @@ func displayHost(a *net.TCPAddr) string {
 	return net.JoinHostPort(host, fmt.Sprint(a.Port))
 }
 
-// newServer wires Latch, the demo app or the upstream app, metrics and
-// the health endpoint. metricsHandler is set when the metrics have a
+// newServer wires Latch, the demo app or the upstream app, metrics (m,
+// when on: kept across reloads) and the health endpoint. metricsHandler is set when the metrics have a
 // listener of their own (metrics.addr).
-func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (handler, metricsHandler http.Handler, err error) {
+func newServer(c *config, siteURL string, store latch.Store, m *metrics.Metrics, log *slog.Logger) (handler, metricsHandler http.Handler, err error) {
 	format := jwt.V4
 	if c.AuthJSCookies {
 		format = jwt.V5
@@ -172,6 +203,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 	if err != nil {
 		return nil, nil, err
 	}
+	go discoverIssuers(providers, log)
 	cfg := latch.Config{
 		URL:                   siteURL,
 		Secrets:               c.Secrets,
@@ -209,7 +241,7 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		if rs, ok := store.(*redis.Store); ok {
 			// Several instances: count wrong codes in Redis, so the limits
 			// hold across all of them.
-			cfg.SecondFactor.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+"limit:2fa:", 15*time.Minute, func(key string) int {
+			cfg.SecondFactor.Limiter = redis.NewLimiter(rs.Client(), c.redisPrefix()+twoFactorLimitPrefix, 15*time.Minute, func(key string) int {
 				if strings.HasPrefix(key, "ip:") {
 					return 20
 				}
@@ -224,9 +256,8 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 		}
 		cfg.Local.SignUp = password.SignUp(store, opts)
 	}
-	var m *metrics.Metrics
-	if c.Metrics.On {
-		m = metrics.New()
+	auditEvents(&cfg, log, c.clientIP.IP)
+	if m != nil {
 		m.Instrument(&cfg)
 	}
 	auth, err := latch.New(cfg)
@@ -315,12 +346,45 @@ func newServer(c *config, siteURL string, store latch.Store, log *slog.Logger) (
 			w.Write(index)
 		})
 		mux.Handle("GET /protected", own(auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := auth.Session(r)
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			protectedPage.Execute(w, s)
+			protectedPage.Execute(w, protectedView{Session: auth.Session(r), SignOutURL: auth.BasePath() + "/signout?callbackUrl=%2F"})
 		}))))
 	}
+	if c.Log.Access {
+		return accessLog(mux, log, c.clientIP.IP), metricsHandler, nil
+	}
 	return mux, metricsHandler, nil
+}
+
+// discoverer is an OAuth provider that discovers its endpoints from an
+// OpenID Connect issuer (provider/oauth).
+type discoverer interface {
+	latch.Provider
+	Discover(context.Context) error
+	DiscoveryURL() string
+}
+
+// discoverIssuers fetches the OpenID configuration of every provider
+// that has an issuer, so that an unreachable or misconfigured issuer is
+// in the log at start rather than at a user's first sign-in. Serving
+// goes on either way: each sign-in tries again.
+func discoverIssuers(providers []latch.Provider, log *slog.Logger) {
+	for _, p := range providers {
+		d, ok := p.(discoverer)
+		if !ok || d.DiscoveryURL() == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		err := d.Discover(ctx)
+		cancel()
+		id := d.Info().ID
+		if err != nil {
+			log.Error("OIDC discovery failed: sign-in with this provider fails until its issuer can be reached (each sign-in tries again)",
+				"provider", id, "issuer", d.DiscoveryURL(), "err", err)
+			continue
+		}
+		log.Info("OIDC discovery done", "provider", id, "issuer", d.DiscoveryURL())
+	}
 }
 
 // serveMetrics serves h at /metrics on a listener of its own at addr,
@@ -345,12 +409,26 @@ func pingStore(ctx context.Context, p pinger) error {
 	return p.Ping(ctx)
 }
 
+// protectedView is the data of the demo's protected page.
+type protectedView struct {
+	*latch.Session
+	SignOutURL string // the built-in sign-out page, back to the demo after
+}
+
 var protectedPage = template.Must(template.New("protected").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Protected page</title>
-<style>body{font:1rem/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style></head>
-<body><h1>Protected page</h1><p id="greeting">Signed in as <strong>{{.User.Name}}</strong> ({{.User.Email}}).</p>
+<style>
+body{margin:0;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f4f6;color:#111827}
+main{max-width:40rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 3px rgba(0,0,0,.2)}
+h1{margin-top:0}
+.actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}
+a.button{padding:.6rem 1rem;font-weight:600;color:#fff;background:#346df1;border-radius:.375rem;text-decoration:none}
+a.button.secondary{color:#111827;background:#e5e7eb}
+:focus-visible{outline:3px solid #111827;outline-offset:2px}
+</style></head>
+<body><main><h1>Protected page</h1><p id="greeting">Signed in as <strong>{{.User.Name}}</strong> ({{.User.Email}}).</p>
 <p>Only signed-in users see this page; the server checked the session with <code>auth.Require</code>.</p>
-<p><a href="/">Back to the demo</a></p></body></html>`))
+<p class="actions"><a class="button secondary" href="/">Back to the demo</a> <a class="button" id="sign-out" href="{{.SignOutURL}}">Sign out</a></p></main></body></html>`))
 
 // devSecret returns the development secret kept in dir, creating it on
 // first use (mode 0600).

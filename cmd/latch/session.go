@@ -50,6 +50,7 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	e.log = c.logger(e.stderr).With("via", "cli")
 	local, _ := store.(latch.LocalStore)
 	switch {
 	case sub == "revoke" && *sid != "":
@@ -72,6 +73,7 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		} else if err != nil {
 			return err
 		}
+		audit(ctx, e.log, auditRevoke, "local_sign_in", *sid)
 		fmt.Fprintln(e.stdout, "revoked 1 sign-in (its access tokens stop working at Latch within seconds, elsewhere when they expire)")
 		return nil
 	case sub == "revoke" && *token != "":
@@ -80,6 +82,7 @@ func runSession(ctx context.Context, e *env, args []string) error {
 		} else if err != nil {
 			return err
 		}
+		audit(ctx, e.log, auditRevoke, "database_session", 1)
 		fmt.Fprintln(e.stdout, "revoked 1 session")
 		return nil
 	case sub == "list" || sub == "revoke":
@@ -92,6 +95,7 @@ func runSession(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
+			audit(ctx, e.log, auditRevoke, "user_id", u.ID)
 			if ended, err := endJWTSessions(ctx, store, u.ID); err != nil {
 				return err
 			} else if ended != "" {

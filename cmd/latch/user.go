@@ -21,7 +21,7 @@ const minPasswordLength = password.MinLength
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("user: want add, list, remove, passwd, passkeys or 2fa")
+		return usageError("user: want add, list, remove, passwd, unlock, passkeys or 2fa")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
@@ -41,9 +41,9 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return ""
 	}
 	switch sub {
-	case "add", "list", "remove", "passwd", "passkeys", "2fa":
+	case "add", "list", "remove", "passwd", "unlock", "passkeys", "2fa":
 	default:
-		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd, passkeys or 2fa", sub))
+		return usageError(fmt.Sprintf("user: unknown subcommand %q: want add, list, remove, passwd, unlock, passkeys or 2fa", sub))
 	}
 	c, err := loadConfig(e, *cfgPath)
 	if err != nil {
@@ -54,15 +54,18 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	e.log = c.logger(e.stderr).With("via", "cli")
 
 	switch sub {
 	case "add":
 		if *email == "" {
 			*email = arg()
 		}
-		return userAdd(ctx, e, store, strings.TrimSpace(*email), *name)
+		return userAdd(ctx, e, c, store, strings.TrimSpace(*email), *name)
 	case "list":
-		return userList(ctx, e, store)
+		return userList(ctx, e, c, store)
+	case "unlock":
+		return userUnlock(ctx, e, c, store, arg())
 	case "remove":
 		return userRemove(ctx, e, store, arg())
 	case "passkeys":
@@ -76,7 +79,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	return userPasswd(ctx, e, store, arg())
 }
 
-func userAdd(ctx context.Context, e *env, s latch.Store, email, name string) error {
+func userAdd(ctx context.Context, e *env, c *config, s latch.Store, email, name string) error {
 	if email == "" || strings.Count(email, "@") != 1 {
 		return usageError("user add: --email must be an email address")
 	}
@@ -99,15 +102,18 @@ func userAdd(ctx context.Context, e *env, s latch.Store, email, name string) err
 		s.DeleteUser(ctx, u.ID)
 		return err
 	}
-	fmt.Fprintf(e.stdout, "added %s (id %s)\n", email, u.ID)
+	audit(ctx, e.log, auditUserAdd, "user_id", u.ID)
+	fmt.Fprintf(e.stdout, "added %s (id %s) to %s\n", email, u.ID, databaseName(c))
 	return nil
 }
 
-func userList(ctx context.Context, e *env, s latch.Store) error {
+func userList(ctx context.Context, e *env, c *config, s latch.Store) error {
 	users, err := s.ListUsers(ctx)
 	if err != nil {
 		return err
 	}
+	// On stderr: the table on stdout stays the same for scripts.
+	fmt.Fprintf(e.stderr, "%d user(s) in %s\n", len(users), databaseName(c))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tID")
 	for _, u := range users {
@@ -140,6 +146,7 @@ func userRemove(ctx context.Context, e *env, s latch.Store, email string) error 
 	if err := s.DeleteUser(ctx, u.ID); err != nil {
 		return err
 	}
+	audit(ctx, e.log, auditUserRemove, "user_id", u.ID)
 	fmt.Fprintf(e.stdout, "removed %s%s\n", u.Email, ended)
 	return nil
 }
@@ -182,6 +189,7 @@ func userPasswd(ctx context.Context, e *env, s latch.Store, email string) error 
 	if _, err := s.DeleteUserSessions(ctx, u.ID); err != nil {
 		return err
 	}
+	audit(ctx, e.log, auditPasswordChange, "user_id", u.ID)
 	fmt.Fprintf(e.stdout, "password of %s changed%s\n", u.Email, ended)
 	return nil
 }
@@ -204,6 +212,7 @@ func userPasskeys(ctx context.Context, e *env, s latch.Store, email, remove stri
 		if err != nil {
 			return err
 		}
+		audit(ctx, e.log, auditRevoke, "user_id", u.ID, "passkey", remove)
 		fmt.Fprintf(e.stdout, "removed passkey %s of %s\n", remove, u.Email)
 		return nil
 	}
@@ -241,6 +250,7 @@ func userResetSecondFactor(ctx context.Context, e *env, s latch.Store, email str
 	if err != nil {
 		return err
 	}
+	audit(ctx, e.log, auditSecondFactor, "user_id", u.ID, "change", "reset")
 	fmt.Fprintf(e.stdout, "second factor of %s reset: the password alone signs in until it is set up again\n", u.Email)
 	return nil
 }

@@ -20,6 +20,8 @@ type errorView struct {
 	HomeURL   string
 	Host      string
 	SignInURL string
+	// Message explains a code the sign-in page knows (default page).
+	Message string
 }
 
 // errorKind returns the lower-cased code if the error page has a variant
@@ -45,13 +47,20 @@ func ErrorStatus(code string) int {
 	return http.StatusOK
 }
 
-// RenderError writes the error page for d.Code; the code itself is never
-// shown. ErrorStatus gives the HTTP status to send with it.
+// RenderError writes the error page for d.Code. A code without a page of
+// its own gets the default page: what the code means when the sign-in
+// page knows it, where to look for more, and a way back to sign in. The
+// code itself is never shown (it comes from the URL). ErrorStatus gives
+// the HTTP status to send with it.
 func RenderError(w io.Writer, d Error) error {
-	return render(w, errorTemplate, "Error", d.Theme, errorView{
+	v := errorView{
 		Kind:      errorKind(d.Code),
 		HomeURL:   d.HomeURL,
 		Host:      hostOf(d.HomeURL),
 		SignInURL: d.SignInURL,
-	})
+	}
+	if v.Kind == "default" {
+		v.Message = signInMessages[d.Code]
+	}
+	return render(w, errorTemplate, "Error", d.Theme, v)
 }

@@ -116,16 +116,16 @@ func TestSignInForms(t *testing.T) {
 		`Sign in with GitHub</button>`,
 		// email
 		`<form action="https://example.com/api/auth/signin/email" method="POST">`,
-		`<label for="input-email-for-email-provider">Email</label>`,
+		`<label for="input-email-for-email-provider">Email for a sign-in link</label>`,
 		`<input id="input-email-for-email-provider" type="email" name="email" value="jane@example.com"`,
-		` required>`,
+		` required autofocus>`,
 		`Sign in with Email</button>`,
 		// credentials
 		`<form action="https://example.com/api/auth/callback/credentials" method="POST">`,
 		`<label for="input-username-for-credentials-provider">Username</label>`,
-		`<input id="input-username-for-credentials-provider" type="text" name="username" placeholder="jsmith">`,
+		`<input id="input-username-for-credentials-provider" type="text" name="username" placeholder="jsmith" autocomplete="username">`,
 		`<label for="input-password-for-credentials-provider">password</label>`,
-		`<input id="input-password-for-credentials-provider" type="password" name="password">`,
+		`<input id="input-password-for-credentials-provider" type="password" name="password" autocomplete="current-password">`,
 		`Sign in with Credentials</button>`,
 	}
 	for _, want := range wants {
@@ -329,8 +329,9 @@ func TestErrorPage(t *testing.T) {
 		{"configuration", []string{"<h1>Server error</h1>"}},
 		{"AccessDenied", []string{"<h1>Access Denied</h1>", "You do not have permission to sign in.", signin}},
 		{"Verification", []string{"<h1>Unable to sign in</h1>", "The sign in link is no longer valid.", "It may have been used already or it may have expired.", signin}},
-		{"", []string{"<h1>Error</h1>", `<a class="site" href="https://example.com:8443">example.com:8443</a>`}},
-		{"OAuthSignin", []string{"<h1>Error</h1>", `<a class="site" href="https://example.com:8443">example.com:8443</a>`}},
+		{"", []string{"<h1>Unable to sign in</h1>", "Something went wrong while signing in.", "the server's log says what went wrong", `<a class="button" href="https://example.com/api/auth/signin">Try again</a>`, `<a class="site" href="https://example.com:8443">example.com:8443</a>`}},
+		{"SomeUnknownCode42", []string{"<h1>Unable to sign in</h1>", "Something went wrong while signing in.", `<a class="button" href="https://example.com/api/auth/signin">Try again</a>`}},
+		{"OAuthSignin", []string{"<h1>Unable to sign in</h1>", "The sign-in provider could not be reached. Try again later, or sign in another way.", `<a class="button" href="https://example.com/api/auth/signin">Try again</a>`, `<a class="site" href="https://example.com:8443">example.com:8443</a>`}},
 	}
 	for _, tt := range tests {
 		got := renderString(t, func(b *bytes.Buffer) error {
@@ -385,7 +386,7 @@ func TestSignInMessage(t *testing.T) {
 	}{
 		{"", ""},
 		{"Signin", different},
-		{"OAuthSignin", different},
+		{"OAuthSignin", "The sign-in provider could not be reached. Try again later, or sign in another way."},
 		{"OAuthCallback", different},
 		{"OAuthCreateAccount", different},
 		{"EmailCreateAccount", different},

@@ -151,3 +151,14 @@ func safeLogo(s string) string {
 	}
 	return ""
 }
+
+// ValidColor reports whether s is a brand colour the pages use (see
+// [Theme.BrandColor]); any other falls back to the default.
+func ValidColor(s string) bool {
+	_, _, ok := parseColor(s)
+	return ok
+}
+
+// ValidLogoURL reports whether s is a logo URL the pages show (see
+// [Theme.LogoURL]); any other is left out.
+func ValidLogoURL(s string) bool { return safeLogo(s) != "" }

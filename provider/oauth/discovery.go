@@ -111,3 +111,16 @@ func (p *Provider) discoveredIssuer(ctx context.Context) (string, error) {
 	}
 	return doc.Issuer, nil
 }
+
+// Discover fetches the issuer's OpenID configuration now rather than at
+// the first sign-in, so a server can say at start that the issuer cannot
+// be reached. A provider whose endpoints are configured has nothing to
+// fetch. A failure is not kept: every sign-in tries again.
+func (p *Provider) Discover(ctx context.Context) error {
+	_, err := p.endpoints(ctx)
+	return err
+}
+
+// DiscoveryURL is the issuer URL the provider discovers its endpoints
+// from, "" when its endpoints are configured.
+func (p *Provider) DiscoveryURL() string { return p.cfg.Issuer }

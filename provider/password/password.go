@@ -465,6 +465,14 @@ func remoteHost(r *http.Request) string {
 
 const maxKeyLen = 200
 
+// AccountKey is the limiter key under which the failures of email's
+// account are counted; its per-account-and-IP keys start with
+// [KeyPrefixAccountIP], the folded address and a space (unless hashed
+// for their length). `latch user unlock` resets them.
+func AccountKey(email string) string {
+	return limitKey(KeyPrefixAccount, latch.FoldEmail(strings.TrimSpace(email)))
+}
+
 // limitKey is prefix+s, with s hashed when the key would be long.
 func limitKey(prefix, s string) string {
 	if len(prefix)+len(s) <= maxKeyLen {
@@ -492,6 +500,11 @@ func DefaultMaxFailures(key string) int {
 type memoryLimiter struct {
 	accountIP, account, ip *ratelimit.Limiter
 }
+
+// NewMemoryLimiter returns the default in-memory Limiter for the limits
+// of opts, for a server that makes its providers again (a configuration
+// reload) and keeps the counts: pass it as Options.Limiter each time.
+func NewMemoryLimiter(opts Options) Limiter { return newMemoryLimiter(opts, nil) }
 
 // newMemoryLimiter returns the default Limiter for opts; now is the clock
 // (nil: time.Now).
