@@ -301,11 +301,15 @@ func (x *exchange) errorURL(code string, provider string) string {
 	if provider != "" {
 		q += "&provider=" + cookie.Encode(provider)
 	}
-	if x.keepEmail != "" && len(x.keepEmail) <= maxKeptEmail {
-		q += "&email=" + url.QueryEscape(x.keepEmail)
-	}
-	if x.retryAfter > 0 {
-		q += "&retryAfter=" + strconv.Itoa(int((x.retryAfter+time.Second-1)/time.Second))
+	// For the built-in page only: JavaScript clients (json=true) get
+	// NextAuth's URL as it is.
+	if x.body.Get("json") != "true" {
+		if x.keepEmail != "" && len(x.keepEmail) <= maxKeptEmail {
+			q += "&email=" + url.QueryEscape(x.keepEmail)
+		}
+		if x.retryAfter > 0 {
+			q += "&retryAfter=" + strconv.Itoa(int((x.retryAfter+time.Second-1)/time.Second))
+		}
 	}
 	return x.base + "/error?" + q
 }

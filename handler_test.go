@@ -2433,10 +2433,10 @@ func TestErrorStatusAndRetryAfter(t *testing.T) {
 		wantURL   string
 		wantRetry string
 	}{
-		// The wait goes to the sign-in page too (Authorize's refusals).
-		{"authorize", limited, nil, 429, httpBase + "/error?error=TooManyRequests&retryAfter=2", "2"},
+		// JSON clients get NextAuth's URL; the wait is in Retry-After.
+		{"authorize", limited, nil, 429, httpBase + "/error?error=TooManyRequests", "2"},
 		{"authorize credentials code", &latch.Error{Code: latch.CodeCredentialsSignin, RetryAfter: 5 * time.Second}, nil, 401,
-			httpBase + "/error?error=CredentialsSignin&provider=credentials&retryAfter=5", "5"},
+			httpBase + "/error?error=CredentialsSignin&provider=credentials", "5"},
 		{"signIn callback", nil, limited, 429, httpBase + "/error?error=TooManyRequests", "2"},
 	}
 	for _, tt := range tests {
