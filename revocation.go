@@ -65,15 +65,29 @@ func (a *Auth) markSignIn(r *http.Request, t Token) {
 		at, _ := t["auth_time"].(float64)
 		a.sawSession(r, t.Subject(), t.str("sid"), at)
 	}()
-	if _, ok := t["sid"]; !ok {
-		// 96 random bits, in 16 characters: the cookie carries it on
-		// every request.
-		var b [12]byte
-		rand.Read(b[:])
-		t["sid"] = base64.RawURLEncoding.EncodeToString(b[:])
+	// Latch's own: whatever a JWT callback put there is replaced.
+	// 96 random bits, in 16 characters: the cookie carries it on every
+	// request.
+	var b [12]byte
+	rand.Read(b[:])
+	t["sid"] = base64.RawURLEncoding.EncodeToString(b[:])
+	t["auth_time"] = float64(a.now().Unix())
+}
+
+// keepSessionClaims gives the token a JWT callback returned for an
+// existing session that session's "sid" and "auth_time" (or none, as
+// before): a callback that builds a new token, or merges client data
+// into it, cannot drop them or move the sign-in time.
+func keepSessionClaims(before, after Token) {
+	if after == nil {
+		return
 	}
-	if _, ok := t["auth_time"]; !ok {
-		t["auth_time"] = float64(a.now().Unix())
+	for _, k := range [...]string{"sid", "auth_time"} {
+		if v, ok := before[k]; ok {
+			after[k] = v
+		} else {
+			delete(after, k)
+		}
 	}
 }
 

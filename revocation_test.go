@@ -32,6 +32,17 @@ func (c *revClock) Add(d time.Duration) {
 // instance sharing the store once its copy of the marks is older than
 // RevocationCheckInterval; a sign-in after the revocation works.
 func TestJWTSessionRevocation(t *testing.T) {
+	t.Run("default callbacks", func(t *testing.T) { testJWTSessionRevocation(t, nil) })
+	// A JWT callback that builds a new token (a common NextAuth pattern)
+	// or merges client data must not shed the session's sign-in time.
+	t.Run("a callback that rebuilds the token", func(t *testing.T) {
+		testJWTSessionRevocation(t, func(_ context.Context, p *latch.JWTParams) (latch.Token, error) {
+			return latch.Token{"sub": p.Token["sub"], "name": p.Token["name"], "email": p.Token["email"], "auth_time": float64(4_000_000_000)}, nil
+		})
+	})
+}
+
+func testJWTSessionRevocation(t *testing.T, jwtCallback func(context.Context, *latch.JWTParams) (latch.Token, error)) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latch.db"))
 	if err != nil {
@@ -41,13 +52,15 @@ func TestJWTSessionRevocation(t *testing.T) {
 	user, _ := store.CreateUser(ctx, latch.StoredUser{User: latch.User{Name: "Ada", Email: "ada@example.com"}})
 	clk := &revClock{now: time.Unix(1_900_000_000, 0)}
 	newAuth := func() *latch.Auth {
-		a, err := latch.New(latch.Config{
+		cfg := latch.Config{
 			URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("r", 32)},
 			Store: store, Now: clk.Now,
 			Providers: []latch.Provider{&latch.Credentials{Authorize: func(context.Context, map[string]string, *http.Request) (*latch.User, error) {
 				return &user.User, nil
 			}}},
-		})
+		}
+		cfg.Callbacks.JWT = jwtCallback
+		a, err := latch.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -152,8 +153,12 @@ func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTPara
 		p = &JWTParams{}
 	}
 	p.Token = token
+	before := maps.Clone(token)
 	if token, err = a.runJWT(ctx, p); err != nil {
 		return nil, nil, "", err
+	}
+	if a.revocations != nil {
+		keepSessionClaims(before, token)
 	}
 	if pt := &a.cfg.ProviderTokens; pt.Enabled && pt.RefreshOnSession && a.cfg.Store == nil {
 		a.refreshTokenClaim(ctx, token)
@@ -198,10 +203,10 @@ func (a *Auth) endedObj(r *http.Request, obj jsonobj.Object) bool {
 	if a.revocations == nil {
 		return false
 	}
-	at, ok := obj.Number("auth_time")
-	if !ok { // a token from before sessions were revocable
-		at, _ = obj.Number("iat")
-	}
+	// A token without a sign-in time (from before sessions were
+	// revocable) counts as signed in at 0: any mark of its user ends it.
+	// "iat" would not do: every refresh moves it.
+	at, _ := obj.Number("auth_time")
 	// The usual IDs are plain ASCII: looked up without copying them.
 	sub, ok1 := obj.PlainString("sub")
 	sid, ok2 := obj.PlainString("sid")
@@ -222,16 +227,12 @@ func (a *Auth) endedToken(r *http.Request, t Token) bool {
 	if a.revocations == nil {
 		return false
 	}
-	var at float64
+	var at float64 // none: signed in at 0, as in endedObj
 	switch v := t["auth_time"].(type) {
 	case json.Number:
 		at, _ = v.Float64()
 	case float64:
 		at = v
-	default: // a token from before sessions were revocable
-		if iat := t.issuedAt(); !iat.IsZero() {
-			at = float64(iat.Unix())
-		}
 	}
 	sid := t.str("sid")
 	if a.revoked(r.Context(), t.Subject(), sid, at) {
