@@ -164,7 +164,7 @@ func SiteOrigin(raw string) (string, error) {
 }
 
 // AuthRequest is the check of nginx's auth_request: the original request
-// comes as X-Original-URL ($scheme://$http_host$request_uri) and
+// comes as X-Original-URL (the site written out, then $request_uri) and
 // X-Original-Method. A user who is not signed in gets 401 with Location
 // (the sign-in page, for nginx's error_page 401 to redirect to).
 func (k *Checker) AuthRequest() http.Handler {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -42,6 +43,10 @@ func nginxSite(listen, name, latch, app string) string {
 		fmt.Fprintf(&set, "      auth_request_set %s $upstream_http_%s;\n", v, strings.ToLower(strings.ReplaceAll(h, "-", "_")))
 		fmt.Fprintf(&pass, "      proxy_set_header %s %s;\n", h, v)
 	}
+	// The site written out, never the client's Host: a request can name
+	// one host in its request line (which picks the server block) and
+	// another in Host.
+	origin := "http://" + name + listen[strings.LastIndex(listen, ":"):]
 	return `
   server {
     listen ` + listen + `;
@@ -51,7 +56,7 @@ func nginxSite(listen, name, latch, app string) string {
       proxy_pass http://` + latch + `/api/auth/auth-request;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-URL ` + origin + `$request_uri;
       proxy_set_header X-Original-Method $request_method;
     }
     location / {
@@ -330,6 +335,19 @@ forwardAuth:
 		}
 	}
 
+	// A request line for site two with the Host of site one (whose
+	// /assets/ is public) is checked as site two: not let through.
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET http://%s/assets/x HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host("two"), host("one"))
+	status, _ := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if !strings.Contains(status, " 302 ") {
+		t.Errorf("request line for site two, Host of site one: %q; want 302 to sign in (site two's rules)", status)
+	}
+
 	if to := signIn(ann, "ann@example.com", "http://"+host("one")+"/page?x=1"); to != "http://"+host("one")+"/page?x=1" {
 		t.Fatalf("sign-in sends ann to %q; want back to app one", to)
 	}
@@ -381,7 +399,7 @@ forwardAuth:
 
 	// A form POST is checked too (nginx's subrequest is a GET, with the
 	// original method in X-Original-Method) and reaches the app as a POST.
-	res, err := ann.PostForm("http://"+host("one")+"/form", url.Values{"a": {"1"}})
+	res, err = ann.PostForm("http://"+host("one")+"/form", url.Values{"a": {"1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
