@@ -568,6 +568,18 @@ func TestPasskeysPage(t *testing.T) {
 	if !strings.Contains(res.Body, `id="passkey-stale"`) || strings.Contains(res.Body, `id="passkey-register"`) {
 		t.Errorf("passkeys page after an hour:\n%s", res.Body)
 	}
+	// Nor can a stale sign-in remove one (a stolen cookie must not lock
+	// the user out).
+	a2 := newSoftAuthenticator(t)
+	h.register(a2)
+	id2 := base64.StdEncoding.EncodeToString(a2.credID)
+	res = b.postForm("/passkeys", url.Values{"remove": {id2}, "csrfToken": {b.csrf()}})
+	if res.Code != http.StatusOK || !strings.Contains(res.Body, "sign in again first") {
+		t.Errorf("remove with a stale sign-in: %d; want the page asking to sign in again:\n%s", res.Code, res.Body)
+	}
+	if _, err := h.store.Authenticator(context.Background(), id2); err != nil {
+		t.Errorf("a stale sign-in removed a passkey: %v", err)
+	}
 }
 
 func TestPasskeyConfig(t *testing.T) {

@@ -86,8 +86,17 @@ func (a *Auth) servePasskeysPage(x *exchange) {
 			x.plainError(http.StatusBadRequest, "Error: say which passkey to remove (remove)")
 			return
 		}
-		err := a.passkey.store.DeleteAuthenticator(ctx, user.ID, id)
+		// As adding one: a stolen session cookie alone must not lock the
+		// user out of their passkeys.
+		var err error
+		if !x.freshSignIn(user.ID) {
+			err = errNotFresh
+		} else {
+			err = a.passkey.store.DeleteAuthenticator(ctx, user.ID, id)
+		}
 		switch {
+		case errors.Is(err, errNotFresh):
+			message = "To remove a passkey, sign in again first (removing one needs a recent sign-in)."
 		case errors.Is(err, ErrNotFound):
 			message = "That passkey was removed already."
 		case err != nil:
@@ -121,3 +130,5 @@ func (a *Auth) servePasskeysPage(x *exchange) {
 	}
 	x.htmlWith(http.StatusOK, a.scriptCSP(), func(w *strings.Builder) error { return pages.RenderPasskeys(w, d) })
 }
+
+var errNotFresh = errors.New("latch: the sign-in is not recent")

@@ -215,6 +215,9 @@ func (k *Checker) check(w http.ResponseWriter, r *http.Request, parse func(http.
 	}
 	public := IsPublic(o.path, site.Public)
 	s := k.auth.Session(r)
+	if s != nil && public && site.Allow != nil && !site.Allow(s, o.path) {
+		s = nil // a public path, for someone the site refuses: as anyone
+	}
 	switch {
 	case s == nil && public:
 		writeIdentity(h, nil)

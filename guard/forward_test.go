@@ -518,3 +518,33 @@ func TestPathRules(t *testing.T) {
 		t.Error("without rules, every signed-in user gets in")
 	}
 }
+
+// TestForwardAuthPublicForRefused: on a public path, a signed-in user the
+// site refuses gets through as anyone would, without their identity (an
+// app must not read "identity present" as "allowed").
+func TestForwardAuthPublicForRefused(t *testing.T) {
+	auth, err := latch.New(latch.Config{URL: "https://auth.example.com/api/auth", Secrets: []string{testSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := guard.NewChecker(guard.CheckerConfig{Auth: auth, TrustedProxy: func(*http.Request) bool { return true },
+		Sites: []guard.Site{{URL: "https://app.example.com/", Public: []string{"/pub/"}, Allow: func(s *latch.Session, _ string) bool {
+			return strings.HasSuffix(s.User.Email, "@example.com")
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := jwt.New(jwt.V4, "", testSecret)
+	for _, tc := range []struct{ email, want string }{{"ann@example.com", "ann@example.com"}, {"bo@other.example", ""}} {
+		tok, _ := c.Encode(jwt.Claims{"sub": "u", "email": tc.email}, time.Now(), time.Hour)
+		r := httptest.NewRequest("GET", "/", nil)
+		for k, v := range traefik("Cookie", "__Secure-next-auth.session-token="+tok, "X-Forwarded-Uri", "/pub/x") {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		k.ForwardAuth().ServeHTTP(w, r)
+		if w.Code != 200 || w.Header().Get("Remote-Email") != tc.want {
+			t.Errorf("%s on a public path: %d Remote-Email %q; want 200 %q", tc.email, w.Code, w.Header().Get("Remote-Email"), tc.want)
+		}
+	}
+}

@@ -262,7 +262,9 @@ func (l *errorLimiter) failed(msg string, attrs ...any) {
 // a backslash or a semicolon ("/assets/..;/admin", which Java servers
 // read as ".."), is never public: the app may resolve it elsewhere.
 func IsPublic(p string, public []string) bool {
-	if len(public) == 0 || strings.ContainsAny(p, `\;`) {
+	// A "%" left after decoding is a second encoding, which an app or a
+	// second proxy may decode into ".." or "/": never public.
+	if len(public) == 0 || strings.ContainsAny(p, `\;%`) {
 		return false
 	}
 	clean := path.Clean(p)

@@ -55,6 +55,10 @@ func TestIsPublic(t *testing.T) {
 		{"/assets//app.css", false},
 		{`/assets/..\admin`, false},
 		{"/ASSETS/app.css", false},
+		// Decoded once already: a "%" left is a second encoding.
+		{"/assets/%2e%2e/admin", false},
+		{"/assets/%2fadmin", false},
+		{"/assets/100%", false},
 	}
 	for _, tt := range tests {
 		if got := IsPublic(tt.path, public); got != tt.want {
