@@ -69,6 +69,9 @@ type ProxyConfig struct {
 	Timeout time.Duration
 	// Logger gets the app's failures; nil: slog.Default().
 	Logger *slog.Logger
+	// Allow, when set, decides which signed-in users may reach a path
+	// (see [PathRules]); the others get 403. Public paths stay public.
+	Allow func(s *latch.Session, path string) bool
 }
 
 // NewProxy returns the reverse proxy that guards the app at c.Target:
@@ -187,7 +190,17 @@ func NewProxy(c ProxyConfig) (http.Handler, error) {
 			}
 		},
 	}
-	guarded := o.auth.Require(proxy)
+	var inner http.Handler = proxy
+	if allow := c.Allow; allow != nil {
+		inner = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !allow(o.auth.Session(r), r.URL.Path) {
+				upstreamErrorPage(w, http.StatusForbidden, "you may not use this part of the app")
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		})
+	}
+	guarded := o.auth.Require(inner)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if IsPublic(r.URL.Path, o.public) {
 			proxy.ServeHTTP(w, r)

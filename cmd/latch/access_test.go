@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAccessRules: with access rules, an email sign-in outside them gets
@@ -109,5 +110,53 @@ func TestUpstreamNeedsAccess(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("upstream: {url: 'http://127.0.0.1:8080'}\naccess: {anyone: true}\n"), 0o600)
 	if code, _, stderr := run(t, dir, "", "migrate"); code != 0 {
 		t.Errorf("upstream with access: {anyone: true}: exit %d, %q", code, stderr)
+	}
+}
+
+// TestUpstreamPathRules: upstream.paths guards a part of the app more
+// tightly than the rest: ann reaches the app but not /admin/, root both.
+func TestUpstreamPathRules(t *testing.T) {
+	app, _ := echoApp(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("access: {knownUsers: true}\nupstream:\n  url: "+app.URL+"\n  paths:\n    - prefix: /admin/\n      allow: {emails: [root@example.com]}\n"), 0o600)
+	for _, email := range []string{"ann@example.com", "root@example.com"} {
+		if code, _, stderr := run(t, dir, "correct horse battery\n", "user", "add", "--email", email); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	base, ann, _, _ := serveInProcess(t)
+	signInAnn(t, ann, base)
+	root := &http.Client{Jar: newJar(t), Timeout: 10 * time.Second}
+	res, err := root.Get(base + "/api/auth/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csrf struct{ CsrfToken string }
+	json.NewDecoder(res.Body).Decode(&csrf)
+	res.Body.Close()
+	if res, err = root.PostForm(base+"/api/auth/callback/credentials", url.Values{"csrfToken": {csrf.CsrfToken}, "email": {"root@example.com"}, "password": {"correct horse battery"}, "json": {"true"}}); err != nil || res.StatusCode != 200 {
+		t.Fatalf("root's sign-in: %v %v", res, err)
+	}
+	for _, tc := range []struct {
+		who  string
+		c    *http.Client
+		path string
+		want int
+	}{
+		{"ann", ann, "/page", 200},
+		{"ann", ann, "/admin/users", 403},
+		{"ann", ann, "/admin/", 403},
+		{"ann", ann, "/x/..%2fadmin/users", 403},
+		{"root", root, "/admin/users", 200},
+		{"root", root, "/page", 200},
+	} {
+		res, err := tc.c.Get(base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s GET %s: %d; want %d", tc.who, tc.path, res.StatusCode, tc.want)
+		}
 	}
 }

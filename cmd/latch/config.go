@@ -198,6 +198,11 @@ type upstreamConfig struct {
 	// 60s; then the client gets 504. A response that has begun (a
 	// download, Server-Sent Events, a WebSocket) may last longer.
 	Timeout string `yaml:"timeout"`
+	// Allow and Paths narrow, beyond access, who reaches the app: a
+	// path's rule (the longest prefix covering it, by whole segments)
+	// or else Allow; without either, every user access lets in.
+	Allow *allowConfig `yaml:"allow"`
+	Paths []pathConfig `yaml:"paths"`
 }
 
 // forwardAuthConfig configures <base>/auth-request (nginx) and
@@ -464,6 +469,18 @@ func (c *config) validate() error {
 	if u := c.Upstream; u != nil {
 		if _, err := guard.ParseTarget(u.URL); err != nil {
 			errs = append(errs, fmt.Errorf("%s: upstream.url: %w", c.where("upstream.url"), err))
+		}
+		errs = append(errs, c.validateAllow("upstream.allow", u.Allow)...)
+		prefixes := map[string]bool{}
+		for j, p := range u.Paths {
+			pkey := fmt.Sprintf("upstream.paths[%d]", j)
+			if !strings.HasPrefix(p.Prefix, "/") || p.Prefix == "/" {
+				errs = append(errs, fmt.Errorf("%s: %s.prefix %q: want a path prefix below /, e.g. /admin/", c.where(pkey+".prefix"), pkey, p.Prefix))
+			} else if prefixes[p.Prefix] {
+				errs = append(errs, fmt.Errorf("%s: %s.prefix %q is listed twice", c.where(pkey+".prefix"), pkey, p.Prefix))
+			}
+			prefixes[p.Prefix] = true
+			errs = append(errs, c.validateAllow(pkey+".allow", p.Allow)...)
 		}
 		for i, p := range u.Public {
 			if !strings.HasPrefix(p, "/") {

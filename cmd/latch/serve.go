@@ -319,7 +319,8 @@ func newServer(c *config, siteURL string, store latch.Store, m *metrics.Metrics,
 			return nil, nil, err
 		}
 		proxy, err := guard.NewProxy(guard.ProxyConfig{Target: target, Public: u.Public, Auth: auth,
-			ClientIP: c.clientIP.IP, Timeout: c.upstreamTimeout, Logger: log})
+			ClientIP: c.clientIP.IP, Timeout: c.upstreamTimeout, Logger: log,
+			Allow: siteRule(siteConfig{Allow: u.Allow, Paths: u.Paths})})
 		if err != nil {
 			return nil, nil, err
 		}
