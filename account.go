@@ -96,6 +96,16 @@ func (a *Auth) accountData(x *exchange, user *StoredUser, sess *Session) (pages.
 	if err != nil {
 		return d, err
 	}
+	linked := map[string]bool{}
+	for _, l := range links {
+		linked[l.Provider] = true
+	}
+	for _, p := range a.providers {
+		if _, ok := p.(OAuthProvider); ok && !linked[p.Info().ID] {
+			info := p.Info()
+			d.Linkable = append(d.Linkable, pages.Provider{ID: info.ID, Name: info.Name, Type: info.Type, SigninURL: x.base + "/signin/" + info.ID})
+		}
+	}
 	ways := a.signInWays(ctx, user, links, d.HasPassword)
 	for _, l := range links {
 		name := l.Provider
@@ -104,6 +114,7 @@ func (a *Auth) accountData(x *exchange, user *StoredUser, sess *Session) (pages.
 		}
 		d.Accounts = append(d.Accounts, pages.AccountLink{Provider: l.Provider, ProviderName: name, ID: l.ProviderAccountID, CanUnlink: ways > 1})
 	}
+	d.PageURL = x.base + "/account"
 	d.Sessions, err = a.accountSessions(x, user.ID, sess)
 	return d, err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/provider/oauth"
 	"github.com/latchauth/latch/provider/password"
 	"github.com/latchauth/latch/store/sqlite"
 )
@@ -216,5 +217,42 @@ func TestAccountUnlink(t *testing.T) {
 	}
 	if links, _ := store.Accounts(ctx, user.ID); len(links) != 0 {
 		t.Errorf("links after unlinking: %v", links)
+	}
+}
+
+// TestAccountLinkProvider: the account page offers the OAuth providers
+// not linked yet; its form starts that provider's sign-in, which links
+// the account to the signed-in user, and comes back to the page.
+func TestAccountLinkProvider(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	user, _ := store.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "cy@example.com"}})
+	h, _ := password.Hash("cy's password 1")
+	store.SetPasswordHash(ctx, user.ID, h)
+	gh, err := oauth.New(oauth.GitHub("cid", "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := latch.New(latch.Config{URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("l", 32)}, Store: store,
+		Providers: []latch.Provider{password.New(store, password.Options{}), gh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &accountBrowser{t: t, a: a, ua: "L/1", cookies: map[string]string{}}
+	if !b.signIn("cy@example.com", "cy's password 1") {
+		t.Fatal("sign-in failed")
+	}
+	page := b.do("GET", "/api/auth/account", nil).Body.String()
+	if !strings.Contains(page, `action="http://localhost:3000/api/auth/signin/github"`) || !strings.Contains(page, "Link GitHub") ||
+		!strings.Contains(page, `name="callbackUrl" value="http://localhost:3000/api/auth/account"`) {
+		t.Fatalf("no form to link GitHub:\n%s", page)
+	}
+	w := b.do("POST", "/api/auth/signin/github", url.Values{"csrfToken": {b.csrf()}, "callbackUrl": {"http://localhost:3000/api/auth/account"}})
+	if loc := w.Header().Get("Location"); w.Code != http.StatusFound || !strings.HasPrefix(loc, "https://github.com/login/oauth/authorize?") {
+		t.Errorf("the link form: %d %q; want GitHub's authorization page", w.Code, loc)
 	}
 }

@@ -17,7 +17,10 @@ type Account struct {
 	// HasPassword shows the password change form.
 	HasPassword bool
 	Accounts    []AccountLink
-	Sessions    []AccountSession
+	// Linkable are the OAuth providers not linked yet: a sign-in with one
+	// while signed in links it.
+	Linkable []Provider
+	Sessions []AccountSession
 	// PasskeysURL and TwoFactorURL link to those pages when they are on.
 	PasskeysURL  string
 	TwoFactorURL string
