@@ -1,0 +1,73 @@
+package main
+
+import (
+	"net/url"
+	"regexp"
+	"testing"
+)
+
+// TestBrowserAccountAndReset: in Chromium, with latch serve and email
+// through an SMTP sink: sign in on the built-in page and land on the
+// account page; change the password there; then, in another browser,
+// "Forgot your password?" from the sign-in page, the emailed link opened
+// twice (a scanner first), a new password set, and a sign-in with it.
+func TestBrowserAccountAndReset(t *testing.T) {
+	k := needBrowser(t)
+	p, sink := startEmailLatch(t, k)
+	account := p.origin + "/api/auth/account"
+	signIn := func(prefix, pw string) []step {
+		return []step{
+			{Name: prefix + "Page", Op: "goto", URL: "/api/auth/signin?callbackUrl=" + url.QueryEscape(account)},
+			{Name: prefix + "Email", Op: "fill", Selector: "#input-email-for-credentials-provider", Value: browserUserEmail},
+			{Name: prefix + "Password", Op: "fill", Selector: "#input-password-for-credentials-provider", Value: pw},
+			{Name: prefix, Op: "click", Selector: `form[action$="/callback/credentials"] button`, Wait: "url"},
+			{Name: prefix + "Heading", Op: "text", Selector: "h1"},
+		}
+	}
+	steps := signIn("signIn", browserUserPassword)
+	steps = append(steps,
+		step{Name: "current", Op: "fill", Selector: "#current", Value: browserUserPassword},
+		step{Name: "new", Op: "fill", Selector: "#new", Value: "a changed password 1"},
+		step{Name: "confirm", Op: "fill", Selector: "#confirm", Value: "a changed password 1"},
+		step{Name: "change", Op: "click", Selector: "#password-form button", Wait: "url"},
+		step{Name: "changed", Op: "text", Selector: "#account-message"},
+	)
+	res := k.browse(t, p, "", "", "", steps)
+	var heading, changed string
+	res.get(t, "signInHeading", &heading)
+	res.get(t, "changed", &changed)
+	if heading != "Your account" || changed != "Your password was changed. Your other sessions were signed out." {
+		t.Fatalf("account page %q, after the change %q", heading, changed)
+	}
+
+	res = k.browse(t, p, "", "", "", []step{
+		{Name: "signInPage", Op: "goto", URL: "/api/auth/signin"},
+		{Name: "forgot", Op: "click", Selector: "#forgot-password", Wait: "url"},
+		{Name: "email", Op: "fill", Selector: "#email", Value: browserUserEmail},
+		{Name: "ask", Op: "click", Selector: "#forgot-form button", Wait: "load"},
+		{Name: "sent", Op: "text", Selector: "#reset-sent"},
+	})
+	var sent string
+	res.get(t, "sent", &sent)
+	if sent == "" {
+		t.Fatal("no 'sent' page after asking for a reset link")
+	}
+	mail := sink.await(t, browserUserEmail, 1)
+	link := regexp.MustCompile(`http://\S+/api/auth/reset-password\?\S+`).FindString(mail.Text)
+	if link == "" {
+		t.Fatalf("no reset link in:\n%s", mail.Text)
+	}
+	steps = []step{
+		{Name: "scanner", Op: "goto", URL: link},
+		{Name: "person", Op: "goto", URL: link},
+		{Name: "new", Op: "fill", Selector: "#new", Value: "a reset password 2"},
+		{Name: "confirm", Op: "fill", Selector: "#confirm", Value: "a reset password 2"},
+		{Name: "reset", Op: "click", Selector: "#reset-form button", Wait: "url"},
+	}
+	steps = append(steps, signIn("again", "a reset password 2")...)
+	res = k.browse(t, p, "", "", "", steps)
+	res.get(t, "againHeading", &heading)
+	if heading != "Your account" {
+		t.Errorf("after the reset, signing in with the new password led to %q; want the account page", heading)
+	}
+}
