@@ -139,3 +139,57 @@ func TestBrowserOIDCFormPostCrossSite(t *testing.T) {
 		t.Errorf("session user = %+v; want %s", sess.User, op.Email)
 	}
 }
+
+// TestBrowserOIDCAccessDenied: with access rules the OpenID provider's
+// user does not meet (another email domain), the sign-in through the real
+// provider ends on Latch's AccessDenied page, with no session; with the
+// user's domain listed, the same sign-in works.
+func TestBrowserOIDCAccessDenied(t *testing.T) {
+	k := needBrowser(t)
+	bin := k.buildLatch(t)
+	op := oauthtest.NewProvider(t)
+	k.allowOrigins = []string{op.Issuer}
+	domain := op.Email[strings.LastIndex(op.Email, "@")+1:]
+	for _, tc := range []struct {
+		access  string
+		allowed bool
+	}{{"access: {domains: [elsewhere.example]}\n", false}, {"access: {domains: [" + domain + "]}\n", true}} {
+		if !op.EmailVerified {
+			t.Fatal("the test provider's user has no verified email: domain rules cannot let it in")
+		}
+		p := newLatch(t, bin, oidcYAML(op, "")+tc.access)
+		op.SetRedirectURIs(p.origin + "/api/auth/callback/idp")
+		p.start()
+		steps := []step{
+			{Name: "page", Op: "goto", URL: "/api/auth/signin?callbackUrl=" + url.QueryEscape(p.origin+"/protected")},
+			{Name: "toProvider", Op: "click", Selector: `form[action$="/signin/idp"] button`, Wait: "url"},
+			{Name: "fillUser", Op: "fill", Selector: "#username", Value: op.Username},
+			{Name: "fillPassword", Op: "fill", Selector: "#password", Value: op.Password},
+			{Name: "login", Op: "click", Selector: `button[type="submit"]`, Wait: "url"},
+		}
+		if tc.allowed {
+			steps = append(steps, step{Name: "landed", Op: "waitURL", URL: "/protected"})
+		} else {
+			steps = append(steps, step{Name: "landed", Op: "waitURL", URL: "/api/auth/error?error=AccessDenied"},
+				step{Name: "heading", Op: "text", Selector: "h1"})
+		}
+		// The session, read from a page of the test's own (Latch's pages
+		// allow no fetch).
+		steps = append(steps, step{Name: "blank", Op: "goto", URL: "/__test/blank"},
+			step{Name: "session", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.text())`})
+		res := k.browse(t, p, "", "", "", steps)
+		var session string
+		res.get(t, "session", &session)
+		if tc.allowed != strings.Contains(session, op.Email) {
+			t.Errorf("%s: session %s; want signed in: %v", strings.TrimSpace(tc.access), session, tc.allowed)
+		}
+		if !tc.allowed {
+			var heading string
+			res.get(t, "heading", &heading)
+			if heading != "Access Denied" {
+				t.Errorf("refused sign-in ends on %q; want Access Denied", heading)
+			}
+		}
+		p.stop()
+	}
+}
