@@ -59,7 +59,7 @@ const CodeWebAuthnVerification = "WebAuthnVerificationError"
 // The passkey provider needs a Store that is an [AuthenticatorStore]
 // (store/sqlite, store/postgres, store/redis), and a URL whose host is a
 // domain name (browsers refuse IP addresses as relying party IDs: use
-// http://localhost:3000 rather than http://127.0.0.1:3000 in development).
+// http://localhost:3456 rather than http://127.0.0.1:3456 in development).
 type Passkey struct {
 	// ID defaults to "passkey"; Name to "Passkey".
 	ID, Name string

@@ -2,7 +2,7 @@
 // credentials provider, from several clients at once, and reports the
 // rate and how many sign-ins failed: the load of bench/signin-memory.sh.
 //
-//	signins -url http://127.0.0.1:3000/api/auth -email a@example.com -password secret -n 10000 -c 8
+//	signins -url http://127.0.0.1:3456/api/auth -email a@example.com -password secret -n 10000 -c 8
 //
 // An email with %d signs in -users different users (user-0@..., ...),
 // round robin. Refusals because the server is busy (503) are counted
@@ -25,7 +25,7 @@ import (
 )
 
 func main() {
-	base := flag.String("url", "http://127.0.0.1:3000/api/auth", "the auth API's base URL")
+	base := flag.String("url", "http://127.0.0.1:3456/api/auth", "the auth API's base URL")
 	email := flag.String("email", "", "the user's email; with %d, the users' pattern")
 	users := flag.Int("users", 1, "with %d in -email, how many users")
 	spread := flag.Bool("spread", false, "send each sign-in from its own client address (X-Forwarded-For in 198.18.0.0/15; the server must trust 127.0.0.1 as a proxy)")

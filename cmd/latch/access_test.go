@@ -160,3 +160,14 @@ func TestUpstreamPathRules(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultAddr: latch serve listens on :3456 by default, not on 3000,
+// which the Next.js and Nuxt dev servers (the frontends Latch serves)
+// take.
+func TestDefaultAddr(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c, err := loadConfig(&env{getenv: func(string) string { return "" }}, "")
+	if err != nil || c.Addr != ":3456" {
+		t.Errorf("default addr = %q, %v; want :3456", c.Addr, err)
+	}
+}

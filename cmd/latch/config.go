@@ -22,7 +22,8 @@ import (
 type fileConfig struct {
 	// URL is the public URL of the auth API (NEXTAUTH_URL).
 	URL string `yaml:"url"`
-	// Addr is the listen address, default ":3000".
+	// Addr is the listen address, default ":3456" (3000 is what the Next.js
+	// and Nuxt dev servers take, the frontends Latch serves).
 	Addr string `yaml:"addr"`
 	// TLS serves https with this certificate and key (PEM files, relative
 	// to the configuration file); without it, plain http (behind a proxy
@@ -429,7 +430,7 @@ func loadConfig(e *env, path string) (*config, error) {
 		c.Secrets = append([]string{secret}, c.Secrets...)
 	}
 	if c.Addr == "" {
-		c.Addr = ":3000"
+		c.Addr = ":3456"
 	}
 	if c.Database == "" {
 		c.Database = filepath.Join("latch-data", "latch.db")

@@ -17,7 +17,7 @@ app, or guarding the upstream app of the configuration.
 
 Flags:
   --config FILE   configuration file (YAML); default ./latch.yaml when present
-  --addr ADDR     listen address (default :3000, or addr in the config)
+  --addr ADDR     listen address (default :3456, or addr in the config)
 
 Ctrl-C (SIGINT) or SIGTERM shut the server down gracefully (waiting up to
 shutdownTimeout, default 10s, for the requests under way). SIGHUP reloads

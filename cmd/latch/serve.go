@@ -35,7 +35,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cfgPath := commonFlags(fs)
-	addr := fs.String("addr", "", "listen address (default :3000, or addr in the config)")
+	addr := fs.String("addr", "", "listen address (default :3456, or addr in the config)")
 	if err := fs.Parse(args); err != nil {
 		return usageError("serve: " + err.Error())
 	}
