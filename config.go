@@ -107,6 +107,12 @@ type Config struct {
 	// tokens (see [LocalConfig]).
 	Local LocalConfig
 
+	// SignUp serves a sign-up page at <base>/signup: a new account with
+	// an email address and a password, created once the address is proven
+	// by a link sent to it. It needs a Store, an email provider and a
+	// credentials provider with HashPassword (provider/password).
+	SignUp bool
+
 	// ProviderTokens keeps the access tokens of OAuth providers fresh
 	// (see [Auth.ProviderToken] and [ProviderTokenConfig]).
 	ProviderTokens ProviderTokenConfig

@@ -220,6 +220,8 @@ func (a *Auth) route(x *exchange, action string, get, post bool) bool {
 		handle = (*Auth).serveForgotPassword
 	case action == "reset-password" && (get || post) && a.resetsPasswords():
 		handle = (*Auth).serveResetPassword
+	case action == "signup" && (get || post) && a.signsUp():
+		handle = (*Auth).serveSignUp
 	default:
 		return false
 	}

@@ -56,6 +56,10 @@ type Credentials struct {
 	// (<base>/forgot-password). A password the policy refuses is a
 	// *SignUpError. provider/password sets it.
 	SetPassword func(ctx context.Context, user *StoredUser, next string) error
+	// HashPassword checks a new account's password against the policy
+	// (a *SignUpError when it refuses it) and hashes it, for the sign-up
+	// page (Config.SignUp). provider/password sets it.
+	HashPassword func(password string) (string, error)
 }
 
 // CredentialField is one input of a credentials form.

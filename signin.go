@@ -95,6 +95,9 @@ func (a *Auth) serveSignInPage(x *exchange) {
 	if a.resetsPasswords() {
 		d.ForgotPasswordURL = x.base + "/forgot-password"
 	}
+	if a.signsUp() {
+		d.SignUpURL = x.base + "/signup"
+	}
 	if n, err := strconv.Atoi(x.r.URL.Query().Get("retryAfter")); err == nil && n > 0 && n <= maxRetryAfter {
 		d.RetryAfter = time.Duration(n) * time.Second
 	}

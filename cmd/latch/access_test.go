@@ -171,3 +171,12 @@ func TestDefaultAddr(t *testing.T) {
 		t.Errorf("default addr = %q, %v; want :3456", c.Addr, err)
 	}
 }
+
+// TestSignUpNeedsEmail: the sign-up page proves addresses by email.
+func TestSignUpNeedsEmail(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "latch.yaml"), []byte("signUp: true\n"), 0o600)
+	if code, _, stderr := run(t, dir, "", "migrate"); code == 0 || !strings.Contains(stderr, "latch.yaml:1:9: signUp needs email") {
+		t.Errorf("signUp without email: exit %d, %q", code, stderr)
+	}
+}

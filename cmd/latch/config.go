@@ -97,6 +97,10 @@ type fileConfig struct {
 	Limits limitsConfig `yaml:"limits"`
 	// Access is who may sign in; without it, whoever a provider signs in.
 	Access *accessConfig `yaml:"access"`
+	// SignUp serves the sign-up page (<base>/signup): new accounts of the
+	// built-in user database, created once the address is proven by
+	// email (needs email).
+	SignUp bool `yaml:"signUp"`
 	// ShutdownTimeout is how long latch serve waits for the requests
 	// under way when it stops, default 10s (Go syntax).
 	ShutdownTimeout string `yaml:"shutdownTimeout"`
@@ -554,6 +558,9 @@ func (c *config) validate() error {
 		}
 	}
 	errs = append(errs, c.resolveLimits()...)
+	if c.SignUp && c.Email == nil {
+		errs = append(errs, fmt.Errorf("%s: signUp needs email: new accounts are created once a link sent to the address is opened", c.where("signUp")))
+	}
 	errs = append(errs, c.validateValues()...)
 	errs = append(errs, c.validateLog()...)
 	if a := c.Access; a != nil {

@@ -236,6 +236,7 @@ func newServer(c *config, siteURL string, store latch.Store, m *metrics.Metrics,
 	}
 	cfg.Local = c.local
 	cfg.ProviderTokens = c.providerTokens
+	cfg.SignUp = c.SignUp
 	if c.TwoFactor.on() {
 		cfg.SecondFactor = latch.SecondFactorConfig{Enabled: true, Issuer: c.TwoFactor.Issuer}
 		if rs, ok := store.(*redis.Store); ok {

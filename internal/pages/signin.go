@@ -40,6 +40,8 @@ type SignIn struct {
 	SecondFactor *SecondFactorStep
 	// ForgotPasswordURL, when set, is linked under the password form.
 	ForgotPasswordURL string
+	// SignUpURL, when set, is linked under the password form too.
+	SignUpURL string
 }
 
 // SecondFactorStep is the second step of a password sign-in.
@@ -107,6 +109,7 @@ type signInView struct {
 	SecondFactor                  *SecondFactorStep
 	Providers                     []providerView // only the types the page renders
 	ForgotPasswordURL             string
+	SignUpURL                     string
 	// BothEmails is set when the page has an email-link form and a
 	// password form: their email labels then say which is which.
 	BothEmails bool
@@ -142,6 +145,7 @@ func RenderSignIn(w io.Writer, d SignIn) error {
 		Passkey:     d.Passkey,
 
 		ForgotPasswordURL: d.ForgotPasswordURL,
+		SignUpURL:         d.SignUpURL,
 	}
 	if d.Error == "TooManyRequests" && d.RetryAfter > 0 {
 		v.Message = waitMessage(d.RetryAfter)

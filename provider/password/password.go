@@ -150,6 +150,12 @@ func New(store Store, opts Options) *latch.Credentials {
 		SecondFactor:   true,
 		ChangePassword: a.changePassword,
 		SetPassword:    a.setPassword,
+		HashPassword: func(pw string) (string, error) {
+			if err := checkNewPassword(pw); err != nil {
+				return "", err
+			}
+			return a.hash(pw)
+		},
 	}
 }
 
