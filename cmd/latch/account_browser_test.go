@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +71,49 @@ func TestBrowserAccountAndReset(t *testing.T) {
 	res.get(t, "againHeading", &heading)
 	if heading != "Your account" {
 		t.Errorf("after the reset, signing in with the new password led to %q; want the account page", heading)
+	}
+}
+
+// TestBrowserSignUp: in Chromium, "Create an account" from the sign-in
+// page, the form, the emailed link opened twice (a scanner first), the
+// confirmation, and the new user on the account page, signed in.
+func TestBrowserSignUp(t *testing.T) {
+	k := needBrowser(t)
+	sink, port := startMailSink(t)
+	p := newLatch(t, k.buildLatch(t), fmt.Sprintf("signUp: true\nemail:\n  from: Latch <no-reply@example.com>\n  smtp: {host: 127.0.0.1, port: %d, insecureNoTLS: true}\n", port))
+	p.start()
+	const addr = "newcomer@example.com"
+	res := k.browse(t, p, "", "", "", []step{
+		{Name: "signInPage", Op: "goto", URL: "/api/auth/signin"},
+		{Name: "toSignUp", Op: "click", Selector: "#sign-up", Wait: "url"},
+		{Name: "name", Op: "fill", Selector: "#name", Value: "New Comer"},
+		{Name: "email", Op: "fill", Selector: "#email", Value: addr},
+		{Name: "password", Op: "fill", Selector: "#password", Value: "a newcomer's password"},
+		{Name: "confirm", Op: "fill", Selector: "#confirm", Value: "a newcomer's password"},
+		{Name: "submit", Op: "click", Selector: "#signup-form button", Wait: "load"},
+		{Name: "sent", Op: "text", Selector: "#signup-sent"},
+	})
+	var sent string
+	res.get(t, "sent", &sent)
+	if !strings.Contains(sent, addr) {
+		t.Fatalf("after the form: %q", sent)
+	}
+	mail := sink.await(t, addr, 1)
+	link := regexp.MustCompile(`http://\S+/api/auth/signup/verify\?\S+`).FindString(mail.Text)
+	if link == "" {
+		t.Fatalf("no sign-up link in:\n%s", mail.Text)
+	}
+	res = k.browse(t, p, "", "", "", []step{
+		{Name: "scanner", Op: "goto", URL: link},
+		{Name: "person", Op: "goto", URL: link},
+		{Name: "create", Op: "click", Selector: "#signup-confirm button", Wait: "url"},
+		{Name: "heading", Op: "text", Selector: "h1"},
+		{Name: "user", Op: "text", Selector: "#account-user"},
+	})
+	var heading, user string
+	res.get(t, "heading", &heading)
+	res.get(t, "user", &user)
+	if heading != "Your account" || !strings.Contains(user, "New Comer") || !strings.Contains(user, addr) {
+		t.Errorf("after confirming: %q %q; want the new user's account page", heading, user)
 	}
 }
