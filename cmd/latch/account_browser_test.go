@@ -33,13 +33,22 @@ func TestBrowserAccountAndReset(t *testing.T) {
 		step{Name: "confirm", Op: "fill", Selector: "#confirm", Value: "a changed password 1"},
 		step{Name: "change", Op: "click", Selector: "#password-form button", Wait: "url"},
 		step{Name: "changed", Op: "text", Selector: "#account-message"},
+		step{Name: "everywhere", Op: "click", Selector: "#signout-everywhere button", Wait: "url"},
+		step{Name: "afterEverywhere", Op: "url"},
+		step{Name: "blank", Op: "goto", URL: "/__test/blank"},
+		step{Name: "session", Op: "eval", JS: `fetch("/api/auth/session").then(r => r.text())`},
 	)
 	res := k.browse(t, p, "", "", "", steps)
-	var heading, changed string
+	var heading, changed, after, session string
 	res.get(t, "signInHeading", &heading)
 	res.get(t, "changed", &changed)
+	res.get(t, "afterEverywhere", &after)
+	res.get(t, "session", &session)
 	if heading != "Your account" || changed != "Your password was changed. Your other sessions were signed out." {
 		t.Fatalf("account page %q, after the change %q", heading, changed)
+	}
+	if !strings.HasSuffix(after, "/api/auth/signin") || session != "{}" {
+		t.Errorf("after signing out everywhere: at %q, session %s; want the sign-in page and no session", after, session)
 	}
 
 	res = k.browse(t, p, "", "", "", []step{
@@ -115,5 +124,34 @@ func TestBrowserSignUp(t *testing.T) {
 	res.get(t, "user", &user)
 	if heading != "Your account" || !strings.Contains(user, "New Comer") || !strings.Contains(user, addr) {
 		t.Errorf("after confirming: %q %q; want the new user's account page", heading, user)
+	}
+}
+
+// TestBrowserAccessDeniedEmail: in Chromium, an email sign-in for an
+// address the access rules do not let in ends on the AccessDenied page,
+// and no email is sent.
+func TestBrowserAccessDeniedEmail(t *testing.T) {
+	k := needBrowser(t)
+	sink, port := startMailSink(t)
+	p := newLatch(t, k.buildLatch(t), fmt.Sprintf("access: {domains: [example.com]}\nemail:\n  from: Latch <no-reply@example.com>\n  smtp: {host: 127.0.0.1, port: %d, insecureNoTLS: true}\n", port))
+	p.start()
+	res := k.browse(t, p, "", "", "", []step{
+		{Name: "signInPage", Op: "goto", URL: "/api/auth/signin"},
+		{Name: "fill", Op: "fill", Selector: "#input-email-for-email-provider", Value: "eve@evil.example"},
+		{Name: "submit", Op: "click", Selector: `form[action$="/signin/email"] button`, Wait: "url"},
+		{Name: "heading", Op: "text", Selector: "h1"},
+	})
+	var heading string
+	res.get(t, "heading", &heading)
+	if heading != "Access Denied" {
+		t.Errorf("email sign-in outside the rules ends on %q; want Access Denied", heading)
+	}
+	// The allowed address gets its email; the refused one never did.
+	askEmail(t, p, browserUserEmail)
+	sink.await(t, browserUserEmail, 1)
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if n := len(sink.byTo["eve@evil.example"]); n != 0 {
+		t.Errorf("%d email(s) went to the refused address", n)
 	}
 }
