@@ -193,3 +193,43 @@ func TestBrowserOIDCAccessDenied(t *testing.T) {
 		p.stop()
 	}
 }
+
+// TestBrowserAccountLinkAndUnlink: in Chromium, a password user links a
+// real OpenID provider's account from the account page (through the
+// provider's login page, back to the account page), sees it listed, and
+// unlinks it again.
+func TestBrowserAccountLinkAndUnlink(t *testing.T) {
+	k := needBrowser(t)
+	bin := k.buildLatch(t)
+	op := oauthtest.NewProvider(t)
+	k.allowOrigins = []string{op.Issuer}
+	p := newLatch(t, bin, oidcYAML(op, ""))
+	op.SetRedirectURIs(p.origin + "/api/auth/callback/idp")
+	p.start()
+	account := p.origin + "/api/auth/account"
+	res := k.browse(t, p, "", "", "", []step{
+		{Name: "signInPage", Op: "goto", URL: "/api/auth/signin?callbackUrl=" + url.QueryEscape(account)},
+		{Name: "email", Op: "fill", Selector: "#input-email-for-credentials-provider", Value: browserUserEmail},
+		{Name: "password", Op: "fill", Selector: "#input-password-for-credentials-provider", Value: browserUserPassword},
+		{Name: "signIn", Op: "click", Selector: `form[action$="/callback/credentials"] button`, Wait: "url"},
+		{Name: "link", Op: "click", Selector: `form.link-provider[action$="/signin/idp"] button`, Wait: "url"},
+		{Name: "fillUser", Op: "fill", Selector: "#username", Value: op.Username},
+		{Name: "fillPassword", Op: "fill", Selector: "#password", Value: op.Password},
+		{Name: "login", Op: "click", Selector: `button[type="submit"]`, Wait: "url"},
+		{Name: "back", Op: "waitURL", URL: "/api/auth/account"},
+		{Name: "linked", Op: "text", Selector: "#account-links"},
+		{Name: "unlink", Op: "click", Selector: `#account-links button`, Wait: "url"},
+		{Name: "message", Op: "text", Selector: "#account-message"},
+		{Name: "links", Op: "eval", JS: `document.querySelector("#account-links") ? document.querySelector("#account-links").textContent : ""`},
+	})
+	var linked, message, links string
+	res.get(t, "linked", &linked)
+	res.get(t, "message", &message)
+	res.get(t, "links", &links)
+	if !strings.Contains(linked, "Test IdP") {
+		t.Errorf("after linking, the sign-in methods are %q; want Test IdP", linked)
+	}
+	if message != "The sign-in method was unlinked." || strings.Contains(links, "Test IdP") {
+		t.Errorf("after unlinking: %q, methods %q", message, links)
+	}
+}
