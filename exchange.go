@@ -150,7 +150,14 @@ func (x *exchange) init() bool {
 }
 
 func (x *exchange) initCSRF() {
-	if v, ok := cookie.Get(x.cookies, x.names.csrf); ok {
+	if v, ok := cookie.GetRaw(x.cookies, x.names.csrf); ok {
+		if token, ok := csrf.Verify(v, x.a.cfg.Secrets); !ok && strings.Contains(v, "%") {
+			v = cookie.Decode(v) // encoded otherwise than NextAuth's "%7C"
+		} else if ok {
+			x.csrfToken = token
+			x.csrfVerified = x.r.Method == http.MethodPost && csrf.Match(token, x.body.Get("csrfToken"))
+			return
+		}
 		if token, ok := csrf.Verify(v, x.a.cfg.Secrets); ok {
 			x.csrfToken = token
 			x.csrfVerified = x.r.Method == http.MethodPost && csrf.Match(token, x.body.Get("csrfToken"))

@@ -199,6 +199,17 @@ func validName(s string) bool {
 	return true
 }
 
+// GetRaw returns the value of the first cookie called name as it came,
+// percent-encoded.
+func GetRaw(cookies []Pair, name string) (string, bool) {
+	for _, c := range cookies {
+		if c.Name == name {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
 // Get returns the decoded value of the first cookie called name.
 func Get(cookies []Pair, name string) (string, bool) {
 	for _, c := range cookies {

@@ -61,7 +61,11 @@ func TestVerify(t *testing.T) {
 		{"no secrets", vector, nil, false},
 		{"empty", "", []string{vectorSecret}, false},
 		{"no separator", vectorToken + vectorHash, []string{vectorSecret}, false},
-		{"encoded separator", vectorToken + "%7C" + vectorHash, []string{vectorSecret}, false},
+		// The cookie's own form: its "|" percent-encoded.
+		{"encoded separator", vectorToken + "%7C" + vectorHash, []string{vectorSecret}, true},
+		{"encoded separator, lower case", vectorToken + "%7c" + vectorHash, []string{vectorSecret}, true},
+		{"other encoding", vectorToken + "%7D" + vectorHash, []string{vectorSecret}, false},
+		{"encoded hash", vectorToken + "%7C%61" + vectorHash[1:], []string{vectorSecret}, false},
 		{"tampered token", "0" + vectorToken[1:] + "|" + vectorHash, []string{vectorSecret}, false},
 		{"tampered hash", vectorToken + "|" + "0" + vectorHash[1:], []string{vectorSecret}, false},
 		{"upper-case hash", vectorToken + "|" + strings.ToUpper(vectorHash), []string{vectorSecret}, false},
