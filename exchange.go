@@ -170,7 +170,12 @@ func (x *exchange) initCSRF() {
 }
 
 func (x *exchange) initCallbackURL() {
-	current, hasCookie := cookie.Get(x.cookies, x.names.callbackURL)
+	current, hasCookie := cookie.GetRaw(x.cookies, x.names.callbackURL)
+	if hasCookie && cookie.DecodesTo(current, x.origin) {
+		current = x.origin // the usual value, without decoding it
+	} else if hasCookie {
+		current = cookie.Decode(current)
+	}
 	param := x.body.Get("callbackUrl")
 	if param == "" && x.r.URL.RawQuery != "" {
 		param = x.r.URL.Query().Get("callbackUrl")

@@ -199,6 +199,34 @@ func validName(s string) bool {
 	return true
 }
 
+// DecodesTo reports whether Decode(v) == s, without allocating.
+func DecodesTo(v, s string) bool {
+	if !strings.Contains(v, "%") {
+		return v == s
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] == '%' {
+			if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
+				return v == s // malformed: Decode keeps it as it is
+			}
+			i += 2
+		}
+	}
+	j := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '%' {
+			c = unhex(v[i+1])<<4 | unhex(v[i+2])
+			i += 2
+		}
+		if j >= len(s) || s[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(s)
+}
+
 // GetRaw returns the value of the first cookie called name as it came,
 // percent-encoded.
 func GetRaw(cookies []Pair, name string) (string, bool) {

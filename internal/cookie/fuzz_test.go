@@ -133,3 +133,18 @@ func checkJoin(t *testing.T, name string, cookies []Pair, got string, names []st
 		t.Fatalf("Join: got %q; want chunks 0..%d concatenated (%q)", got, n-1, b.String())
 	}
 }
+
+// FuzzDecodesTo: DecodesTo(v, s) is Decode(v) == s.
+func FuzzDecodesTo(f *testing.F) {
+	for _, seed := range [][2]string{{"http%3A%2F%2Flocalhost%3A3000", "http://localhost:3000"}, {"a%2", "a%2"}, {"%zz", "%zz"}, {"x", "y"}, {"%41", "A"}, {"%41%", "A%"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, v, s string) {
+		if got, want := DecodesTo(v, s), Decode(v) == s; got != want {
+			t.Fatalf("DecodesTo(%q, %q) = %v; Decode gives %q", v, s, got, Decode(v))
+		}
+		if !DecodesTo(v, Decode(v)) {
+			t.Fatalf("DecodesTo(%q, Decode(v) = %q) = false", v, Decode(v))
+		}
+	})
+}
