@@ -85,7 +85,7 @@ func (a *Auth) serveAccountPage(x *exchange) {
 func (a *Auth) accountData(x *exchange, user *StoredUser, sess *Session) (pages.Account, error) {
 	ctx := x.r.Context()
 	d := pages.Account{Theme: a.theme, CSRFToken: x.csrfToken, Name: user.Name, Email: user.Email, SignOutURL: x.base + "/signout"}
-	d.HasPassword = a.passwordChanger() != nil && a.hasPassword(ctx, user.ID)
+	d.HasPassword = a.pw.change != nil && a.hasPassword(ctx, user.ID)
 	if a.passkey != nil {
 		d.PasskeysURL = x.base + "/passkeys"
 	}
@@ -213,7 +213,7 @@ func (a *Auth) accountAction(x *exchange, user *StoredUser, sess *Session) (done
 	ctx := x.r.Context()
 	switch x.body.Get("action") {
 	case "password":
-		change := a.passwordChanger()
+		change := a.pw.change
 		if change == nil || !a.hasPassword(ctx, user.ID) {
 			return "", "This account has no password to change.", nil
 		}
@@ -284,7 +284,7 @@ func (a *Auth) accountAction(x *exchange, user *StoredUser, sess *Session) (done
 			if l.Provider != provider || l.ProviderAccountID != id {
 				continue
 			}
-			if a.signInWays(ctx, user, links, a.passwordChanger() != nil && a.hasPassword(ctx, user.ID)) < 2 {
+			if a.signInWays(ctx, user, links, a.pw.change != nil && a.hasPassword(ctx, user.ID)) < 2 {
 				return "", "That is your only way to sign in: add another one first.", nil
 			}
 			if err := a.cfg.Store.UnlinkAccount(ctx, provider, id); err != nil && !errors.Is(err, ErrNotFound) {
@@ -297,15 +297,37 @@ func (a *Auth) accountAction(x *exchange, user *StoredUser, sess *Session) (done
 	return "", "Unknown action.", nil
 }
 
-// passwordChanger is the ChangePassword of the first credentials provider
-// that has one.
-func (a *Auth) passwordChanger() func(context.Context, *http.Request, *StoredUser, string, string) error {
-	for _, p := range a.providers {
-		if c, ok := p.(*Credentials); ok && c.ChangePassword != nil {
-			return c.ChangePassword
+// passwordHooks are what the account, "forgot password" and sign-up
+// pages use: the first email provider, and the password hooks of the
+// first credentials provider that has each. New sets them once.
+type passwordHooks struct {
+	email  EmailProvider
+	change func(context.Context, *http.Request, *StoredUser, string, string) error
+	set    func(context.Context, *StoredUser, string) error
+	hash   func(context.Context, string) (string, error)
+}
+
+func newPasswordHooks(providers []Provider) passwordHooks {
+	var h passwordHooks
+	for _, p := range providers {
+		switch p := p.(type) {
+		case EmailProvider:
+			if h.email == nil {
+				h.email = p
+			}
+		case *Credentials:
+			if h.change == nil {
+				h.change = p.ChangePassword
+			}
+			if h.set == nil {
+				h.set = p.SetPassword
+			}
+			if h.hash == nil {
+				h.hash = p.HashPassword
+			}
 		}
 	}
-	return nil
+	return h
 }
 
 // hasPassword reports whether the store has a password for the user.

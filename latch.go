@@ -52,6 +52,7 @@ type Auth struct {
 	// without a SessionRevocationStore.
 	revocations *revocations
 	sightings   *sightings // nil without a SessionSightingStore
+	pw          passwordHooks
 	tokens      tokenState // provider tokens
 	// signsOutAtProviders is set when a provider may end sessions or
 	// revoke tokens at sign-out (a ProviderSignOut).
@@ -120,6 +121,7 @@ func New(cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("latch: %w", err)
 	}
 	a.newLocal()
+	a.pw = newPasswordHooks(cfg.Providers)
 	if rs, ok := storeAs[SessionRevocationStore](cfg.Store); ok && cfg.Strategy != DatabaseSessions {
 		a.revocations = &revocations{store: rs}
 		if ss, ok := storeAs[SessionSightingStore](cfg.Store); ok {

@@ -20,38 +20,11 @@ const passwordResetMaxAge = time.Hour
 // password reset links, apart from its sign-in links.
 func resetIdentifier(email string) string { return "password-reset:" + email }
 
-// passwordReset returns the email provider that sends reset links and the
-// hook that sets a password, or nils when "forgot password" is off: it
-// needs a store, an email provider and a credentials provider with
-// SetPassword (provider/password).
-func (a *Auth) passwordReset() (EmailProvider, func(context.Context, *StoredUser, string) error) {
-	if a.cfg.Store == nil {
-		return nil, nil
-	}
-	var email EmailProvider
-	var set func(context.Context, *StoredUser, string) error
-	for _, p := range a.providers {
-		switch p := p.(type) {
-		case EmailProvider:
-			if email == nil {
-				email = p
-			}
-		case *Credentials:
-			if p.SetPassword != nil && set == nil {
-				set = p.SetPassword
-			}
-		}
-	}
-	if email == nil || set == nil {
-		return nil, nil
-	}
-	return email, set
-}
-
-// resetsPasswords reports whether "forgot password" is on.
+// resetsPasswords reports whether "forgot password" is on: it needs a
+// store, an email provider and a credentials provider with SetPassword
+// (provider/password).
 func (a *Auth) resetsPasswords() bool {
-	p, _ := a.passwordReset()
-	return p != nil
+	return a.cfg.Store != nil && a.pw.email != nil && a.pw.set != nil
 }
 
 // serveForgotPassword answers GET <base>/forgot-password (the form asking
@@ -59,7 +32,7 @@ func (a *Auth) resetsPasswords() bool {
 // has an account with a password. The answer is the same whether or not
 // it has, and takes the same time: the link is made and sent after it.
 func (a *Auth) serveForgotPassword(x *exchange) {
-	provider, _ := a.passwordReset()
+	provider := a.pw.email
 	d := pages.PasswordReset{Theme: a.theme, Step: "ask", CSRFToken: x.csrfToken, PageURL: x.base + "/forgot-password", SignInURL: x.base + "/signin"}
 	noCache(x.w.Header())
 	if x.r.Method == http.MethodPost {
@@ -123,7 +96,7 @@ func (a *Auth) sendPasswordReset(ctx context.Context, provider EmailProvider, or
 // scanner cannot spend it) and its POST, which uses the link once, sets
 // the password and ends every session of the user.
 func (a *Auth) serveResetPassword(x *exchange) {
-	_, setPassword := a.passwordReset()
+	setPassword := a.pw.set
 	ctx := x.r.Context()
 	d := pages.PasswordReset{Theme: a.theme, Step: "choose", CSRFToken: x.csrfToken, PageURL: x.base + "/reset-password", SignInURL: x.base + "/signin"}
 	h := x.w.Header()
@@ -198,8 +171,12 @@ func (a *Auth) resetPassword(x *exchange, setPassword func(context.Context, *Sto
 			a.log.Error("latch: password reset: keep the link", "err", cerr)
 		}
 		var se *SignUpError
-		if errors.As(err, &se) {
+		var le *Error
+		switch {
+		case errors.As(err, &se):
 			return false, "The new password was refused: " + se.Message + "."
+		case errors.As(err, &le):
+			return false, "The server is busy. Please try again in a moment."
 		}
 		a.log.Error("latch: password reset: set the password", "err", err)
 		return false, "The password could not be set; try again."

@@ -58,8 +58,9 @@ type Credentials struct {
 	SetPassword func(ctx context.Context, user *StoredUser, next string) error
 	// HashPassword checks a new account's password against the policy
 	// (a *SignUpError when it refuses it) and hashes it, for the sign-up
-	// page (Config.SignUp). provider/password sets it.
-	HashPassword func(password string) (string, error)
+	// page (Config.SignUp); an *Error refuses for now (the server is
+	// busy). provider/password sets it.
+	HashPassword func(ctx context.Context, password string) (string, error)
 }
 
 // CredentialField is one input of a credentials form.

@@ -46,7 +46,7 @@ const sightingInterval = 10 * time.Minute
 // sighting, so that a session read writes at most once per interval.
 type sightings struct {
 	store SessionSightingStore
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	last  map[string]time.Time // sid → last written
 	swept time.Time
 }
@@ -65,6 +65,14 @@ func (a *Auth) sawSessionRaw(r *http.Request, userIDBytes, sidBytes []byte, sign
 		return
 	}
 	now := a.now()
+	// Every session read comes here: the usual answer (written a moment
+	// ago) takes only a read lock.
+	sg.mu.RLock()
+	recent := now.Sub(sg.last[string(sidBytes)]) < sightingInterval
+	sg.mu.RUnlock()
+	if recent {
+		return
+	}
 	sg.mu.Lock()
 	if now.Sub(sg.last[string(sidBytes)]) < sightingInterval {
 		sg.mu.Unlock()

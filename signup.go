@@ -33,44 +33,18 @@ type pendingSignUp struct {
 	Nonce   string `json:"r"`
 }
 
-// signUpParts returns what the sign-up page needs: the email provider
-// that proves addresses and the credentials provider's HashPassword; nils
-// when Config.SignUp is off or they are missing.
-func (a *Auth) signUpParts() (EmailProvider, func(string) (string, error)) {
-	if !a.cfg.SignUp || a.cfg.Store == nil {
-		return nil, nil
-	}
-	var email EmailProvider
-	var hash func(string) (string, error)
-	for _, p := range a.providers {
-		switch p := p.(type) {
-		case EmailProvider:
-			if email == nil {
-				email = p
-			}
-		case *Credentials:
-			if p.HashPassword != nil && hash == nil {
-				hash = p.HashPassword
-			}
-		}
-	}
-	if email == nil || hash == nil {
-		return nil, nil
-	}
-	return email, hash
-}
-
-// signsUp reports whether the sign-up page is on.
+// signsUp reports whether the sign-up page is on: Config.SignUp, a
+// store, an email provider to prove addresses and a credentials provider
+// with HashPassword (provider/password).
 func (a *Auth) signsUp() bool {
-	p, _ := a.signUpParts()
-	return p != nil
+	return a.cfg.SignUp && a.cfg.Store != nil && a.pw.email != nil && a.pw.hash != nil
 }
 
 // serveSignUp answers <base>/signup (the form, and its POST, which sends
 // the link) and <base>/signup/verify (the link: GET asks to confirm, so a
 // mail scanner cannot use it; POST creates the account and signs in).
 func (a *Auth) serveSignUp(x *exchange) {
-	provider, hashPassword := a.signUpParts()
+	provider, hashPassword := a.pw.email, a.pw.hash
 	d := pages.SignUp{Theme: a.theme, Step: "ask", CSRFToken: x.csrfToken, PageURL: x.base + "/signup", SignInURL: x.base + "/signin"}
 	h := x.w.Header()
 	noCache(h)
@@ -104,10 +78,12 @@ func (a *Auth) serveSignUp(x *exchange) {
 		case pw != x.body.Get("confirm"):
 			d.Message = "The two passwords differ."
 		default:
-			hash, err := hashPassword(pw)
+			hash, err := hashPassword(x.r.Context(), pw)
 			switch {
 			case errors.As(err, &se):
 				d.Message = "The password was refused: " + se.Message + "."
+			case errors.As(err, &le):
+				d.Message = "The server is busy. Please try again in a moment."
 			case err != nil:
 				a.log.Error("latch: sign-up: hash the password", "err", err)
 				x.plainError(http.StatusInternalServerError, "Error: the account could not be prepared; try again")

@@ -150,22 +150,51 @@ func New(store Store, opts Options) *latch.Credentials {
 		SecondFactor:   true,
 		ChangePassword: a.changePassword,
 		SetPassword:    a.setPassword,
-		HashPassword: func(pw string) (string, error) {
-			if err := checkNewPassword(pw); err != nil {
-				return "", err
-			}
-			return a.hash(pw)
-		},
+		HashPassword:   a.hashNew,
 	}
+}
+
+// acquire takes a password check slot, waiting at most maxWait (then an
+// overloaded error, 503) or until ctx ends (busy, 429). release gives it
+// back.
+func (a *authorizer) acquire(ctx context.Context) error {
+	select {
+	case a.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	queued := time.NewTimer(a.maxWait)
+	defer queued.Stop()
+	select {
+	case a.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return busy(ctx)
+	case <-queued.C:
+		return overloaded(a.maxWait)
+	}
+}
+
+func (a *authorizer) release() { <-a.sem }
+
+// hashNew checks a new password against the policy and hashes it, in a
+// password check slot: hashing is argon2id's 19 MiB, bounded like the
+// checks of sign-ins.
+func (a *authorizer) hashNew(ctx context.Context, pw string) (string, error) {
+	if err := checkNewPassword(pw); err != nil {
+		return "", err
+	}
+	if err := a.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer a.release()
+	return a.hash(pw)
 }
 
 // setPassword stores a new password (a reset), checked against the policy
 // of new accounts.
 func (a *authorizer) setPassword(ctx context.Context, user *latch.StoredUser, next string) error {
-	if err := checkNewPassword(next); err != nil {
-		return err
-	}
-	h, err := a.hash(next)
+	h, err := a.hashNew(ctx, next)
 	if err != nil {
 		return err
 	}
@@ -196,7 +225,7 @@ func (a *authorizer) changePassword(ctx context.Context, r *http.Request, user *
 	if u == nil || u.ID != user.ID {
 		return latch.ErrCredentialsSignin
 	}
-	h, err := a.hash(next)
+	h, err := a.hashNew(ctx, next)
 	if err != nil {
 		return err
 	}
@@ -278,23 +307,11 @@ func (a *authorizer) authorize(ctx context.Context, creds map[string]string, r *
 		return nil, busy(ctx)
 	default:
 	}
-	select {
-	case a.sem <- struct{}{}:
-	default:
-		queued := time.NewTimer(a.maxWait)
-		select {
-		case a.sem <- struct{}{}:
-			queued.Stop()
-		case <-ctx.Done():
-			queued.Stop()
-			a.undo(ctx, keys)
-			return nil, busy(ctx)
-		case <-queued.C:
-			a.undo(ctx, keys)
-			return nil, overloaded(a.maxWait)
-		}
+	if err := a.acquire(ctx); err != nil {
+		a.undo(ctx, keys)
+		return nil, err
 	}
-	defer func() { <-a.sem }()
+	defer a.release()
 
 	if user == nil {
 		hash = ""

@@ -785,6 +785,11 @@ func TestHashQueueSheds(t *testing.T) {
 			t.Fatalf("try %d while the only slot is taken: (%v, %v); want TooManyRequests with 503 and Retry-After", i, u, err)
 		}
 	}
+	// Hashing a new password (sign-up, reset, change) waits for a slot too.
+	var le *latch.Error
+	if _, err := a.hashNew(context.Background(), "a new password 1"); !errors.As(err, &le) || le.Status != http.StatusServiceUnavailable {
+		t.Errorf("hashing a new password while the only slot is taken: %v; want 503", err)
+	}
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
