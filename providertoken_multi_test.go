@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
+	"github.com/latchauth/latch/store/storetest"
 )
 
 // needEnv returns the environment variable, or skips the test (fails it
@@ -42,33 +42,7 @@ func needEnv(t *testing.T, name, example string) string {
 func postgresSchema(t *testing.T) string {
 	t.Helper()
 	dsn := needEnv(t, "LATCH_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "latch_tokens_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("PostgreSQL at %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.PostgresSchema(t, dsn, "latch_tokens_")
 }
 
 func openPostgres(t *testing.T, dsn string) *postgres.Store {

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/latchauth/latch/client"
+	"github.com/latchauth/latch/store/storetest"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -37,28 +37,8 @@ func sharedBackends(t *testing.T) (dsn, redisURL, prefix string) {
 	}
 	var b [6]byte
 	rand.Read(b[:])
-	schema := "latch_multi_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("PostgreSQL at %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), redisURL, "latch-multi-" + hex.EncodeToString(b[:]) + ":"
+	dsn = storetest.PostgresSchema(t, dsn, "latch_multi_")
+	return dsn, redisURL, "latch-multi-" + hex.EncodeToString(b[:]) + ":"
 }
 
 // TestMultipleInstances runs three `latch serve` processes sharing

@@ -18,11 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/provider/oauth/oauthtest"
 	"github.com/latchauth/latch/store/sqlite"
+	"github.com/latchauth/latch/store/storetest"
 )
 
 func TestProviderTokensConfigErrors(t *testing.T) {
@@ -48,7 +47,7 @@ func TestProviderTokensTwoServes(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	dsn = freshPostgresSchema(t, dsn)
+	dsn = storetest.PostgresSchema(t, dsn, "latch_ptok_")
 	op := oauthtest.NewProvider(t)
 	op.ShortFirstToken(30 * time.Second) // within the default minValidity of 60 s
 	bin := buildLatchIn(t, ".")
@@ -162,39 +161,6 @@ oauth:
 			t.Errorf("session on %s = %s; want signed in, no error", p.origin, b)
 		}
 	}
-}
-
-// freshPostgresSchema returns dsn on a new schema, dropped when the test
-// ends.
-func freshPostgresSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "latch_ptok_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("PostgreSQL at %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // TestMigrateSealsProviderTokens: `latch migrate` seals the provider

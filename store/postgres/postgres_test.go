@@ -2,10 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,53 +42,11 @@ func migrationCount(t *testing.T) int {
 	return len(names)
 }
 
-// freshSchema creates an empty schema, dropped when the test ends, and
-// returns a DSN whose connections use it (search_path), so tests and test
-// packages running at once never see each other's tables.
+// freshSchema returns a DSN on a new schema of the test server, dropped
+// when the test ends.
 func freshSchema(t *testing.T) string {
 	t.Helper()
-	dsn := testDSN(t)
-	ctx := context.Background()
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "latch_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, dsn, schema)
-}
-
-// withSearchPath adds the search_path run-time parameter to dsn, a URL or
-// a key=value string; pgx sends it when connecting.
-func withSearchPath(t *testing.T, dsn, schema string) string {
-	t.Helper()
-	if !strings.Contains(dsn, "://") {
-		return dsn + " search_path=" + schema
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("LATCH_TEST_POSTGRES_DSN: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.PostgresSchema(t, testDSN(t), "latch_test_")
 }
 
 func open(t *testing.T, dsn string) *postgres.Store {
