@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // The session endpoint decodes and re-encodes a token on every call, so the
@@ -30,27 +32,61 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
+// v4AAD is v4Header as the AAD argument of the AEAD; never written.
+var v4AAD = []byte(v4Header)
+
+// sealScratch holds the IV and the sealed payload of sealV4 between
+// encryption and encoding; pooled, it is never part of the result.
+var sealScratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledScratch bounds the buffers sealScratch keeps.
+const maxPooledScratch = 16 << 10
+
+// v4Len is the length of the v4 token of a payload of n bytes.
+func v4Len(n int) int {
+	return len(v4Header) + 2 + b64.EncodedLen(12) + 1 + b64.EncodedLen(n) + 1 + b64.EncodedLen(16)
+}
+
 // sealV4 encrypts plain into a compact JWE with the first key.
 func (c *Codec) sealV4(plain []byte) string {
-	var iv [12]byte
-	rand.Read(iv[:])
-	sealed := c.keys[0].aead.Seal(make([]byte, 0, len(plain)+16), iv[:], plain, []byte(v4Header))
+	out := c.appendV4(make([]byte, 0, v4Len(len(plain))), plain)
+	// out is not written again: the string shares its bytes, as
+	// strings.Builder does.
+	return unsafe.String(unsafe.SliceData(out), len(out))
+}
+
+// appendV4 appends the compact JWE of plain, encrypted with the first
+// key, to dst.
+func (c *Codec) appendV4(dst, plain []byte) []byte {
+	bp := sealScratch.Get().(*[]byte)
+	buf := *bp
+	if need := 12 + len(plain) + 16; cap(buf) < need {
+		buf = make([]byte, need)
+	}
+	iv := buf[:12]
+	rand.Read(iv)
+	sealed := c.keys[0].aead.Seal(buf[12:12], iv, plain, v4AAD)
 	ct, tag := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
-	out := make([]byte, 0, len(v4Header)+2+b64.EncodedLen(12)+1+b64.EncodedLen(len(ct))+1+b64.EncodedLen(16))
-	out = append(out, v4Header...)
-	out = append(out, '.', '.')
-	out = b64.AppendEncode(out, iv[:])
-	out = append(out, '.')
-	out = b64.AppendEncode(out, ct)
-	out = append(out, '.')
-	out = b64.AppendEncode(out, tag)
-	return string(out)
+	dst = append(dst, v4Header...)
+	dst = append(dst, '.', '.')
+	dst = b64.AppendEncode(dst, iv)
+	dst = append(dst, '.')
+	dst = b64.AppendEncode(dst, ct)
+	dst = append(dst, '.')
+	dst = b64.AppendEncode(dst, tag)
+	if cap(buf) <= maxPooledScratch {
+		*bp = buf
+		sealScratch.Put(bp)
+	}
+	return dst
 }
 
 var errNotFast = errors.New("not the v4 serialisation")
 
 // openV4 decrypts a token in exactly the v4 serialisation. It returns
 // errNotFast for any other shape, so the caller can try the general parser.
+// Every byte of the parts it reads is base64url: when it returns anything
+// but errNotFast, the token had only the characters of compactChars.
 func (c *Codec) openV4(token string) ([]byte, error) {
 	rest, ok := strings.CutPrefix(token, v4Header+"..")
 	if !ok {
@@ -58,22 +94,17 @@ func (c *Codec) openV4(token string) ([]byte, error) {
 	}
 	ivPart, rest, ok1 := strings.Cut(rest, ".")
 	ctPart, tagPart, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || strings.Contains(tagPart, ".") || len(ivPart) != 16 || len(tagPart) != 22 {
+	if !ok1 || !ok2 || len(ivPart) != 16 || len(tagPart) != 22 {
 		return nil, errNotFast
 	}
-	// Every part must decode to its full length: the decoder skips CR
-	// and LF, which would make other strings of the same token.
-	buf := make([]byte, 12+b64.DecodedLen(len(ctPart))+16)
+	// Every part must decode to its full length with no byte skipped:
+	// base64.Encoding skips CR and LF, which would make other strings of
+	// the same token; decodeB64 refuses them.
+	n := b64.DecodedLen(len(ctPart))
+	buf := make([]byte, 12+n+16)
 	iv := buf[:12]
-	if m, err := b64.Decode(iv, []byte(ivPart)); err != nil || m != 12 {
-		return nil, errNotFast
-	}
-	n, err := b64.Decode(buf[12:], []byte(ctPart))
-	if err != nil || n != b64.DecodedLen(len(ctPart)) {
-		return nil, errNotFast
-	}
-	sealed := buf[12 : 12+n+16]
-	if m, err := b64.Decode(sealed[n:], []byte(tagPart)); err != nil || m != 16 {
+	sealed := buf[12:]
+	if !decodeB64(iv, ivPart) || !decodeB64(sealed[:n], ctPart) || !decodeB64(sealed[n:], tagPart) {
 		return nil, errNotFast
 	}
 	for i, k := range c.keys {
@@ -81,9 +112,60 @@ func (c *Codec) openV4(token string) ([]byte, error) {
 		if i < len(c.keys)-1 {
 			dst = nil // a failed Open may have clobbered sealed; keep it for the next key
 		}
-		if plain, err := k.aead.Open(dst, iv, sealed, []byte(v4Header)); err == nil {
+		if plain, err := k.aead.Open(dst, iv, sealed, v4AAD); err == nil {
 			return plain, nil
 		}
 	}
 	return nil, errors.New("no key of the ring decrypts the token")
+}
+
+// b64Value maps each base64url character to its value, any other byte
+// to 0xff.
+var b64Value = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := 0; i < len(alphabet); i++ {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// decodeB64 decodes the unpadded base64url string s into dst, which must
+// be b64.DecodedLen(len(s)) long. It accepts what b64.DecodeString
+// accepts (unused trailing bits need not be zero) except that every byte
+// must be in the alphabet: no CR or LF is skipped. FuzzDecodeB64 compares
+// the two.
+func decodeB64(dst []byte, s string) bool {
+	if len(s)%4 == 1 || len(dst) != b64.DecodedLen(len(s)) {
+		return false
+	}
+	j := 0
+	for len(s) >= 4 {
+		a, b, c, d := b64Value[s[0]], b64Value[s[1]], b64Value[s[2]], b64Value[s[3]]
+		if (a|b|c|d)&0xc0 != 0 {
+			return false
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst[j], dst[j+1], dst[j+2] = byte(v>>16), byte(v>>8), byte(v)
+		j += 3
+		s = s[4:]
+	}
+	switch len(s) {
+	case 2:
+		a, b := b64Value[s[0]], b64Value[s[1]]
+		if (a|b)&0xc0 != 0 {
+			return false
+		}
+		dst[j] = a<<2 | b>>4
+	case 3:
+		a, b, c := b64Value[s[0]], b64Value[s[1]], b64Value[s[2]]
+		if (a|b|c)&0xc0 != 0 {
+			return false
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6
+		dst[j], dst[j+1] = byte(v>>16), byte(v>>8)
+	}
+	return true
 }

@@ -1,6 +1,10 @@
 package jwt
 
 import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +105,82 @@ func TestDecodePayloadRejectsBadExp(t *testing.T) {
 		if _, err := c.DecodePayload(c.sealV4([]byte(p)), time.Now()); err == nil {
 			t.Errorf("payload %s: want error", p)
 		}
+	}
+}
+
+// FuzzDecodeB64 compares decodeB64 with base64.RawURLEncoding, which also
+// skips CR and LF: decodeB64 must refuse those, and agree on the rest.
+func FuzzDecodeB64(f *testing.F) {
+	for _, s := range []string{"", "A", "AA", "AAA", "AAAA", "AAE", "AB", "_-_-", "eyJhbGciOiJkaXIi", "AAECAwQFBgcICQoL", "AA\r\nAA", "AA==", "A.AA", "//++"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := b64.DecodeString(s)
+		if werr == nil && strings.ContainsAny(s, "\r\n") {
+			werr = errors.New("skips a line break")
+		}
+		if werr == nil && len(want) != b64.DecodedLen(len(s)) {
+			t.Fatalf("DecodedLen(%d) = %d; decoded %d bytes", len(s), b64.DecodedLen(len(s)), len(want))
+		}
+		got := make([]byte, b64.DecodedLen(len(s)))
+		ok := decodeB64(got, s)
+		if ok != (werr == nil) || ok && !bytes.Equal(got, want) {
+			t.Fatalf("decodeB64(%q) = %x, %v; base64: %x, %v", s, got, ok, want, werr)
+		}
+	})
+}
+
+// TestDecodeB64AgreesWithBase64 runs FuzzDecodeB64's comparison over every
+// string of up to three characters from a small alphabet and random
+// longer ones.
+func TestDecodeB64AgreesWithBase64(t *testing.T) {
+	const chars = "AZaz09-_/+=.\r\n \x00\xff"
+	var inputs []string
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		inputs = append(inputs, prefix)
+		if n == 0 {
+			return
+		}
+		for i := 0; i < len(chars); i++ {
+			gen(prefix+chars[i:i+1], n-1)
+		}
+	}
+	gen("", 3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			if rng.IntN(50) == 0 {
+				b[i] = chars[rng.IntN(len(chars))]
+			} else {
+				b[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[rng.IntN(64)]
+			}
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, s := range inputs {
+		want, werr := b64.DecodeString(s)
+		if werr == nil && strings.ContainsAny(s, "\r\n") {
+			werr = errors.New("skips a line break")
+		}
+		got := make([]byte, b64.DecodedLen(len(s)))
+		if ok := decodeB64(got, s); ok != (werr == nil) || ok && !bytes.Equal(got, want) {
+			t.Fatalf("decodeB64(%q) = %x, %v; base64: %x, %v", s, got, ok, want, werr)
+		}
+	}
+}
+
+// TestSealV4Allocations: one allocation, the token itself.
+func TestSealV4Allocations(t *testing.T) {
+	c, _ := New(V4, "", "test-secret")
+	plain := []byte(`{"sub":"1","name":"Ann","exp":1}`)
+	c.sealV4(plain)
+	if n := testing.AllocsPerRun(100, func() { c.sealV4(plain) }); n > 1 {
+		t.Errorf("sealV4: %v allocations; want 1", n)
+	}
+	tok := c.sealV4(plain)
+	if n := testing.AllocsPerRun(100, func() { c.openV4(tok) }); n > 1 {
+		t.Errorf("openV4: %v allocations; want 1", n)
 	}
 }

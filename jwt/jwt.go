@@ -265,13 +265,15 @@ var compactChar = func() (set [256]bool) {
 var errEncryptedKey = errors.New(`"dir" token with an encrypted key`)
 
 func (c *Codec) decrypt(token string) ([]byte, error) {
+	// openV4 reads only tokens of base64url characters and dots: the
+	// check of compactChars is needed on the general path only.
+	if plain, err := c.openV4(token); err != errNotFast {
+		return plain, err
+	}
 	if !compactChars(token) {
 		// Base64 decoders skip CR and LF, so such a token would be
 		// another string for the same session.
 		return nil, fmt.Errorf("%w: not a compact serialisation (characters outside base64url and '.')", ErrInvalidToken)
-	}
-	if plain, err := c.openV4(token); err != errNotFast {
-		return plain, err
 	}
 	return c.decryptGeneral(token)
 }
