@@ -46,13 +46,13 @@ var (
 func Check(obj jsonobj.Object, now time.Time) error {
 	t := float64(now.Unix())
 	tol := float64(Tolerance / time.Second)
-	if obj.Get("iat") != nil {
-		if _, ok := obj.Number("iat"); !ok {
+	if v := obj.Get("iat"); v != nil {
+		if _, ok := jsonobj.NumberValue(v); !ok {
 			return errors.New(`jwt: "iat" claim must be a number`)
 		}
 	}
-	if obj.Get("nbf") != nil {
-		nbf, ok := obj.Number("nbf")
+	if v := obj.Get("nbf"); v != nil {
+		nbf, ok := jsonobj.NumberValue(v)
 		if !ok {
 			return errors.New(`jwt: "nbf" claim must be a number`)
 		}
@@ -60,10 +60,11 @@ func Check(obj jsonobj.Object, now time.Time) error {
 			return ErrNotYetValid
 		}
 	}
-	if obj.Get("exp") == nil {
+	v := obj.Get("exp")
+	if v == nil {
 		return ErrNoExpiry
 	}
-	exp, ok := obj.Number("exp")
+	exp, ok := jsonobj.NumberValue(v)
 	if !ok {
 		return errors.New(`jwt: "exp" claim must be a number`)
 	}

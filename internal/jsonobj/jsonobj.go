@@ -54,12 +54,19 @@ type Object []Member
 // does. Values are validated by shape only as far as needed to find where
 // each ends; use [json.Valid] first for untrusted input.
 func Parse(b []byte) (Object, error) {
+	return ParseInto(make(Object, 0, 8), b)
+}
+
+// ParseInto is [Parse] appending the members to dst[:0], so that a caller
+// can parse into an array of its own (on its stack) instead of a new
+// slice.
+func ParseInto(dst Object, b []byte) (Object, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, ErrSyntax
 	}
 	i = skipSpace(b, i+1)
-	obj := make(Object, 0, 8)
+	obj := dst[:0]
 	var seen map[string]int // keys to indexes, once obj is large
 	if i < len(b) && b[i] == '}' {
 		if skipSpace(b, i+1) != len(b) {
@@ -190,12 +197,57 @@ func (o Object) PlainString(key string) (b []byte, ok bool) {
 
 // Number returns the value of key when it is a JSON number.
 func (o Object) Number(key string) (float64, bool) {
-	v := o.Get(key)
+	return NumberValue(o.Get(key))
+}
+
+// NumberValue returns the value of a raw member value when it is a JSON
+// number (as [Object.Number] does for a key).
+func NumberValue(v []byte) (float64, bool) {
 	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
 		return 0, false
 	}
+	// Integers of up to 15 digits, such as times, are exact in a float64:
+	// no need for ParseFloat. TestNumberValue compares the two.
+	if len(v) <= 15 {
+		n := int64(0)
+		i := 0
+		if v[0] == '-' {
+			i = 1
+		}
+		digits := i < len(v)
+		for j := i; j < len(v); j++ {
+			if v[j] < '0' || v[j] > '9' {
+				digits = false
+				break
+			}
+			n = n*10 + int64(v[j]-'0')
+		}
+		if digits {
+			if i == 1 {
+				return -float64(n), true
+			}
+			return float64(n), true
+		}
+	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	return f, err == nil
+}
+
+// AppendString appends the value of key to b when it is a JSON string,
+// decoded; ok is false (and b unchanged) otherwise.
+func (o Object) AppendString(b []byte, key string) (_ []byte, ok bool) {
+	v := o.Get(key)
+	if len(v) < 2 || v[0] != '"' {
+		return b, false
+	}
+	if !hasEscapes(v) {
+		return append(b, v[1:len(v)-1]...), true
+	}
+	s, err := unquote(v)
+	if err != nil {
+		return b, false
+	}
+	return append(b, s...), true
 }
 
 // Set replaces the value of key, or appends the member.
@@ -329,7 +381,7 @@ func skipValue(b []byte, i, depth int) (int, error) {
 		for j < len(b) && (b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] >= '0' && b[j] <= '9' || b[j] >= 'a' && b[j] <= 'z' || b[j] == 'E') {
 			j++
 		}
-		if j == i || !json.Valid(b[i:j]) {
+		if j == i || !validScalar(b[i:j]) {
 			return 0, ErrSyntax
 		}
 		return j, nil
@@ -363,4 +415,51 @@ func unquote(q []byte) (string, error) {
 		return "", ErrSyntax
 	}
 	return s, nil
+}
+
+// validScalar reports whether b is a JSON number, true, false or null,
+// as json.Valid would; FuzzValidScalar compares them.
+func validScalar(b []byte) bool {
+	switch string(b) {
+	case "true", "false", "null":
+		return true
+	}
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i+1)
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	return i == len(b)
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -122,4 +124,91 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("AppendTo produced invalid JSON from %q", b)
 		}
 	})
+}
+
+// FuzzValidScalar compares validScalar with json.Valid.
+func FuzzValidScalar(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1", "-1.5e3", "1E+2", "1e", "01", "1.", ".1", "-", "true", "false", "null", "nul", "1.5e-07", "+1", "1e5.2", "Infinity", "NaN", "0x1", "1_0"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := json.Valid(b) && len(b) > 0 && !bytes.ContainsAny(b, " \t\r\n\"[{")
+		if got := validScalar(b); got != want {
+			t.Fatalf("validScalar(%q) = %v; json.Valid says %v", b, got, want)
+		}
+	})
+}
+
+// TestValidScalar runs FuzzValidScalar's comparison over every string of
+// up to four characters of number syntax.
+func TestValidScalar(t *testing.T) {
+	const chars = "019-+.eEa"
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		want := json.Valid([]byte(prefix)) && prefix != ""
+		if got := validScalar([]byte(prefix)); got != want {
+			t.Fatalf("validScalar(%q) = %v; json.Valid says %v", prefix, got, want)
+		}
+		if n == 0 {
+			return
+		}
+		for i := 0; i < len(chars); i++ {
+			gen(prefix+chars[i:i+1], n-1)
+		}
+	}
+	gen("", 5)
+	for _, s := range []string{"true", "false", "null", "tru", "nulll", "-1.5e+300", "1e400"} {
+		if got, want := validScalar([]byte(s)), json.Valid([]byte(s)); got != want {
+			t.Errorf("validScalar(%q) = %v; want %v", s, got, want)
+		}
+	}
+}
+
+// TestNumberValue compares NumberValue with strconv.ParseFloat.
+func TestNumberValue(t *testing.T) {
+	inputs := []string{"0", "-0", "1", "-1", "123456789012345", "1234567890123456", "-123456789012345", "1.5", "1e3", "-", "", "01", "1a", "a", "9007199254740993", "1767225600", "-.5"}
+	for i := range 2000 {
+		inputs = append(inputs, strconv.Itoa(i*7919-500), strconv.FormatInt(int64(i)*1_000_000_007, 10))
+	}
+	for _, s := range inputs {
+		got, ok := NumberValue([]byte(s))
+		want, err := strconv.ParseFloat(s, 64)
+		wantOK := err == nil && s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9')
+		if ok != wantOK || ok && math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("NumberValue(%q) = %v, %v; ParseFloat: %v, %v", s, got, ok, want, err)
+		}
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	obj, err := Parse([]byte(`{"a":"plain","b":"J \"S\" \u00e9","c":null,"d":1,"e":""}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c", "d", "e", "missing"} {
+		want, wantOK := obj.String(k)
+		got, ok := obj.AppendString([]byte("x"), k)
+		if ok != wantOK || ok && string(got) != "x"+want || !ok && string(got) != "x" {
+			t.Errorf("AppendString(%q) = %q, %v; String: %q, %v", k, got, ok, want, wantOK)
+		}
+	}
+}
+
+// TestParseIntoAllocations: parsing into a caller's array allocates
+// nothing.
+func TestParseIntoAllocations(t *testing.T) {
+	b := []byte(`{"name":"Jane","email":"jane@example.com","sub":"1","iat":1700000000,"exp":1702592000,"jti":"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}`)
+	n := testing.AllocsPerRun(100, func() {
+		var buf [16]Member
+		obj, err := ParseInto(buf[:0], b)
+		if err != nil || len(obj) != 6 {
+			t.Fatal(len(obj), err)
+		}
+		if _, ok := obj.Number("exp"); !ok {
+			t.Fatal("exp")
+		}
+	})
+	if n != 0 {
+		t.Errorf("%v allocations; want 0", n)
+	}
 }
