@@ -34,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/internal/sessioncache"
 )
 
 //go:embed migrations/*.sql
@@ -61,6 +62,11 @@ type Store struct {
 	// network partition) fails requests fast instead of holding them. Set
 	// it before the store is used.
 	Timeout time.Duration
+
+	// sessions holds sessions read recently, kept current by watch (see
+	// sessioncache.go).
+	sessions *sessioncache.Cache
+	watch    sessionWatch
 }
 
 // DefaultTimeout bounds each call of a Store whose Timeout is zero.
@@ -102,7 +108,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := &Store{pool: pool, leases: make(chan struct{}, max(1, pool.Config().MaxConns/2))}
+	s := &Store{pool: pool, leases: make(chan struct{}, max(1, pool.Config().MaxConns/2)), sessions: sessioncache.New(0)}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -112,6 +118,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
+	s.stopWatching()
 	s.pool.Close()
 	return nil
 }
@@ -335,6 +342,7 @@ func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 	defer cancel()
 	err := s.execOne(ctx, "update user", `UPDATE users SET name = $1, email = $2, "emailVerified" = $3, image = $4 WHERE id::text = $5`,
 		null(u.Name), null(u.Email), nullTime(u.EmailVerified), null(u.Image), u.ID)
+	s.sessions.ForgetUsers(u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -347,6 +355,7 @@ func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	defer s.sessions.ForgetUsers(id)
 	return s.inTx(ctx, "delete user", func(tx pgx.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM sessions WHERE "userId"::text = $1`,
@@ -607,6 +616,11 @@ func (s *Store) CreateSession(ctx context.Context, r latch.SessionRecord) error 
 
 // Session implements [latch.SessionStore].
 func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	s.watchSessions()
+	if r, u, ok := s.sessions.Get(token); ok {
+		return r, u, nil
+	}
+	gen := s.sessions.Begin()
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var r latch.SessionRecord
@@ -621,6 +635,7 @@ func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord
 	}
 	r.Expires = r.Expires.UTC()
 	u.Name, u.Email, u.Image, u.EmailVerified = str(name), str(email), str(image), utc(verified)
+	s.sessions.Put(gen, &r, &u)
 	return &r, &u, nil
 }
 
@@ -628,6 +643,7 @@ func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord
 func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires time.Time) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	defer s.sessions.ForgetToken(token)
 	return s.execOne(ctx, "update session", `UPDATE sessions SET expires = $1 WHERE "sessionToken" = $2`, expires, token)
 }
 
@@ -635,6 +651,7 @@ func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires t
 func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.SessionRecord, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	defer s.sessions.ForgetToken(token)
 	var r latch.SessionRecord
 	err := s.pool.QueryRow(ctx, `DELETE FROM sessions WHERE "sessionToken" = $1 RETURNING "sessionToken", "userId"::text, expires`, token).
 		Scan(&r.Token, &r.UserID, &r.Expires)
@@ -671,6 +688,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE "userId"::text = $1`, userID)
+	s.sessions.ForgetUsers(userID)
 	if err != nil {
 		return 0, storeErr("delete user sessions", err)
 	}

@@ -17,10 +17,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/internal/sessioncache"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -37,6 +39,14 @@ type Store struct {
 	// negative): a database that stops answering fails requests fast
 	// instead of holding them. Set it before the store is used.
 	Timeout time.Duration
+
+	// sessions holds sessions read recently (see sessioncache.go);
+	// watchOnce starts the reader of changes, stopWatch and watchDone
+	// end it.
+	sessions  *sessioncache.Cache
+	watchOnce sync.Once
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
 }
 
 // DefaultTimeout bounds each call of a Store whose Timeout is zero.
@@ -87,7 +97,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(maxConns())
 	db.SetMaxIdleConns(maxConns())
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, Now: time.Now}
+	s := &Store{db: db, Now: time.Now, sessions: sessioncache.New(0)}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -96,7 +106,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.watchOnce.Do(func() {}) // no reader starts after this
+	if s.stopWatch != nil {
+		s.stopWatch()
+		<-s.watchDone
+	}
+	return s.db.Close()
+}
 
 // Migrate applies the migrations the database lacks, each in its own
 // transaction, and records them in latch_migrations.
@@ -350,6 +367,7 @@ func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 	defer cancel()
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET name = ?, email = ?, "emailVerified" = ?, image = ?, email_key = ? WHERE id = ?`,
 		null(u.Name), null(u.Email), ms(u.EmailVerified), null(u.Image), emailKey(u.Email), u.ID)
+	s.sessions.ForgetUsers(u.ID)
 	if err != nil {
 		return nil, storeErr("update user", err)
 	}
@@ -364,6 +382,7 @@ func (s *Store) UpdateUser(ctx context.Context, u latch.StoredUser) (*latch.Stor
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	defer s.sessions.ForgetUsers(id)
 	return s.execOne(ctx, "delete user", `DELETE FROM users WHERE id = ?`, id)
 }
 
@@ -563,6 +582,11 @@ func (s *Store) CreateSession(ctx context.Context, r latch.SessionRecord) error 
 
 // Session implements [latch.SessionStore].
 func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord, *latch.StoredUser, error) {
+	s.watchSessions()
+	if r, u, ok := s.sessions.Get(token); ok {
+		return r, u, nil
+	}
+	gen := s.sessions.Begin()
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var r latch.SessionRecord
@@ -578,6 +602,7 @@ func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord
 	}
 	r.Expires = fromMS(exp)
 	u.Name, u.Email, u.Image, u.EmailVerified = name.String, email.String, image.String, fromMS(verified)
+	s.sessions.Put(gen, &r, &u)
 	return &r, &u, nil
 }
 
@@ -585,6 +610,7 @@ func (s *Store) Session(ctx context.Context, token string) (*latch.SessionRecord
 func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires time.Time) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	defer s.sessions.ForgetToken(token)
 	return s.execOne(ctx, "update session", `UPDATE sessions SET expires = ? WHERE "sessionToken" = ?`, expires.UnixMilli(), token)
 }
 
@@ -592,6 +618,7 @@ func (s *Store) UpdateSessionExpiry(ctx context.Context, token string, expires t
 func (s *Store) DeleteSession(ctx context.Context, token string) (*latch.SessionRecord, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	defer s.sessions.ForgetToken(token)
 	var r latch.SessionRecord
 	var exp sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `DELETE FROM sessions WHERE "sessionToken" = ? RETURNING "sessionToken", "userId", expires`, token).
@@ -630,6 +657,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE "userId" = ?`, userID)
+	s.sessions.ForgetUsers(userID)
 	if err != nil {
 		return 0, storeErr("delete user sessions", err)
 	}
@@ -692,6 +720,10 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 		}
 		m, _ := res.RowsAffected()
 		n += int(m)
+	}
+	// Not counted: these rows are history, not records that expired.
+	if err := s.pruneChanges(ctx); err != nil {
+		return n, fmt.Errorf("sqlite: delete expired: %w", err)
 	}
 	return n, nil
 }
