@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // ChunkSize is the longest value written into one cookie: 4096 bytes
@@ -38,41 +39,95 @@ type Pair struct {
 // Serialize returns a Set-Cookie header value. maxAge < 0 omits Max-Age;
 // a zero expires omits Expires.
 func Serialize(name, value string, maxAge int, expires time.Time, o Options) string {
-	var b strings.Builder
-	b.Grow(len(name) + len(value) + 96)
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(Encode(value))
+	b := AppendSerialize(make([]byte, 0, SerializedLen(name, value, maxAge, expires, o)), name, value, maxAge, expires, o)
+	// b is not written again: the string shares its bytes, as
+	// strings.Builder does.
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// SerializedLen is the length of [Serialize]'s result (at most, for an
+// expiry outside the years 0 to 9999).
+func SerializedLen(name, value string, maxAge int, expires time.Time, o Options) int {
+	n := len(name) + 1 + encodedLen(value) + len("; Path=") + max(1, len(o.Path))
 	if maxAge >= 0 {
-		b.WriteString("; Max-Age=")
-		b.WriteString(strconv.Itoa(maxAge))
+		n += len("; Max-Age=") + 20
 	}
 	if o.Domain != "" {
-		b.WriteString("; Domain=")
-		b.WriteString(o.Domain)
-	}
-	b.WriteString("; Path=")
-	if o.Path == "" {
-		b.WriteString("/")
-	} else {
-		b.WriteString(o.Path)
+		n += len("; Domain=") + len(o.Domain)
 	}
 	if !expires.IsZero() {
-		var buf [len(http.TimeFormat)]byte
-		b.WriteString("; Expires=")
-		b.Write(expires.UTC().AppendFormat(buf[:0], http.TimeFormat))
+		n += len("; Expires=") + len(http.TimeFormat) + 8
 	}
 	if o.HTTPOnly {
-		b.WriteString("; HttpOnly")
+		n += len("; HttpOnly")
 	}
 	if o.Secure {
-		b.WriteString("; Secure")
+		n += len("; Secure")
 	}
 	if o.SameSite != "" {
-		b.WriteString("; SameSite=")
-		b.WriteString(o.SameSite)
+		n += len("; SameSite=") + len(o.SameSite)
 	}
-	return b.String()
+	return n
+}
+
+// AppendSerialize appends [Serialize]'s header value to b.
+func AppendSerialize(b []byte, name, value string, maxAge int, expires time.Time, o Options) []byte {
+	b = append(b, name...)
+	b = append(b, '=')
+	b = AppendEncode(b, value)
+	if maxAge >= 0 {
+		b = append(b, "; Max-Age="...)
+		b = strconv.AppendInt(b, int64(maxAge), 10)
+	}
+	if o.Domain != "" {
+		b = append(b, "; Domain="...)
+		b = append(b, o.Domain...)
+	}
+	b = append(b, "; Path="...)
+	if o.Path == "" {
+		b = append(b, '/')
+	} else {
+		b = append(b, o.Path...)
+	}
+	if !expires.IsZero() {
+		b = append(b, "; Expires="...)
+		b = AppendHTTPDate(b, expires)
+	}
+	if o.HTTPOnly {
+		b = append(b, "; HttpOnly"...)
+	}
+	if o.Secure {
+		b = append(b, "; Secure"...)
+	}
+	if o.SameSite != "" {
+		b = append(b, "; SameSite="...)
+		b = append(b, o.SameSite...)
+	}
+	return b
+}
+
+// AppendHTTPDate appends t in UTC as [http.TimeFormat] formats it
+// ("Mon, 02 Jan 2006 15:04:05 GMT"), written by hand for the years 0 to
+// 9999 (TestAppendHTTPDate compares it with time.Time.AppendFormat).
+func AppendHTTPDate(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, http.TimeFormat)
+	}
+	hour, minute, sec := t.Clock()
+	const days = "SunMonTueWedThuFriSat"
+	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	wd := int(t.Weekday()) * 3
+	mo := (int(month) - 1) * 3
+	return append(b,
+		days[wd], days[wd+1], days[wd+2], ',', ' ',
+		byte('0'+day/10), byte('0'+day%10), ' ',
+		months[mo], months[mo+1], months[mo+2], ' ',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), ' ',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), ' ', 'G', 'M', 'T')
 }
 
 // Clear returns the Set-Cookie header value that deletes a cookie.
@@ -97,16 +152,25 @@ func unreserved(c byte) bool { return unreservedSet[c] }
 
 // Encode escapes v like JavaScript's encodeURIComponent.
 func Encode(v string) string {
-	n := 0
-	for i := 0; i < len(v); i++ {
-		if !unreserved(v[i]) {
-			n++
-		}
-	}
-	if n == 0 {
+	if encodedLen(v) == len(v) {
 		return v
 	}
-	b := make([]byte, 0, len(v)+2*n)
+	return string(AppendEncode(make([]byte, 0, encodedLen(v)), v))
+}
+
+// encodedLen is the length of Encode(v).
+func encodedLen(v string) int {
+	n := len(v)
+	for i := 0; i < len(v); i++ {
+		if !unreserved(v[i]) {
+			n += 2
+		}
+	}
+	return n
+}
+
+// AppendEncode appends [Encode](v) to b.
+func AppendEncode(b []byte, v string) []byte {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if unreserved(c) {
@@ -115,7 +179,7 @@ func Encode(v string) string {
 			b = append(b, '%', upperhex[c>>4], upperhex[c&15])
 		}
 	}
-	return string(b)
+	return b
 }
 
 // Decode reverses [Encode] like the npm "cookie" package: a value with a
@@ -161,28 +225,80 @@ func unhex(c byte) byte {
 // (surrounding double quotes removed). Pairs without a valid name are
 // skipped, as net/http does.
 func Read(r *http.Request) []Pair {
-	lines := r.Header["Cookie"]
-	if len(lines) == 0 {
+	if len(r.Header["Cookie"]) == 0 {
 		return nil
 	}
-	out := make([]Pair, 0, 8)
-	for _, line := range lines {
+	return AppendRead(make([]Pair, 0, 8), r)
+}
+
+// AppendRead appends the request's cookies, as [Read] returns them, to
+// dst.
+func AppendRead(dst []Pair, r *http.Request) []Pair {
+	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			name, value, _ := strings.Cut(part, "=")
-			if !validName(name) {
-				continue
+			var p Pair
+			var ok bool
+			if p, line, ok = nextPair(line); ok {
+				dst = append(dst, p)
 			}
-			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
-				value = value[1 : len(value)-1]
-			}
-			out = append(out, Pair{name, value})
 		}
 	}
-	return out
+	return dst
 }
+
+// nextPair cuts the first ';'-separated pair off a Cookie header line;
+// ok is false when it has no valid name.
+func nextPair(line string) (p Pair, rest string, ok bool) {
+	part, rest, _ := strings.Cut(line, ";")
+	part = strings.TrimSpace(part)
+	name, value, _ := strings.Cut(part, "=")
+	if !validName(name) {
+		return Pair{}, rest, false
+	}
+	if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+		value = value[1 : len(value)-1]
+	}
+	return Pair{name, value}, rest, true
+}
+
+// Value is the value [Join] reassembles for name from the request's
+// cookies, found without collecting them when name is not chunked.
+// FuzzValue compares the two.
+func Value(r *http.Request, name string) string {
+	plain, found := "", false
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			p, rest, ok := nextPair(line)
+			line = rest
+			if !ok {
+				continue
+			}
+			if p.Name == name {
+				if !found {
+					plain, found = p.Value, true
+				}
+			} else if isChunkOf(p.Name, name) {
+				v, _ := Join(name, Read(r))
+				return v
+			}
+		}
+	}
+	return Decode(plain)
+}
+
+// isChunkOf reports whether n starts with name + ".": it may be a chunk of
+// name.
+func isChunkOf(n, name string) bool {
+	return len(n) > len(name) && n[len(name)] == '.' && n[:len(name)] == name
+}
+
+// tokenChar marks the bytes of an RFC 7230 token.
+var tokenChar = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune("()<>@,;:\\\"/[]?={}", c)
+	}
+	return t
+}()
 
 // validName reports whether s is an RFC 6265 cookie name (an RFC 7230
 // token).
@@ -191,8 +307,7 @@ func validName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+		if !tokenChar[s[i]] {
 			return false
 		}
 	}
@@ -268,6 +383,13 @@ func Split(name, value string) []Pair {
 // numbered chunks are present they win over an unnumbered cookie; chunks are
 // ordered by number and must run 0..n-1 without gaps, else the value is "".
 func Join(name string, cookies []Pair) (value string, names []string) {
+	return JoinAppend(nil, name, cookies)
+}
+
+// JoinAppend is [Join] appending the names to names[:0], so that a caller
+// can keep them in an array of its own.
+func JoinAppend(names []string, name string, cookies []Pair) (string, []string) {
+	names = names[:0]
 	type chunk struct {
 		n int
 		v string
@@ -283,10 +405,10 @@ func Join(name string, cookies []Pair) (value string, names []string) {
 			}
 			continue
 		}
-		suffix, ok := strings.CutPrefix(c.Name, name+".")
-		if !ok {
+		if !isChunkOf(c.Name, name) {
 			continue
 		}
+		suffix := c.Name[len(name)+1:]
 		n, err := strconv.Atoi(suffix)
 		if err != nil || n < 0 || strconv.Itoa(n) != suffix || seen[n] {
 			continue

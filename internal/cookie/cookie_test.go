@@ -1,6 +1,7 @@
 package cookie
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -258,5 +259,78 @@ func TestJoinScalesLinearly(t *testing.T) {
 	small, large := cost(375), cost(3000)
 	if ratio := large / small; ratio > 4 {
 		t.Errorf("Join cost per cookie: got %.0f ns at 3000 cookies vs %.0f ns at 375 (x%.1f); want about constant (linear total time)", large, small, ratio)
+	}
+}
+
+// TestAppendHTTPDate compares AppendHTTPDate with time.Time.AppendFormat
+// over many instants, in and out of the years it formats by hand.
+func TestAppendHTTPDate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	times := []time.Time{time.Unix(0, 0), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(999, 3, 4, 5, 6, 7, 0, time.FixedZone("X", -7200))}
+	for range 100000 {
+		times = append(times, time.Unix(rng.Int64N(400_000_000_000)-100_000_000_000, rng.Int64N(1e9)).In(time.FixedZone("Z", rng.IntN(50000)-25000)))
+	}
+	for _, tm := range times {
+		want := tm.UTC().AppendFormat([]byte("x"), http.TimeFormat)
+		if got := AppendHTTPDate([]byte("x"), tm); string(got) != string(want) {
+			t.Fatalf("AppendHTTPDate(%v) = %q; want %q", tm, got, want)
+		}
+	}
+}
+
+// TestSerializeAllocations: one allocation, the header value, whose
+// length SerializedLen bounds.
+func TestSerializeAllocations(t *testing.T) {
+	o := Options{Path: "/", Domain: "example.com", HTTPOnly: true, Secure: true, SameSite: "Lax"}
+	exp := time.Date(2026, 12, 28, 23, 29, 23, 0, time.UTC)
+	for _, v := range []string{"", "plain", "a|b c%", strings.Repeat("é", 100)} {
+		for _, maxAge := range []int{-1, 0, 1 << 40} {
+			for _, e := range []time.Time{{}, exp, time.Date(12345, 1, 1, 0, 0, 0, 0, time.UTC)} {
+				got := Serialize("n", v, maxAge, e, o)
+				if n := SerializedLen("n", v, maxAge, e, o); len(got) > n {
+					t.Errorf("SerializedLen = %d for %q", n, got)
+				}
+				if n := testing.AllocsPerRun(10, func() { Serialize("n", v, maxAge, e, o) }); n != 1 {
+					t.Errorf("Serialize(%q): %v allocations; want 1", v, n)
+				}
+			}
+		}
+	}
+}
+
+// TestValidName compares validName with the RFC 7230 token rule spelled
+// out.
+func TestValidName(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c > ' ' && c < 0x7f && !strings.ContainsRune("()<>@,;:\\\"/[]?={}", rune(c))
+		if got := validName(string([]byte{'a', byte(c)})); got != want {
+			t.Errorf("validName(a%q) = %v; want %v", rune(c), got, want)
+		}
+	}
+	if validName("") {
+		t.Error(`validName("")`)
+	}
+}
+
+// TestValue compares Value with Join over Read on cookie headers built
+// from pieces that exercise chunks, duplicates, quotes and invalid names.
+func TestValue(t *testing.T) {
+	pieces := []string{"s=a", "s=b", `s="q"`, "s=%41", "s.0=x", "s.1=y", "s.01=z", "s.=w", "t=1", "s x=2", "st=3", "s.a=4", "", " s=c ", "=v", "s"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var parts []string
+		for range rng.IntN(6) {
+			parts = append(parts, pieces[rng.IntN(len(pieces))])
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Cookie", strings.Join(parts, "; "))
+		if rng.IntN(4) == 0 {
+			r.Header.Add("Cookie", pieces[rng.IntN(len(pieces))])
+		}
+		want, _ := Join("s", Read(r))
+		if got := Value(r, "s"); got != want {
+			t.Fatalf("Value(%q) = %q; Join says %q", r.Header["Cookie"], got, want)
+		}
 	}
 }

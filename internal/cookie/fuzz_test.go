@@ -148,3 +148,21 @@ func FuzzDecodesTo(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValue: Value(r, name) is the value Join(name, Read(r)) reassembles.
+func FuzzValue(f *testing.F) {
+	f.Add("s=1; s.0=a; s.1=b", "")
+	f.Add(`s="%41"; t=2`, "s=3")
+	f.Add("s.x=1; s=2; s=3", "s.0=q")
+	f.Fuzz(func(t *testing.T, line1, line2 string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header["Cookie"] = []string{line1}
+		if line2 != "" {
+			r.Header["Cookie"] = append(r.Header["Cookie"], line2)
+		}
+		want, _ := Join("s", Read(r))
+		if got := Value(r, "s"); got != want {
+			t.Fatalf("Value(%q) = %q; Join says %q", r.Header["Cookie"], got, want)
+		}
+	})
+}
