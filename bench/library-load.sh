@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The session check of the library on a plain net/http server against a
-# bare net/http handler answering the same JSON, with many distinct
-# sessions (USERS signed-in users' cookies, rotated by bench/many-users.lua):
+# bare net/http handler answering the same JSON to the same requests, with
+# many distinct sessions (USERS signed-in users' cookies, rotated by
+# bench/many-users.lua):
 # JWT sessions, database sessions on SQLite and, when
 # LATCH_TEST_POSTGRES_DSN is set, on PostgreSQL; and next-auth 4.24.15 on
 # Node with the same cookies, as the reference. wrk -t2 at 64 and 32
@@ -48,8 +49,12 @@ measure() {
   done
 }
 
-# A cookie file for bare: the same number of lines (bare ignores them).
-seq "$users" | sed "s/.*/x=1/" >"$work/bare-cookies"
+# The JWT server signs its users in first: bare gets the same requests,
+# the same users' cookies (it ignores them, but reads them as any app
+# behind a browser does).
+"$work/library" -addr 127.0.0.1:3921 -users "$users" -cookies "$work/3921.cookies" 2>"$work/3921.log" &
+jwt_pid=$!
+wait_up http://127.0.0.1:3921/api/auth/csrf
 "$work/bare" --addr 127.0.0.1:3919 &
 wait_up http://127.0.0.1:3919/api/auth/session
 
@@ -57,7 +62,8 @@ echo "GET /api/auth/session, $users users, ${duration}s per row, wrk -t2, $(npro
 echo
 echo "| server | connections | req/s | p50 | p99 | / bare | RSS | errors |"
 echo "|---|---|---|---|---|---|---|---|"
-measure bare "$!" http://127.0.0.1:3919/api/auth/session "$work/bare-cookies"
+measure bare "$!" http://127.0.0.1:3919/api/auth/session "$work/3921.cookies"
+kill "$!"
 
 run_library() { # LABEL PORT [STORE]
   "$work/library" -addr "127.0.0.1:$2" -users "$users" -cookies "$work/$2.cookies" ${3:+-store "$3"} 2>"$work/$2.log" &
@@ -66,7 +72,8 @@ run_library() { # LABEL PORT [STORE]
   measure "$1" "$pid" "http://127.0.0.1:$2/api/auth/session" "$work/$2.cookies"
   kill "$pid"
 }
-run_library "library, JWT" 3921
+measure "library, JWT" "$jwt_pid" http://127.0.0.1:3921/api/auth/session "$work/3921.cookies"
+kill "$jwt_pid"
 # The reference: next-auth 4.24.15 on Node (the compat tests' install),
 # reading the same users' cookies (same token format and secret).
 if command -v node >/dev/null && [ -d internal/compat/node/node_modules/next-auth ]; then

@@ -1,8 +1,8 @@
 // Package metrics exports Prometheus metrics of a Latch handler: sign-ins
 // by provider and outcome, auth API requests and their latency by action,
-// and store errors by operation. It hooks in through [latch.Config]'s
-// events and store, so the latch package itself does not depend on
-// Prometheus.
+// store errors by operation, and how often database sessions were
+// answered from memory. It hooks in through [latch.Config]'s events and
+// store, so the latch package itself does not depend on Prometheus.
 package metrics
 
 import (
@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -30,6 +31,27 @@ type Metrics struct {
 	upstream    *prometheus.CounterVec
 	upstreamLat prometheus.Histogram
 	tokens      *prometheus.CounterVec
+	// sessionCache is the store whose session cache is reported, if it
+	// has one.
+	sessionCache atomic.Pointer[sessionCacher]
+}
+
+// sessionCacher is a store that answers database sessions from memory
+// (store/sqlite, store/postgres).
+type sessionCacher interface {
+	SessionCacheStats() (hits, misses uint64, held int)
+}
+
+// sessionCacheStat returns one of the figures of the instrumented store's
+// session cache, 0 without one.
+func (m *Metrics) sessionCacheStat(pick func(hits, misses uint64, held int) float64) func() float64 {
+	return func() float64 {
+		c := m.sessionCache.Load()
+		if c == nil {
+			return 0
+		}
+		return pick((*c).SessionCacheStats())
+	}
 }
 
 // New returns metrics registered in a registry of their own (plus the Go
@@ -69,6 +91,18 @@ func New() *Metrics {
 		Help: "Provider access token refreshes by provider and outcome: refreshed, waited (another request or instance refreshed), reauth (the provider refused the refresh token), rejected (the provider refused the client), unavailable (transient failure), no_refresh_token.",
 	}, []string{"provider", "outcome"})
 	m.reg.MustRegister(m.tokens, m.signIns, m.requests, m.latency, m.storeErrors, m.upstream, m.upstreamLat,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "latch_session_cache_hits_total",
+			Help: "Database session reads answered from memory.",
+		}, m.sessionCacheStat(func(hits, _ uint64, _ int) float64 { return float64(hits) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "latch_session_cache_misses_total",
+			Help: "Database session reads that went to the database (not held, or the cache not known to be current).",
+		}, m.sessionCacheStat(func(_, misses uint64, _ int) float64 { return float64(misses) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "latch_session_cache_sessions",
+			Help: "Database sessions held in memory.",
+		}, m.sessionCacheStat(func(_, _ uint64, held int) float64 { return float64(held) })),
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -122,6 +156,9 @@ func (m *Metrics) Instrument(cfg *latch.Config) {
 		if onFailure != nil {
 			onFailure(ctx, e)
 		}
+	}
+	if c, ok := cfg.Store.(sessionCacher); ok {
+		m.sessionCache.Store(&c)
 	}
 	if cfg.Store != nil {
 		st := &store{Store: cfg.Store, m: m}

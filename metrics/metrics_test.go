@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/metrics"
@@ -170,5 +171,47 @@ func TestTokenRefreshMetrics(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// TestSessionCacheMetrics: reads of database sessions answered from memory
+// are counted.
+func TestSessionCacheMetrics(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, _ := st.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "cache@example.com"}})
+	st.CreateSession(ctx, latch.SessionRecord{Token: "tok", UserID: u.ID, Expires: time.Now().Add(time.Hour)})
+	m := metrics.New()
+	cfg := latch.Config{URL: "http://localhost/api/auth", Secrets: []string{strings.Repeat("p", 32)}, Store: st, Strategy: latch.DatabaseSessions}
+	m.Instrument(&cfg)
+	auth, err := latch.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() string {
+		w := httptest.NewRecorder()
+		m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		return w.Body.String()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(scrape(), "latch_session_cache_sessions 1") || strings.Contains(scrape(), "latch_session_cache_hits_total 0") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no session cache hits counted:\n%s", scrape())
+		}
+		req := httptest.NewRequest("GET", "http://localhost/api/auth/session", nil)
+		req.Header.Set("Cookie", "next-auth.session-token=tok")
+		w := httptest.NewRecorder()
+		auth.ServeHTTP(w, req)
+		if !strings.Contains(w.Body.String(), "cache@example.com") {
+			t.Fatalf("session = %s", w.Body)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if strings.Contains(scrape(), "latch_session_cache_misses_total 0") {
+		t.Errorf("the first read was not counted as a miss:\n%s", scrape())
 	}
 }

@@ -5,7 +5,7 @@
 // each one's Cookie header, one per line, to -cookies, for
 // bench/many-users.lua to rotate through.
 //
-//	library -addr 127.0.0.1:3920 -users 1000 -cookies /tmp/cookies.txt [-store sqlite:/tmp/l.db | -store postgres://...]
+//	library -addr 127.0.0.1:3920 -users 1000 -cookies /tmp/cookies.txt [-store sqlite:/tmp/l.db | -store postgres://...] [-pprof 127.0.0.1:6060]
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	_ "net/http/pprof"
 	"net/url"
 	"os"
 	"strings"
@@ -31,6 +32,7 @@ func main() {
 	users := flag.Int("users", 1000, "distinct signed-in users")
 	cookies := flag.String("cookies", "cookies.txt", "file to write the users' Cookie headers to")
 	storeSpec := flag.String("store", "", "database sessions in sqlite:PATH or a postgres:// URL; JWT sessions without")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (profiles under load)")
 	flag.Parse()
 	ctx := context.Background()
 	origin := "http://" + *addr
@@ -88,6 +90,9 @@ func main() {
 		log.Fatal(err)
 	}
 	f.Close()
+	if *pprofAddr != "" {
+		go func() { log.Println(http.ListenAndServe(*pprofAddr, http.DefaultServeMux)) }()
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", auth)
 	log.Printf("serving %d signed-in users on %s", *users, origin)

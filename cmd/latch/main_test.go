@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchauth/latch/store/storetest"
 )
 
 // run runs the CLI with args in dir and returns exit code, stdout, stderr.
@@ -160,8 +162,26 @@ func TestSessionRevokeFromCLI(t *testing.T) {
 	if code, out, stderr := run(t, dir, "", "session", "revoke", "ann@example.com"); code != 0 || !strings.Contains(out, "database sessions deleted: 1") {
 		t.Fatalf("session revoke: %d %q %q", code, out, stderr)
 	}
-	if s := session(); s != "{}" {
-		t.Errorf("session after revoke = %s; want {}", s)
+	// The server may answer from memory until it hears of the change:
+	// at most storetest.ChangeBound.
+	endedWithin(t, storetest.ChangeBound, session)
+}
+
+// endedWithin fails unless every read of the session that starts more
+// than bound from now answers {} (signed out).
+func endedWithin(t *testing.T, bound time.Duration, session func() string) {
+	t.Helper()
+	changed := time.Now()
+	for {
+		start := time.Now()
+		s := session()
+		if s == "{}" {
+			return
+		}
+		if late := start.Sub(changed); late > bound {
+			t.Fatalf("session %v after it was ended = %s; want {} within %v", late, s, bound)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
