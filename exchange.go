@@ -42,15 +42,28 @@ type exchange struct {
 	retryAfter time.Duration
 
 	setCookies []setCookie
+
+	// Backing arrays for the usual few request cookies, session cookie
+	// names, queued cookies and Set-Cookie header values: part of the
+	// exchange's allocation instead of one each.
+	cookieBuf    [8]cookie.Pair
+	namesBuf     [2]string
+	setCookieBuf [3]setCookie
+	setCookieHdr [1]string
 }
 
 type setCookie struct{ name, header string }
 
 func (a *Auth) newExchange(w http.ResponseWriter, r *http.Request, action, provider string) *exchange {
 	x := &exchange{a: a, w: w, r: r, action: action, provider: provider, origin: a.requestOrigin(r)}
-	x.base = x.origin + a.basePath
+	if x.origin == a.origin {
+		x.base = a.originBase
+	} else {
+		x.base = x.origin + a.basePath
+	}
 	x.names = a.namesFor(x.origin)
-	x.cookies = cookie.Read(r)
+	x.cookies = cookie.AppendRead(x.cookieBuf[:0], r)
+	x.setCookies = x.setCookieBuf[:0]
 	return x
 }
 
@@ -142,7 +155,7 @@ func (x *exchange) init() bool {
 			return false
 		}
 	} else {
-		x.body = form.Body{Values: map[string]string{}}
+		x.body = form.Body{} // no fields: Get reads the nil map
 	}
 	x.initCSRF()
 	x.initCallbackURL()
@@ -231,7 +244,15 @@ func (x *exchange) setCookie(name, header string) {
 }
 
 func (x *exchange) writeCookies() {
+	if len(x.setCookies) == 0 {
+		return
+	}
 	h := x.w.Header()
+	if len(x.setCookies) == 1 && h["Set-Cookie"] == nil {
+		x.setCookieHdr[0] = x.setCookies[0].header
+		h["Set-Cookie"] = x.setCookieHdr[:1:1] // an Add copies it
+		return
+	}
 	for _, c := range x.setCookies {
 		h.Add("Set-Cookie", c.header)
 	}

@@ -9,7 +9,6 @@
 package latch
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -31,6 +30,8 @@ type Auth struct {
 	cfg      Config
 	origin   string // URL's origin; "" when URL is a bare path
 	basePath string
+	// originBase is origin + basePath.
+	originBase string
 	// hosts are the hosts the site answers on (URL's and AllowedHosts,
 	// lower case, no default port); nil when URL's origin is the only one.
 	hosts map[string]bool
@@ -74,16 +75,17 @@ func New(cfg Config) (*Auth, error) {
 		cfg.ClientIP = proxies.IP
 	}
 	a := &Auth{
-		cfg:       cfg,
-		origin:    origin,
-		basePath:  base,
-		providers: cfg.Providers,
-		byID:      map[string]Provider{},
-		trusted:   map[string]bool{},
-		log:       cfg.Logger,
-		ctxKey:    new(int),
-		proxies:   proxies,
-		theme:     pages.Theme{BrandColor: cfg.Theme.BrandColor, LogoURL: cfg.Theme.LogoURL, AppName: cfg.Theme.AppName},
+		cfg:        cfg,
+		origin:     origin,
+		basePath:   base,
+		originBase: origin + base,
+		providers:  cfg.Providers,
+		byID:       map[string]Provider{},
+		trusted:    map[string]bool{},
+		log:        cfg.Logger,
+		ctxKey:     new(int),
+		proxies:    proxies,
+		theme:      pages.Theme{BrandColor: cfg.Theme.BrandColor, LogoURL: cfg.Theme.LogoURL, AppName: cfg.Theme.AppName},
 	}
 	if len(cfg.AllowedHosts) > 0 {
 		a.hosts = map[string]bool{}
@@ -280,7 +282,3 @@ func (a *Auth) cors(w http.ResponseWriter, r *http.Request, bearer bool) bool {
 
 // contextKey carries the session found by Require.
 type contextKey struct{ key *int }
-
-func (a *Auth) withSession(ctx context.Context, s *Session) context.Context {
-	return context.WithValue(ctx, contextKey{a.ctxKey}, s)
-}

@@ -19,12 +19,16 @@ import (
 // which is then kept Cache-Control: private, no-store whatever next sets.
 func (a *Auth) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := a.Session(r)
+		s, sc := a.session(r)
 		if s != nil {
 			if a.keepAlive(w, r, s) {
 				w = &privateWriter{ResponseWriter: w}
 			}
-			next.ServeHTTP(w, r.WithContext(a.withSession(r.Context(), s)))
+			if sc == nil {
+				sc = &sessionContext{s: s}
+			}
+			sc.Context, sc.key = r.Context(), a.ctxKey
+			next.ServeHTTP(w, r.WithContext(sc))
 			return
 		}
 		w.Header().Add("Vary", "Cookie")

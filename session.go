@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/latchauth/latch/internal/claims"
 	"github.com/latchauth/latch/internal/cookie"
@@ -31,7 +33,7 @@ func (a *Auth) serveSession(x *exchange) {
 	if !update {
 		noCache(x.w.Header())
 	}
-	raw, names := cookie.Join(x.names.session, x.cookies)
+	raw, names := cookie.JoinAppend(x.namesBuf[:0], x.names.session, x.cookies)
 	if raw == "" {
 		if len(names) > 0 {
 			x.clearSession(names)
@@ -67,15 +69,30 @@ func (a *Auth) serveSession(x *exchange) {
 }
 
 func (x *exchange) writeSessionJSON(sess *Session) {
-	body, err := sess.MarshalJSON()
+	bp := bufPool.Get().(*[]byte)
+	defer putBuf(bp)
+	body, err := sess.appendJSON((*bp)[:0])
 	if err != nil {
 		x.a.log.Error("latch: encode session", "err", err)
 		x.json(http.StatusInternalServerError, struct{}{})
 		return
 	}
+	*bp = body
 	x.writeCookies()
 	x.w.Header()["Content-Type"] = hdrJSON
-	x.w.Write(body)
+	x.w.Write(body) // a Writer keeps no part of its argument
+}
+
+// bufPool holds buffers for data that lives during one call only: JSON
+// written to a response, a token payload before it is encrypted.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// putBuf returns a buffer of bufPool unless it grew too large to keep.
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		*bp = (*bp)[:0]
+		bufPool.Put(bp)
+	}
 }
 
 // refresh reads a session cookie value and returns the session, the token
@@ -91,7 +108,8 @@ func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTPara
 		if err != nil {
 			return nil, nil, "", err
 		}
-		obj, err := jsonobj.Parse(payload)
+		var members [16]jsonobj.Member // the usual token fits: no allocation
+		obj, err := jsonobj.ParseInto(members[:0], payload)
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
@@ -102,16 +120,7 @@ func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTPara
 			return nil, nil, "", errSessionRevoked
 		}
 		sess := &Session{Expires: expires}
-		for _, c := range [...]struct {
-			f   uint8
-			key string
-		}{{fieldName, "name"}, {fieldEmail, "email"}, {fieldImage, "picture"}} {
-			raw := obj.Get(c.key)
-			v, _ := obj.String(c.key)
-			sess.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
-		}
-		sub, _ := obj.String("sub")
-		sess.setUserID(sub)
+		sess.setPayloadClaims(obj)
 		if a.cfg.ProviderTokens.Enabled && a.cfg.Store == nil {
 			if raw := obj.Get(tokensClaim); raw != nil {
 				if a.cfg.ProviderTokens.RefreshOnSession {
@@ -126,14 +135,17 @@ func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTPara
 		}
 		iat := now.Unix()
 		// One buffer holds the new iat, exp and jti values.
-		times := make([]byte, 0, 64)
-		times = strconv.AppendInt(times, iat, 10)
+		var timesBuf [64]byte
+		times := strconv.AppendInt(timesBuf[:0], iat, 10)
 		n1 := len(times)
 		times = strconv.AppendInt(times, iat+int64(a.cfg.MaxAge/time.Second), 10)
 		n2 := len(times)
 		times = appendQuotedUUID(times)
 		obj = obj.Set("iat", times[:n1]).Set("exp", times[n1:n2]).Set("jti", times[n2:])
-		value, err := codec.EncodePayload(obj.AppendTo(make([]byte, 0, len(payload)+16)))
+		bp := bufPool.Get().(*[]byte)
+		*bp = obj.AppendTo((*bp)[:0])
+		value, err := codec.EncodePayload(*bp)
+		putBuf(bp)
 		return sess, nil, value, err
 	}
 	payload, err := codec.DecodePayload(raw, now)
@@ -249,7 +261,7 @@ func (a *Auth) rawSessionCookie(r *http.Request) (string, []string) {
 
 // rawSession is the session cookie's value, or a bearer token.
 func (a *Auth) rawSession(r *http.Request, names *cookieNames) string {
-	raw, _ := cookie.Join(names.session, cookie.Read(r))
+	raw := cookie.Value(r, names.session)
 	if raw == "" {
 		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 			raw = cookie.Decode(strings.TrimSpace(bearer))
@@ -315,6 +327,14 @@ func (x *exchange) writeSession(t Token, names []string, expires time.Time) erro
 }
 
 func (x *exchange) writeSessionValue(value string, names []string, expires time.Time) {
+	name := x.names.session
+	if len(value) <= cookie.ChunkSize && (len(names) == 0 || len(names) == 1 && names[0] == name) {
+		// One cookie that replaces the request's one, or none: nothing
+		// to clear, and the place of the header is the one clearing
+		// first would give it.
+		x.setCookie(name, cookie.Serialize(name, value, -1, expires, x.names.opts))
+		return
+	}
 	x.clearSession(names)
 	for _, c := range cookie.Split(x.names.session, value) {
 		x.setCookie(c.Name, cookie.Serialize(c.Name, c.Value, -1, expires, x.names.opts))
@@ -356,35 +376,45 @@ func (a *Auth) Token(r *http.Request) Token {
 // sign-in that has not ended; the Session callback runs with the token's
 // claims.
 func (a *Auth) Session(r *http.Request) *Session {
+	s, _ := a.session(r)
+	return s
+}
+
+// session is Session. When the session comes from plainSession, sc is the
+// sessionContext that holds it, for Require to hand on.
+func (a *Auth) session(r *http.Request) (s *Session, sc *sessionContext) {
 	if s, ok := r.Context().Value(contextKey{a.ctxKey}).(*Session); ok {
-		return s
+		return s, nil
 	}
 	if a.local != nil {
 		if s, ok := a.localSession(r); ok {
-			return s
+			return s, nil
 		}
 	}
 	if a.cfg.Strategy == DatabaseSessions {
-		return a.databaseSession(r)
+		return a.databaseSession(r), nil
 	}
 	if a.cfg.Callbacks.JWT == nil && a.cfg.Callbacks.Session == nil {
-		return a.plainSession(r)
+		if sc := a.plainSession(r); sc != nil {
+			return sc.s, sc
+		}
+		return nil, nil
 	}
 	t := a.Token(r)
 	if t == nil {
-		return nil
+		return nil, nil
 	}
 	ctx := r.Context()
 	t, err := a.runJWT(ctx, &JWTParams{Token: t})
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	s, err := a.sessionFor(ctx, t, a.now().Add(a.cfg.MaxAge), false, nil)
+	s, err = a.sessionFor(ctx, t, a.now().Add(a.cfg.MaxAge), false, nil)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	s.renewed, s.token = t.issuedAt(), t
-	return s
+	return s, nil
 }
 
 // keepAlive extends the session of r, read from its cookie, once it was
@@ -460,8 +490,9 @@ func (w *privateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // callback: the session comes straight from the payload, which is decoded
 // into a Token only if Require has to extend the session (see
 // Session.payload). TestPlainSessionMatchesGeneral compares it with the
-// general path.
-func (a *Auth) plainSession(r *http.Request) *Session {
+// general path. The session is allocated inside the sessionContext that
+// Require hands on, whose s it is; nil when there is no valid session.
+func (a *Auth) plainSession(r *http.Request) *sessionContext {
 	names := a.namesFor(a.requestOrigin(r))
 	raw := a.rawSession(r, names)
 	if raw == "" {
@@ -471,7 +502,8 @@ func (a *Auth) plainSession(r *http.Request) *Session {
 	if err != nil {
 		return nil
 	}
-	obj, err := jsonobj.Parse(payload)
+	var members [16]jsonobj.Member // the usual token fits: no allocation
+	obj, err := jsonobj.ParseInto(members[:0], payload)
 	if err != nil {
 		return nil
 	}
@@ -479,21 +511,63 @@ func (a *Auth) plainSession(r *http.Request) *Session {
 	if claims.Check(obj, now) != nil || a.endedObj(r, obj) {
 		return nil
 	}
-	s := &Session{Expires: now.Add(a.cfg.MaxAge), payload: payload}
+	sc := &sessionContext{}
+	s := &sc.own
+	sc.s = s
+	s.Expires, s.payload = now.Add(a.cfg.MaxAge), payload
+	s.setPayloadClaims(obj)
+	if iat, ok := obj.Number("iat"); ok && iat > 0 {
+		s.renewed = time.Unix(int64(iat), 0)
+	}
+	return sc
+}
+
+// setPayloadClaims sets the user and user ID of s from the claims of a
+// token payload that was just decrypted (see payloadString).
+func (s *Session) setPayloadClaims(obj jsonobj.Object) {
 	for _, c := range [...]struct {
 		f   uint8
 		key string
 	}{{fieldName, "name"}, {fieldEmail, "email"}, {fieldImage, "picture"}} {
 		raw := obj.Get(c.key)
-		v, _ := obj.String(c.key)
+		v, _ := payloadString(obj, c.key)
 		s.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
 	}
-	sub, _ := obj.String("sub")
+	sub, _ := payloadString(obj, "sub")
 	s.setUserID(sub)
-	if iat, ok := obj.Number("iat"); ok && iat > 0 {
-		s.renewed = time.Unix(int64(iat), 0)
+}
+
+// payloadString is obj.String(key) for an object parsed from a freshly
+// decrypted token payload, which nothing writes again: a value without
+// escapes is returned as a string that shares the payload's bytes, as
+// strings.Builder shares its buffer's, instead of a copy.
+func payloadString(obj jsonobj.Object, key string) (string, bool) {
+	if b, ok := obj.PlainString(key); ok {
+		if len(b) == 0 {
+			return "", true
+		}
+		return unsafe.String(&b[0], len(b)), true
 	}
-	return s
+	return obj.String(key)
+}
+
+// sessionContext is the context Require hands to the next handler: its
+// parent with the session, allocated with the session itself (own) when
+// plainSession made it.
+type sessionContext struct {
+	context.Context
+	key *int     // the Auth's context key (contextKey)
+	s   *Session // &own, or a session made elsewhere
+	own Session
+}
+
+// Value returns the session for the Auth's contextKey, and asks the
+// parent for any other key.
+func (c *sessionContext) Value(key any) any {
+	if k, ok := key.(contextKey); ok && k.key == c.key {
+		return c.s
+	}
+	return c.Context.Value(key)
 }
 
 // sessionToken is the token of a JWT session, decoded from its payload

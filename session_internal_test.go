@@ -2,13 +2,16 @@ package latch
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/latchauth/latch/internal/cookie"
 	"github.com/latchauth/latch/jwt"
 )
 
@@ -92,5 +95,198 @@ func TestAppendQuotedUUID(t *testing.T) {
 			t.Fatalf("appendQuotedUUID = %s (%v, version %d, variant %v, repeated %v)", q, err, u.Version(), u.Variant(), seen[q])
 		}
 		seen[q] = true
+	}
+}
+
+// sessionPayloads are token payloads for the tests that compare the
+// session fast paths with the general one.
+var sessionPayloads = []string{
+	`{"name":"Jane","email":"jane@example.com","picture":"https://i/j.png","sub":"1","iat":1799999000,"exp":1800003600,"jti":"x"}`,
+	`{"email":"jane@example.com","sub":"1","iat":1799999000,"exp":1800003600}`,
+	`{"name":null,"email":null,"picture":null,"sub":"1","exp":1800003600}`,
+	`{"name":5,"email":true,"picture":{"a":1},"sub":7,"exp":1800003600}`,
+	`{"name":"J\u00e9 \"Q\" \\ \ud83d\ude00","email":"a\/b@example.com","sub":"\u0031","exp":1800003600}`,
+	"{\"name\":\"bad \xff utf8\",\"sub\":\"1\",\"exp\":1800003600}",
+	`{"name":"first","name":"last","sub":"1","exp":1800003600}`,
+	`{"name":"","email":"","sub":"","exp":1800003600,"extra":[1,{"b":null}]}`,
+	`{"sub":"1","iat":1.7999990005e9,"exp":1800003600}`,
+	`{"sub":"1","iat":-5,"exp":1800003600}`,
+	`{"sub":"1","iat":"yesterday","exp":1800003600}`,
+	`{"sub":"1","exp":1799999999}`,
+	`{"sub":"1","exp":1800003600,"nbf":1800000100}`,
+	`{"sub":"1"}`,
+	`{"sub":"1","exp":"later"}`,
+	`[1,2]`,
+	`{"sub":"1","exp":1800003600} trailing`,
+	`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"name":"many","sub":"1","exp":1800003600}`,
+}
+
+// TestSessionGETFastMatchesGeneral: GET <base>/session without callbacks
+// re-encodes the payload without decoding it (refresh's fast path); the
+// response must be the one the general path (decode into a Token, the
+// callbacks, encode) gives, but for the token's order of members and its
+// random jti.
+func TestSessionGETFastMatchesGeneral(t *testing.T) {
+	secret := strings.Repeat("p", 32)
+	now := time.Unix(1_800_000_000, 0)
+	newAuth := func(jwtCallback bool) *Auth {
+		cfg := Config{URL: "http://localhost:3000/api/auth", Secrets: []string{secret}, Now: func() time.Time { return now }}
+		if jwtCallback {
+			cfg.Callbacks.JWT = func(_ context.Context, p *JWTParams) (Token, error) { return p.Token, nil }
+		}
+		a, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	fast, general := newAuth(false), newAuth(true)
+	codec, _ := jwt.New(jwt.V4, "", secret)
+	for _, p := range sessionPayloads {
+		tok, err := codec.EncodePayload([]byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cookies := range []string{"next-auth.session-token=" + tok, "a=b; next-auth.session-token=" + tok + "; next-auth.session-token.0=x"} {
+			var res [2]*httptest.ResponseRecorder
+			for i, a := range []*Auth{fast, general} {
+				req := httptest.NewRequest(http.MethodGet, "http://localhost:3000/api/auth/session", nil)
+				req.Header.Set("Cookie", cookies)
+				res[i] = httptest.NewRecorder()
+				a.ServeHTTP(res[i], req)
+			}
+			got, want := res[0], res[1]
+			gc, wc := got.Header().Values("Set-Cookie"), want.Header().Values("Set-Cookie")
+			var gotClaims, wantClaims []map[string]any
+			for _, c := range [][]string{gc, wc} {
+				var claims map[string]any
+				for i, h := range c {
+					if strings.HasPrefix(h, "next-auth.csrf-token=") {
+						_, attrs, _ := strings.Cut(h, ";")
+						c[i] = "CSRF;" + attrs // a new random token on each
+						continue
+					}
+					v, _, _ := strings.Cut(strings.TrimPrefix(h, "next-auth.session-token="), ";")
+					if v == "" || !strings.HasPrefix(h, "next-auth.session-token=") {
+						continue
+					}
+					if claims, err = codec.Decode(v, now); err != nil {
+						t.Fatalf("%s: cookie %s: %v", p, h, err)
+					}
+					if _, err := uuid.Parse(claims["jti"].(string)); err != nil {
+						t.Errorf("%s: jti %v", p, claims["jti"])
+					}
+					delete(claims, "jti")
+					c[i] = strings.Replace(h, v, "TOKEN", 1)
+				}
+				if len(gotClaims) == 0 {
+					gotClaims = append(gotClaims, claims)
+				} else {
+					wantClaims = append(wantClaims, claims)
+				}
+			}
+			if got.Code != want.Code || got.Body.String() != want.Body.String() || !reflect.DeepEqual(gc, wc) ||
+				!reflect.DeepEqual(gotClaims, wantClaims) || !reflect.DeepEqual(got.Header(), want.Header()) {
+				t.Errorf("%s with %q:\n fast    %d %v %s %v\n general %d %v %s %v", p, cookies, got.Code, got.Header(), got.Body, gotClaims, want.Code, want.Header(), want.Body, wantClaims)
+			}
+		}
+	}
+}
+
+// TestAppendISOTime compares appendISOTime with time.Time.AppendFormat.
+func TestAppendISOTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	times := []time.Time{{}, time.Unix(0, 0), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(12, 3, 4, 5, 6, 7, 8e6, time.FixedZone("X", 7200))}
+	for range 100000 {
+		times = append(times, time.Unix(rng.Int64N(400_000_000_000)-100_000_000_000, rng.Int64N(1e9)).In(time.FixedZone("Z", rng.IntN(50000)-25000)))
+	}
+	for _, tm := range times {
+		want := tm.UTC().AppendFormat([]byte("x"), "2006-01-02T15:04:05.000Z")
+		if got := appendISOTime([]byte("x"), tm); string(got) != string(want) {
+			t.Fatalf("appendISOTime(%v) = %q; want %q", tm, got, want)
+		}
+	}
+}
+
+// TestWriteSessionValueOrder: the shortcut of writeSessionValue (one
+// cookie replacing one, or none) queues the headers clearing first would.
+func TestWriteSessionValueOrder(t *testing.T) {
+	a, err := New(Config{URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("p", 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Unix(1_800_000_000, 0)
+	long := strings.Repeat("v", 5000)
+	for _, names := range [][]string{nil, {"next-auth.session-token"}, {"next-auth.session-token.0", "next-auth.session-token.1"}, {"next-auth.session-token.1", "next-auth.session-token"}} {
+		for _, value := range []string{"short", long} {
+			for _, before := range []string{"", "next-auth.session-token", "next-auth.csrf-token"} {
+				var got, want []setCookie
+				for i := range 2 {
+					x := a.newExchange(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://localhost:3000/api/auth/session", nil), "session", "")
+					if before != "" {
+						x.setCookie(before, "earlier")
+					}
+					if i == 0 {
+						x.writeSessionValue(value, names, expires)
+						got = x.setCookies
+					} else { // the general path
+						x.clearSession(names)
+						for _, c := range cookie.Split(x.names.session, value) {
+							x.setCookie(c.Name, cookie.Serialize(c.Name, c.Value, -1, expires, x.names.opts))
+						}
+						want = x.setCookies
+					}
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("names %q, %d bytes, %q queued before:\n got  %q\n want %q", names, len(value), before, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestRequireContext: the context Require hands on carries the session
+// and answers every other key, deadline and cancellation as its parent.
+func TestRequireContext(t *testing.T) {
+	a, err := New(Config{URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("p", 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, _ := jwt.New(jwt.V4, "", strings.Repeat("p", 32))
+	tok, _ := codec.Encode(jwt.Claims{"sub": "1", "email": "a@example.com"}, time.Now(), time.Hour)
+	type key struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+	var seen *Session
+	var inner context.Context
+	h := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, inner = a.Session(r), r.Context()
+		if nested := a.Session(r.WithContext(context.WithValue(r.Context(), key{}, "w"))); nested != seen {
+			t.Errorf("a nested context: session %p; want %p", nested, seen)
+		}
+	}))
+	req := httptest.NewRequest(http.MethodGet, "http://localhost:3000/x", nil).WithContext(parent)
+	req.Header.Set("Cookie", "next-auth.session-token="+tok)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if seen == nil || seen.User.Email != "a@example.com" || seen.UserID() != "1" {
+		t.Fatalf("session in the handler: %+v", seen)
+	}
+	if inner.Value(key{}) != "v" {
+		t.Errorf("another key: %v", inner.Value(key{}))
+	}
+	other, _ := New(Config{URL: "http://localhost:3000/api/auth", Secrets: []string{strings.Repeat("p", 32)}})
+	if s := other.Session(httptest.NewRequest(http.MethodGet, "/", nil).WithContext(inner)); s != nil && s == seen {
+		t.Error("another Auth's key answered with this Auth's session")
+	}
+	child, stop := context.WithCancel(inner)
+	defer stop()
+	cancel()
+	select {
+	case <-child.Done():
+	case <-time.After(time.Second):
+		t.Fatal("cancelling the parent did not reach a child of the handler's context")
+	}
+	if inner.Err() != context.Canceled {
+		t.Errorf("Err = %v", inner.Err())
 	}
 }

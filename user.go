@@ -196,9 +196,12 @@ func sessionUserOf(t Token) SessionUser {
 // MarshalJSON writes the session like NextAuth:
 // {"user":{"name":...,"email":...,"image":...},"expires":"2006-01-02T15:04:05.000Z",...}.
 func (s *Session) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(128)
-	b.WriteString(`{"user":{`)
+	return s.appendJSON(make([]byte, 0, 128))
+}
+
+// appendJSON appends the JSON of MarshalJSON to b.
+func (s *Session) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"user":{`...)
 	n := 0
 	u := &s.User
 	for _, f := range [...]struct {
@@ -209,37 +212,60 @@ func (s *Session) MarshalJSON() ([]byte, error) {
 			continue
 		}
 		if n > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
 		n++
-		b.WriteByte('"')
-		b.WriteString(f.k)
-		b.WriteString(`":`)
+		b = append(b, '"')
+		b = append(b, f.k...)
+		b = append(b, `":`...)
 		if f.v == "" && u.null&f.bit != 0 {
-			b.WriteString("null")
+			b = append(b, "null"...)
 		} else {
-			writeJSONString(&b, f.v)
+			b = appendJSONString(b, f.v)
 		}
 	}
-	b.WriteString(`},"expires":"`)
-	var buf [24]byte
-	b.Write(s.Expires.UTC().AppendFormat(buf[:0], "2006-01-02T15:04:05.000Z"))
-	b.WriteByte('"')
-	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
-		if k == "user" || k == "expires" {
-			continue
+	b = append(b, `},"expires":"`...)
+	b = appendISOTime(b, s.Expires)
+	b = append(b, '"')
+	if len(s.Extra) > 0 {
+		// A Go map has no order: sorted keys make the JSON the same on
+		// every request.
+		for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
+			if k == "user" || k == "expires" {
+				continue
+			}
+			v, err := marshalJS(s.Extra[k])
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, ',')
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = append(b, v...)
 		}
-		v, err := marshalJS(s.Extra[k])
-		if err != nil {
-			return nil, err
-		}
-		b.WriteByte(',')
-		writeJSONString(&b, k)
-		b.WriteByte(':')
-		b.Write(v)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
+}
+
+// appendISOTime appends t in UTC as JavaScript's Date.toISOString writes
+// it ("2006-01-02T15:04:05.000Z"), by hand for the years 0 to 9999
+// (TestAppendISOTime compares it with time.Time.AppendFormat).
+func appendISOTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -274,6 +300,11 @@ func (s *Session) UnmarshalJSON(data []byte) error {
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {
+	b.Write(appendJSONString(b.AvailableBuffer(), s))
+}
+
+// appendJSONString appends s as JSON.stringify writes it.
+func appendJSONString(b []byte, s string) []byte {
 	simple := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
@@ -282,14 +313,13 @@ func writeJSONString(b *bytes.Buffer, s string) {
 		}
 	}
 	if simple {
-		b.WriteByte('"')
-		b.WriteString(s)
-		b.WriteByte('"')
-		return
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
 	}
 	// Like JSON.stringify: no HTML escaping of <, > and &, and U+2028 and
 	// U+2029 written as they are (encoding/json escapes them).
-	b.WriteByte('"')
+	b = append(b, '"')
 	for {
 		i := strings.IndexAny(s, "\u2028\u2029")
 		seg := s
@@ -300,14 +330,14 @@ func writeJSONString(b *bytes.Buffer, s string) {
 		enc := json.NewEncoder(&part)
 		enc.SetEscapeHTML(false)
 		enc.Encode(seg)
-		b.Write(part.Bytes()[1 : part.Len()-2]) // without the quotes and newline
+		b = append(b, part.Bytes()[1:part.Len()-2]...) // without the quotes and newline
 		if i < 0 {
 			break
 		}
-		b.WriteString(s[i : i+3]) // both runes are three bytes long
+		b = append(b, s[i:i+3]...) // both runes are three bytes long
 		s = s[i+3:]
 	}
-	b.WriteByte('"')
+	return append(b, '"')
 }
 
 // FoldEmail lower-cases an email address for comparison, as stores do to
