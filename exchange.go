@@ -50,6 +50,9 @@ type exchange struct {
 	namesBuf     [2]string
 	setCookieBuf [3]setCookie
 	setCookieHdr [1]string
+	// session is the session GET <base>/session answers without
+	// callbacks (see refresh).
+	session Session
 }
 
 type setCookie struct{ name, header string }

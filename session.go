@@ -51,7 +51,7 @@ func (a *Auth) serveSession(x *exchange) {
 	if update {
 		p = &JWTParams{Trigger: "update", UpdateData: x.body.Data}
 	}
-	sess, token, value, err := a.refresh(x.r, x.names.sessions, raw, p, expires)
+	sess, token, value, header, err := a.refresh(x.r, x.names, raw, p, expires, &x.session)
 	if err != nil {
 		if !errors.Is(err, jwt.ErrInvalidToken) && !errors.Is(err, errSessionEnded) {
 			a.log.Error("latch: session", "err", err)
@@ -60,7 +60,7 @@ func (a *Auth) serveSession(x *exchange) {
 		x.json(http.StatusOK, struct{}{})
 		return
 	}
-	x.writeSessionValue(value, names, expires)
+	x.writeSessionCookie(value, header, names, expires)
 	a.markStoreRefused(ctx, sess)
 	if f := a.cfg.Events.Session; f != nil {
 		f(ctx, SessionEvent{Session: sess, Token: token})
@@ -97,29 +97,34 @@ func putBuf(bp *[]byte) {
 
 // refresh reads a session cookie value and returns the session, the token
 // (nil when no callback or event needs it) and the re-encrypted cookie
-// value with a fresh expiry. p carries the JWT callback's trigger.
-func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTParams, expires time.Time) (*Session, Token, string, error) {
+// value with a fresh expiry; without callbacks also the Set-Cookie header
+// that carries the value when it fits in one cookie (else header is "").
+// p carries the JWT callback's trigger. Without callbacks the session is
+// written into into.
+func (a *Auth) refresh(r *http.Request, names *cookieNames, raw string, p *JWTParams, expires time.Time, into *Session) (_ *Session, _ Token, value, header string, _ error) {
 	ctx := r.Context()
 	now := a.now()
+	codec := names.sessions
 	if a.cfg.Callbacks.JWT == nil && a.cfg.Callbacks.Session == nil && a.cfg.Events.Session == nil {
 		// The common case: the token goes back unchanged but for its
 		// times, so it is never decoded into a map.
 		payload, err := codec.Open(raw)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", "", err
 		}
 		var members [16]jsonobj.Member // the usual token fits: no allocation
 		obj, err := jsonobj.ParseInto(members[:0], payload)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
+			return nil, nil, "", "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
 		if err := claims.Check(obj, now); err != nil {
-			return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
+			return nil, nil, "", "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
 		if a.endedObj(r, obj) {
-			return nil, nil, "", errSessionRevoked
+			return nil, nil, "", "", errSessionRevoked
 		}
-		sess := &Session{Expires: expires}
+		sess := into
+		*sess = Session{Expires: expires}
 		sess.setPayloadClaims(obj)
 		if a.cfg.ProviderTokens.Enabled && a.cfg.Store == nil {
 			if raw := obj.Get(tokensClaim); raw != nil {
@@ -134,32 +139,33 @@ func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTPara
 			}
 		}
 		iat := now.Unix()
+		sc := refreshPool.Get().(*refreshScratch)
 		// One buffer holds the new iat, exp and jti values.
-		var timesBuf [64]byte
-		times := strconv.AppendInt(timesBuf[:0], iat, 10)
+		times := strconv.AppendInt(sc.times[:0], iat, 10)
 		n1 := len(times)
 		times = strconv.AppendInt(times, iat+int64(a.cfg.MaxAge/time.Second), 10)
 		n2 := len(times)
 		times = appendQuotedUUID(times)
 		obj = obj.Set("iat", times[:n1]).Set("exp", times[n1:n2]).Set("jti", times[n2:])
-		bp := bufPool.Get().(*[]byte)
-		*bp = obj.AppendTo((*bp)[:0])
-		value, err := codec.EncodePayload(*bp)
-		putBuf(bp)
-		return sess, nil, value, err
+		sc.payload = obj.AppendTo(sc.payload[:0])
+		value, header, err = sealSessionCookie(names, sc.payload, expires)
+		if cap(sc.payload) <= 64<<10 {
+			refreshPool.Put(sc)
+		}
+		return sess, nil, value, header, err
 	}
 	payload, err := codec.DecodePayload(raw, now)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
 	var token Token
 	d := json.NewDecoder(bytes.NewReader(payload))
 	d.UseNumber()
 	if err := d.Decode(&token); err != nil {
-		return nil, nil, "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
+		return nil, nil, "", "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 	}
 	if a.endedToken(r, token) {
-		return nil, nil, "", errSessionRevoked
+		return nil, nil, "", "", errSessionRevoked
 	}
 	if p == nil {
 		p = &JWTParams{}
@@ -167,7 +173,7 @@ func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTPara
 	p.Token = token
 	before := maps.Clone(token)
 	if token, err = a.runJWT(ctx, p); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
 	if a.revocations != nil {
 		keepSessionClaims(before, token)
@@ -177,10 +183,47 @@ func (a *Auth) refresh(r *http.Request, codec *jwt.Codec, raw string, p *JWTPara
 	}
 	sess, err := a.sessionFor(ctx, token, expires, p.Trigger == "update", p.UpdateData)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
-	value, err := codec.Encode(jwt.Claims(token), now, a.cfg.MaxAge)
-	return sess, token, value, err
+	value, err = codec.Encode(jwt.Claims(token), now, a.cfg.MaxAge)
+	return sess, token, value, "", err
+}
+
+// refreshScratch holds the parts of a refreshed token payload until it
+// is encrypted.
+type refreshScratch struct {
+	times   [64]byte // the new iat, exp and jti
+	payload []byte
+}
+
+var refreshPool = sync.Pool{New: func() any { return &refreshScratch{payload: make([]byte, 0, 1024)} }}
+
+// sealSessionCookie encrypts payload into a session cookie value and,
+// when the value fits in one cookie, builds the cookie's Set-Cookie header
+// in the same allocation: value is then a part of header. header is ""
+// for a value that needs chunks.
+func sealSessionCookie(names *cookieNames, payload []byte, expires time.Time) (value, header string, err error) {
+	name := names.session
+	b := make([]byte, 0, len(name)+1+names.sessions.EncodedLen(len(payload))+cookie.AttributesLen(-1, expires, names.opts))
+	b = append(b, name...)
+	b = append(b, '=')
+	start := len(b)
+	// A token is base64url and dots: encodeURIComponent keeps it as it
+	// is (TestTokensNeedNoCookieEncoding).
+	if b, err = names.sessions.AppendEncodePayload(b, payload); err != nil {
+		return "", "", err
+	}
+	end := len(b)
+	if end-start <= cookie.ChunkSize {
+		b = cookie.AppendAttributes(b, -1, expires, names.opts)
+	}
+	// b is not written again: the string shares its bytes, as
+	// strings.Builder does.
+	s := unsafe.String(unsafe.SliceData(b), len(b))
+	if end-start > cookie.ChunkSize {
+		return s[start:end], "", nil
+	}
+	return s[start:end], s, nil
 }
 
 // appendQuotedUUID appends a random (version 4) UUID as a JSON string.
@@ -327,12 +370,21 @@ func (x *exchange) writeSession(t Token, names []string, expires time.Time) erro
 }
 
 func (x *exchange) writeSessionValue(value string, names []string, expires time.Time) {
+	x.writeSessionCookie(value, "", names, expires)
+}
+
+// writeSessionCookie is writeSessionValue with the Set-Cookie header of
+// value when it fits in one cookie, or "" to have it built.
+func (x *exchange) writeSessionCookie(value, header string, names []string, expires time.Time) {
 	name := x.names.session
 	if len(value) <= cookie.ChunkSize && (len(names) == 0 || len(names) == 1 && names[0] == name) {
 		// One cookie that replaces the request's one, or none: nothing
 		// to clear, and the place of the header is the one clearing
 		// first would give it.
-		x.setCookie(name, cookie.Serialize(name, value, -1, expires, x.names.opts))
+		if header == "" {
+			header = cookie.Serialize(name, value, -1, expires, x.names.opts)
+		}
+		x.setCookie(name, header)
 		return
 	}
 	x.clearSession(names)

@@ -290,3 +290,41 @@ func TestRequireContext(t *testing.T) {
 		t.Errorf("Err = %v", inner.Err())
 	}
 }
+
+// TestTokensNeedNoCookieEncoding: sealSessionCookie writes a token into
+// its Set-Cookie header unescaped, which is what Serialize writes, for
+// either generation and any payload size (one cookie or chunks).
+func TestTokensNeedNoCookieEncoding(t *testing.T) {
+	expires := time.Unix(1_800_000_000, 0)
+	for _, gen := range []jwt.Generation{jwt.V4, jwt.V5} {
+		for _, secure := range []bool{false, true} {
+			names, err := newCookieNames(gen, secure, CookieOptions{Domain: "example.com"}, []string{strings.Repeat("p", 32)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{0, 1, 2, 3, 100, 2800, 2900, 3000, 5000} {
+				payload := []byte(`{"sub":"` + strings.Repeat("x", n) + `"}`)
+				value, header, err := sealSessionCookie(names, payload, expires)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cookie.Encode(value) != value {
+					t.Fatalf("%v: token %q needs escaping", gen, value)
+				}
+				if got, err := names.sessions.Open(value); err != nil || string(got) != string(payload) {
+					t.Fatalf("%v: token opens to %q, %v", gen, got, err)
+				}
+				want := cookie.Serialize(names.session, value, -1, expires, names.opts)
+				if len(value) > cookie.ChunkSize {
+					want = ""
+				}
+				if header != want {
+					t.Errorf("%v, %d-byte token: header %q; want %q", gen, len(value), header, want)
+				}
+				if est := names.sessions.EncodedLen(len(payload)); gen == jwt.V4 && est != len(value) {
+					t.Errorf("EncodedLen(%d) = %d; the token has %d bytes", len(payload), est, len(value))
+				}
+			}
+		}
+	}
+}

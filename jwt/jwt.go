@@ -185,6 +185,29 @@ func (c *Codec) EncodePayload(payload []byte) (string, error) {
 	return obj.CompactSerialize()
 }
 
+// AppendEncodePayload appends the token [Codec.EncodePayload] makes of
+// payload to dst. A token has only base64url characters and dots, which
+// need no escaping in a cookie or a URL.
+func (c *Codec) AppendEncodePayload(dst, payload []byte) ([]byte, error) {
+	if c.gen == V4 {
+		return c.appendV4(dst, payload), nil
+	}
+	tok, err := c.EncodePayload(payload)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, tok...), nil
+}
+
+// EncodedLen is the length of the token [Codec.EncodePayload] makes of a
+// payload of n bytes: exact for [V4], an estimate for [V5].
+func (c *Codec) EncodedLen(n int) int {
+	if c.gen == V4 {
+		return v4Len(n)
+	}
+	return v4Len(n+16) + 160 // padding, a longer tag and the kid
+}
+
 // Decode decrypts token with any key of the ring and returns its claims.
 // It checks the claims as NextAuth's decoder (jose's jwtDecrypt) does: a
 // numeric "exp" that is not [ClockTolerance] or more before now (see

@@ -75,6 +75,18 @@ func AppendSerialize(b []byte, name, value string, maxAge int, expires time.Time
 	b = append(b, name...)
 	b = append(b, '=')
 	b = AppendEncode(b, value)
+	return AppendAttributes(b, maxAge, expires, o)
+}
+
+// AttributesLen is the length of what [AppendAttributes] appends (at
+// most, for an expiry outside the years 0 to 9999).
+func AttributesLen(maxAge int, expires time.Time, o Options) int {
+	return SerializedLen("", "", maxAge, expires, o) - 1
+}
+
+// AppendAttributes appends the attributes of a Set-Cookie header value,
+// "; Path=/..." as [Serialize] writes them after "name=value", to b.
+func AppendAttributes(b []byte, maxAge int, expires time.Time, o Options) []byte {
 	if maxAge >= 0 {
 		b = append(b, "; Max-Age="...)
 		b = strconv.AppendInt(b, int64(maxAge), 10)
