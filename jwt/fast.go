@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"sync"
@@ -142,6 +143,19 @@ func decodeB64(dst []byte, s string) bool {
 		return false
 	}
 	j := 0
+	for len(s) >= 8 && len(dst)-j >= 8 {
+		// Eight characters at a time, written as one word.
+		n1, n2, n3, n4 := b64Value[s[0]], b64Value[s[1]], b64Value[s[2]], b64Value[s[3]]
+		n5, n6, n7, n8 := b64Value[s[4]], b64Value[s[5]], b64Value[s[6]], b64Value[s[7]]
+		if (n1|n2|n3|n4|n5|n6|n7|n8)&0xc0 != 0 {
+			return false
+		}
+		v := uint64(n1)<<58 | uint64(n2)<<52 | uint64(n3)<<46 | uint64(n4)<<40 |
+			uint64(n5)<<34 | uint64(n6)<<28 | uint64(n7)<<22 | uint64(n8)<<16
+		binary.BigEndian.PutUint64(dst[j:], v)
+		j += 6
+		s = s[8:]
+	}
 	for len(s) >= 4 {
 		a, b, c, d := b64Value[s[0]], b64Value[s[1]], b64Value[s[2]], b64Value[s[3]]
 		if (a|b|c|d)&0xc0 != 0 {

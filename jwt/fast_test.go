@@ -184,3 +184,19 @@ func TestSealV4Allocations(t *testing.T) {
 		t.Errorf("openV4: %v allocations; want 1", n)
 	}
 }
+
+func BenchmarkDecodeB64(b *testing.B) {
+	s := strings.Repeat("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0", 10)
+	dst := make([]byte, b64.DecodedLen(len(s)))
+	b.Run("decodeB64", func(b *testing.B) {
+		for b.Loop() {
+			decodeB64(dst, s)
+		}
+	})
+	b.Run("base64", func(b *testing.B) {
+		src := []byte(s)
+		for b.Loop() {
+			b64.Decode(dst, src)
+		}
+	})
+}

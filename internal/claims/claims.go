@@ -44,14 +44,20 @@ var (
 //     as Infinity) is not a number here. jose would take "exp": 1e400 as
 //     a token that never expires.
 func Check(obj jsonobj.Object, now time.Time) error {
+	return CheckRaw(obj.Get("iat"), obj.Get("nbf"), obj.Get("exp"), now)
+}
+
+// CheckRaw is [Check] for the raw values of "iat", "nbf" and "exp" (nil
+// when absent), as [jsonobj.Object.Get] returns them.
+func CheckRaw(iat, nbf, exp []byte, now time.Time) error {
 	t := float64(now.Unix())
 	tol := float64(Tolerance / time.Second)
-	if v := obj.Get("iat"); v != nil {
+	if v := iat; v != nil {
 		if _, ok := jsonobj.NumberValue(v); !ok {
 			return errors.New(`jwt: "iat" claim must be a number`)
 		}
 	}
-	if v := obj.Get("nbf"); v != nil {
+	if v := nbf; v != nil {
 		nbf, ok := jsonobj.NumberValue(v)
 		if !ok {
 			return errors.New(`jwt: "nbf" claim must be a number`)
@@ -60,15 +66,14 @@ func Check(obj jsonobj.Object, now time.Time) error {
 			return ErrNotYetValid
 		}
 	}
-	v := obj.Get("exp")
-	if v == nil {
+	if exp == nil {
 		return ErrNoExpiry
 	}
-	exp, ok := jsonobj.NumberValue(v)
+	e, ok := jsonobj.NumberValue(exp)
 	if !ok {
 		return errors.New(`jwt: "exp" claim must be a number`)
 	}
-	if Expired(exp, now) {
+	if Expired(e, now) {
 		return ErrExpired
 	}
 	return nil

@@ -280,16 +280,24 @@ func Value(r *http.Request, name string) string {
 	plain, found := "", false
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
-			p, rest, ok := nextPair(line)
-			line = rest
-			if !ok {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			// Only name and its chunks matter: other pairs are not
+			// checked, as Read would (name is a valid name, so a pair
+			// called name has one).
+			part = strings.TrimSpace(part)
+			if len(part) < len(name) || part[:len(name)] != name {
 				continue
 			}
-			if p.Name == name {
+			n, value, _ := strings.Cut(part, "=")
+			if n == name {
 				if !found {
-					plain, found = p.Value, true
+					if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+						value = value[1 : len(value)-1]
+					}
+					plain, found = value, true
 				}
-			} else if isChunkOf(p.Name, name) {
+			} else if isChunkOf(n, name) {
 				v, _ := Join(name, Read(r))
 				return v
 			}

@@ -316,7 +316,8 @@ func TestValidName(t *testing.T) {
 // TestValue compares Value with Join over Read on cookie headers built
 // from pieces that exercise chunks, duplicates, quotes and invalid names.
 func TestValue(t *testing.T) {
-	pieces := []string{"s=a", "s=b", `s="q"`, "s=%41", "s.0=x", "s.1=y", "s.01=z", "s.=w", "t=1", "s x=2", "st=3", "s.a=4", "", " s=c ", "=v", "s"}
+	pieces := []string{"s=a", "s=b", `s="q"`, "s=%41", "s.0=x", "s.1=y", "s.01=z", "s.=w", "t=1", "s x=2", "st=3", "s.a=4", "", " s=c ", "=v", "s",
+		"\ts=tab", "\vs=vt", "\u00a0s=nbsp", "s=a\u00a0", "s\u00a0=x", "s =y", "s.0 =z"}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 20000 {
 		var parts []string

@@ -38,6 +38,16 @@ func (m Member) Key() string {
 	return string(m.rawKey[1 : len(m.rawKey)-1])
 }
 
+// PlainKey returns the bytes of the member's key inside its quotes when
+// the key has no escapes, so that they are the key, without allocating;
+// ok is false otherwise (use Key then).
+func (m Member) PlainKey() (b []byte, ok bool) {
+	if m.key != "" || len(m.rawKey) < 2 {
+		return nil, false
+	}
+	return m.rawKey[1 : len(m.rawKey)-1], true
+}
+
 // is reports whether the member's key is k, without allocating.
 func (m Member) is(k string) bool {
 	if m.key != "" {
@@ -176,7 +186,12 @@ func (o Object) Get(key string) []byte {
 
 // String returns the value of key when it is a JSON string.
 func (o Object) String(key string) (string, bool) {
-	v := o.Get(key)
+	return StringValue(o.Get(key))
+}
+
+// StringValue returns the string a raw member value holds when it is a
+// JSON string (as [Object.String] does for a key).
+func StringValue(v []byte) (string, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return "", false
 	}
@@ -188,7 +203,11 @@ func (o Object) String(key string) (string, bool) {
 // escapes and only ASCII (so they are the string itself), without
 // allocating; ok is false otherwise (use String then).
 func (o Object) PlainString(key string) (b []byte, ok bool) {
-	v := o.Get(key)
+	return PlainStringValue(o.Get(key))
+}
+
+// PlainStringValue is [Object.PlainString] for a raw member value.
+func PlainStringValue(v []byte) (b []byte, ok bool) {
 	if len(v) < 2 || v[0] != '"' || hasEscapes(v) {
 		return nil, false
 	}
@@ -294,9 +313,25 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
+// special marks the bytes skipString must look at: '"', '\\' and
+// control characters.
+var special = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // skipString returns the index after the string starting at b[i] == '"'.
 func skipString(b []byte, i int) (int, error) {
 	for j := i + 1; j < len(b); j++ {
+		for j < len(b) && !special[b[j]] {
+			j++
+		}
+		if j >= len(b) {
+			break
+		}
 		switch c := b[j]; {
 		case c == '\\':
 			if j+1 >= len(b) {
