@@ -117,7 +117,8 @@ func (a *Auth) refresh(r *http.Request, names *cookieNames, raw string, p *JWTPa
 		if err != nil {
 			return nil, nil, "", "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
-		if err := claims.Check(obj, now); err != nil {
+		c := payloadClaimsOf(obj)
+		if err := claims.CheckRaw(c.iat, c.nbf, c.exp, now); err != nil {
 			return nil, nil, "", "", fmt.Errorf("%w: %w", jwt.ErrInvalidToken, err)
 		}
 		if a.endedObj(r, obj) {
@@ -125,7 +126,7 @@ func (a *Auth) refresh(r *http.Request, names *cookieNames, raw string, p *JWTPa
 		}
 		sess := into
 		*sess = Session{Expires: expires}
-		sess.setPayloadClaims(obj)
+		sess.setPayloadClaims(&c)
 		if a.cfg.ProviderTokens.Enabled && a.cfg.Store == nil {
 			if raw := obj.Get(tokensClaim); raw != nil {
 				if a.cfg.ProviderTokens.RefreshOnSession {
@@ -560,47 +561,91 @@ func (a *Auth) plainSession(r *http.Request) *sessionContext {
 		return nil
 	}
 	now := a.now()
-	if claims.Check(obj, now) != nil || a.endedObj(r, obj) {
+	c := payloadClaimsOf(obj)
+	if claims.CheckRaw(c.iat, c.nbf, c.exp, now) != nil || a.endedObj(r, obj) {
 		return nil
 	}
 	sc := &sessionContext{}
 	s := &sc.own
 	sc.s = s
 	s.Expires, s.payload = now.Add(a.cfg.MaxAge), payload
-	s.setPayloadClaims(obj)
-	if iat, ok := obj.Number("iat"); ok && iat > 0 {
+	s.setPayloadClaims(&c)
+	if iat, ok := jsonobj.NumberValue(c.iat); ok && iat > 0 {
 		s.renewed = time.Unix(int64(iat), 0)
 	}
 	return sc
 }
 
+// payloadClaims are the raw values (nil when absent) of the claims the
+// session fast paths read, found in one pass over a token payload's
+// members; TestPayloadClaimsOf compares them with Object.Get.
+type payloadClaims struct {
+	name, email, picture, sub, iat, nbf, exp []byte
+}
+
+func payloadClaimsOf(obj jsonobj.Object) payloadClaims {
+	var c payloadClaims
+	for _, m := range obj {
+		var p *[]byte
+		if k, ok := m.PlainKey(); ok {
+			p = claimField(&c, k)
+		} else {
+			p = claimField(&c, m.Key())
+		}
+		if p != nil {
+			*p = m.Value
+		}
+	}
+	return c
+}
+
+// claimField is the field of c for a claim name, or nil.
+func claimField[K string | []byte](c *payloadClaims, key K) *[]byte {
+	switch string(key) { // no conversion: compared in place
+	case "name":
+		return &c.name
+	case "email":
+		return &c.email
+	case "picture":
+		return &c.picture
+	case "sub":
+		return &c.sub
+	case "iat":
+		return &c.iat
+	case "nbf":
+		return &c.nbf
+	case "exp":
+		return &c.exp
+	}
+	return nil
+}
+
 // setPayloadClaims sets the user and user ID of s from the claims of a
 // token payload that was just decrypted (see payloadString).
-func (s *Session) setPayloadClaims(obj jsonobj.Object) {
-	for _, c := range [...]struct {
+func (s *Session) setPayloadClaims(c *payloadClaims) {
+	for _, f := range [...]struct {
 		f   uint8
-		key string
-	}{{fieldName, "name"}, {fieldEmail, "email"}, {fieldImage, "picture"}} {
-		raw := obj.Get(c.key)
-		v, _ := payloadString(obj, c.key)
-		s.User.setClaim(c.f, v, raw != nil, string(raw) == "null")
+		raw []byte
+	}{{fieldName, c.name}, {fieldEmail, c.email}, {fieldImage, c.picture}} {
+		v, _ := payloadString(f.raw)
+		s.User.setClaim(f.f, v, f.raw != nil, string(f.raw) == "null")
 	}
-	sub, _ := payloadString(obj, "sub")
+	sub, _ := payloadString(c.sub)
 	s.setUserID(sub)
 }
 
-// payloadString is obj.String(key) for an object parsed from a freshly
+// payloadString is jsonobj.StringValue(v) for a value in a freshly
 // decrypted token payload, which nothing writes again: a value without
 // escapes is returned as a string that shares the payload's bytes, as
 // strings.Builder shares its buffer's, instead of a copy.
-func payloadString(obj jsonobj.Object, key string) (string, bool) {
-	if b, ok := obj.PlainString(key); ok {
+func payloadString(v []byte) (string, bool) {
+	if b, ok := jsonobj.PlainStringValue(v); ok {
 		if len(b) == 0 {
 			return "", true
 		}
 		return unsafe.String(&b[0], len(b)), true
 	}
-	return obj.String(key)
+	return jsonobj.StringValue(v)
 }
 
 // sessionContext is the context Require hands to the next handler: its

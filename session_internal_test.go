@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/latchauth/latch/internal/cookie"
+	"github.com/latchauth/latch/internal/jsonobj"
 	"github.com/latchauth/latch/jwt"
 )
 
@@ -325,6 +326,32 @@ func TestTokensNeedNoCookieEncoding(t *testing.T) {
 					t.Errorf("EncodedLen(%d) = %d; the token has %d bytes", len(payload), est, len(value))
 				}
 			}
+		}
+	}
+}
+
+// TestPayloadClaimsOf compares payloadClaimsOf with Object.Get, and
+// checks that it allocates nothing.
+func TestPayloadClaimsOf(t *testing.T) {
+	payloads := append([]string{
+		`{"e\u0078p":1,"n\u0061me":"x","sub":"1","iat":2,"nbf":3,"email":"e","picture":"p","other":4}`,
+		`{"exp":1,"exp":2,"name":null,"nam":1,"names":2,"":3}`,
+		`{}`,
+	}, sessionPayloads...)
+	for _, p := range payloads {
+		obj, err := jsonobj.Parse([]byte(p))
+		if err != nil {
+			continue
+		}
+		c := payloadClaimsOf(obj)
+		got := [][]byte{c.name, c.email, c.picture, c.sub, c.iat, c.nbf, c.exp}
+		for i, k := range []string{"name", "email", "picture", "sub", "iat", "nbf", "exp"} {
+			if want := obj.Get(k); (want == nil) != (got[i] == nil) || string(want) != string(got[i]) {
+				t.Errorf("%s: %s = %s; Get says %s", p, k, got[i], want)
+			}
+		}
+		if n := testing.AllocsPerRun(10, func() { payloadClaimsOf(obj) }); n != 0 {
+			t.Errorf("%s: %v allocations", p, n)
 		}
 	}
 }
