@@ -145,6 +145,7 @@ func decodeB64(dst []byte, s string) bool {
 	j := 0
 	for len(s) >= 8 && len(dst)-j >= 8 {
 		// Eight characters at a time, written as one word.
+		_ = s[7]
 		n1, n2, n3, n4 := b64Value[s[0]], b64Value[s[1]], b64Value[s[2]], b64Value[s[3]]
 		n5, n6, n7, n8 := b64Value[s[4]], b64Value[s[5]], b64Value[s[6]], b64Value[s[7]]
 		if (n1|n2|n3|n4|n5|n6|n7|n8)&0xc0 != 0 {

@@ -78,6 +78,9 @@ func ParseInto(dst Object, b []byte) (Object, error) {
 	i = skipSpace(b, i+1)
 	obj := dst[:0]
 	var seen map[string]int // keys to indexes, once obj is large
+	// filter has the keyBit of every key of obj: a key whose bit is not
+	// set is not there, and needs no search while obj is small.
+	var filter uint64
 	if i < len(b) && b[i] == '}' {
 		if skipSpace(b, i+1) != len(b) {
 			return nil, ErrSyntax
@@ -108,11 +111,15 @@ func ParseInto(dst Object, b []byte) (Object, error) {
 			return nil, err
 		}
 		m.Value = b[start:end]
-		if j := obj.index(m, &seen); j >= 0 {
+		bit := m.keyBit()
+		if len(obj) < linearMax && filter&bit == 0 {
+			obj = append(obj, m)
+		} else if j := obj.index(m, &seen); j >= 0 {
 			obj[j].Value = m.Value
 		} else {
 			obj = append(obj, m)
 		}
+		filter |= bit
 		i = skipSpace(b, end)
 		if i >= len(b) {
 			return nil, ErrSyntax
@@ -160,6 +167,23 @@ func (o Object) index(m Member, seen *map[string]int) int {
 	}
 	(*seen)[k] = len(o)
 	return -1
+}
+
+// keyBit is a bit of 64 picked by the member's decoded key: members with
+// the same key have the same bit.
+func (m Member) keyBit() uint64 {
+	if k, ok := m.PlainKey(); ok {
+		return keyBitOf(k)
+	}
+	return keyBitOf(m.key)
+}
+
+func keyBitOf[K string | []byte](k K) uint64 {
+	h := uint(len(k)) * 7
+	if len(k) > 0 {
+		h += uint(k[0])*3 + uint(k[len(k)-1])
+	}
+	return 1 << (h & 63)
 }
 
 // sameKey reports whether m and o have the same decoded key.

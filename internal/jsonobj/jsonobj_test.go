@@ -212,3 +212,14 @@ func TestParseIntoAllocations(t *testing.T) {
 		t.Errorf("%v allocations; want 0", n)
 	}
 }
+
+func BenchmarkParseInto(b *testing.B) {
+	p := []byte(`{"name":"Jane Smith","email":"jane@example.com","sub":"1","iat":1765100000,"exp":1767692000,"jti":"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		var buf [16]Member
+		if _, err := ParseInto(buf[:0], p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
