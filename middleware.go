@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Require lets requests with a session through to next, with the session
@@ -21,11 +22,15 @@ func (a *Auth) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, sc := a.session(r)
 		if s != nil {
-			if a.keepAlive(w, r, s) {
-				w = &privateWriter{ResponseWriter: w}
-			}
-			if sc == nil {
+			var now time.Time
+			if sc != nil {
+				now = sc.now // no need to read the clock again
+			} else {
+				now = a.now()
 				sc = &sessionContext{s: s}
+			}
+			if a.keepAliveAt(w, r, s, now) {
+				w = &privateWriter{ResponseWriter: w}
 			}
 			sc.Context, sc.key = r.Context(), a.ctxKey
 			next.ServeHTTP(w, r.WithContext(sc))

@@ -477,7 +477,11 @@ func (a *Auth) session(r *http.Request) (s *Session, sc *sessionContext) {
 // (see privateWriter). A session from a bearer token is left as it is.
 // The callbacks are not run again: s already went through them.
 func (a *Auth) keepAlive(w http.ResponseWriter, r *http.Request, s *Session) bool {
-	now := a.now()
+	return a.keepAliveAt(w, r, s, a.now())
+}
+
+// keepAliveAt is keepAlive at now, the time s was read.
+func (a *Auth) keepAliveAt(w http.ResponseWriter, r *http.Request, s *Session, now time.Time) bool {
 	if s.renewed.IsZero() || now.Sub(s.renewed) < a.cfg.UpdateAge {
 		return false
 	}
@@ -565,7 +569,7 @@ func (a *Auth) plainSession(r *http.Request) *sessionContext {
 	if claims.CheckRaw(c.iat, c.nbf, c.exp, now) != nil || a.endedObj(r, obj) {
 		return nil
 	}
-	sc := &sessionContext{}
+	sc := &sessionContext{now: now}
 	s := &sc.own
 	sc.s = s
 	s.Expires, s.payload = now.Add(a.cfg.MaxAge), payload
@@ -656,6 +660,7 @@ type sessionContext struct {
 	key *int     // the Auth's context key (contextKey)
 	s   *Session // &own, or a session made elsewhere
 	own Session
+	now time.Time // when plainSession read own
 }
 
 // Value returns the session for the Auth's contextKey, and asks the

@@ -280,8 +280,12 @@ func Value(r *http.Request, name string) string {
 	plain, found := "", false
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
+			part := line
+			if i := strings.IndexByte(line, ';'); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				line = ""
+			}
 			// Only name and its chunks matter: other pairs are not
 			// checked, as Read would (name is a valid name, so a pair
 			// called name has one).
