@@ -91,12 +91,12 @@ func ParseInto(dst Object, b []byte) (Object, error) {
 		if i >= len(b) || b[i] != '"' {
 			return nil, ErrSyntax
 		}
-		end, err := skipString(b, i)
+		end, plain, err := skipKey(b, i)
 		if err != nil {
 			return nil, err
 		}
 		m := Member{rawKey: b[i:end]}
-		if hasEscapes(m.rawKey) {
+		if !plain {
 			if m.key, err = unquote(m.rawKey); err != nil {
 				return nil, err
 			}
@@ -346,6 +346,29 @@ var special = func() (t [256]bool) {
 	t['"'], t['\\'] = true, true
 	return t
 }()
+
+// plainByte marks the bytes a string without escapes (hasEscapes false)
+// has, but for its closing quote.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// skipKey is skipString for a member's key, which also reports whether
+// the key needs no decoding (!hasEscapes).
+func skipKey(b []byte, i int) (end int, plain bool, err error) {
+	j := i + 1
+	for j < len(b) && plainByte[b[j]] {
+		j++
+	}
+	if j < len(b) && b[j] == '"' {
+		return j + 1, true, nil
+	}
+	end, err = skipString(b, i)
+	return end, false, err
+}
 
 // skipString returns the index after the string starting at b[i] == '"'.
 func skipString(b []byte, i int) (int, error) {

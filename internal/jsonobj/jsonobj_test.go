@@ -223,3 +223,25 @@ func BenchmarkParseInto(b *testing.B) {
 		}
 	}
 }
+
+// TestSkipKey compares skipKey with skipString and hasEscapes on every
+// string of up to four characters from a set of interesting bytes.
+func TestSkipKey(t *testing.T) {
+	chars := []byte{'a', '"', '\\', 'u', '0', 0x1f, 0x7f, 0xc3, 0xa9, ' ', 'n'}
+	var gen func(prefix []byte, n int)
+	gen = func(prefix []byte, n int) {
+		b := append([]byte{'"'}, prefix...)
+		end, plain, err := skipKey(b, 0)
+		wend, werr := skipString(b, 0)
+		if (err == nil) != (werr == nil) || err == nil && (end != wend || plain != !hasEscapes(b[:end])) {
+			t.Fatalf("skipKey(%q) = %d, %v, %v; skipString: %d, %v", b, end, plain, err, wend, werr)
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range chars {
+			gen(append(prefix[:len(prefix):len(prefix)], c), n-1)
+		}
+	}
+	gen(nil, 5)
+}
