@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/storetest"
@@ -140,6 +142,60 @@ func TestFrozenListener(t *testing.T) {
 	s.Timeout = 200 * time.Millisecond
 	proxy.Freeze()
 	defer proxy.Thaw()
+	exec(t, dsn, `DELETE FROM sessions WHERE "sessionToken" = 'tok'`)
+	endedWithin(t, s, time.Now())
+}
+
+// TestWritesWithoutRowTriggers: TRUNCATE fires no row triggers, and
+// replica mode (logical replication, pg_restore --disable-triggers) skips
+// ordinary ones; either way the change is heard.
+func TestWritesWithoutRowTriggers(t *testing.T) {
+	for name, sql := range map[string]string{
+		"truncate":       `TRUNCATE sessions`,
+		"replica mode":   `SET session_replication_role = replica; DELETE FROM sessions`,
+		"truncate users": `TRUNCATE users CASCADE`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dsn := freshSchema(t)
+			s := cachedSession(t, dsn)
+			exec(t, dsn, sql)
+			endedWithin(t, s, time.Now())
+		})
+	}
+}
+
+// TestAfterConnectSearchPath: a store whose schema is chosen by the pool's
+// AfterConnect (not the connection string) listens on that schema's
+// channel.
+func TestAfterConnectSearchPath(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := cfg.ConnConfig.RuntimeParams["search_path"]
+	if schema == "" {
+		t.Fatalf("the test schema's DSN has no search_path: %s", dsn)
+	}
+	delete(cfg.ConnConfig.RuntimeParams, "search_path")
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "SET search_path TO "+pgx.Identifier{schema}.Sanitize())
+		return err
+	}
+	s, err := postgres.OpenConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	u, err := s.CreateUser(ctx, latch.StoredUser{User: latch.User{Email: "hooked@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSession(ctx, latch.SessionRecord{Token: "tok", UserID: u.ID, Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	waitCached(t, s)
 	exec(t, dsn, `DELETE FROM sessions WHERE "sessionToken" = 'tok'`)
 	endedWithin(t, s, time.Now())
 }

@@ -24,6 +24,9 @@ const changesKept = 10000
 // that finds more forgets its whole cache instead of reading on.
 const changesBatch = 500
 
+// pruneEvery is how often a reader prunes the change table.
+const pruneEvery = 30 * time.Second
+
 // watchSessions starts the reader of latch_session_changes (once).
 func (s *Store) watchSessions() {
 	s.watchOnce.Do(func() {
@@ -37,11 +40,20 @@ func (s *Store) watchSessions() {
 	})
 }
 
-// followChanges reads latch_session_changes until ctx ends.
+// followChanges reads latch_session_changes until ctx ends, on a
+// connection of its own while sessions are being read, so that a pool
+// busy with requests cannot starve it.
 func (s *Store) followChanges(ctx context.Context) {
 	tick := time.NewTicker(sessioncache.Interval)
 	defer tick.Stop()
+	var conn *sql.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
 	last := int64(-1) // the last change seen; -1: none yet
+	pruned := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -49,54 +61,81 @@ func (s *Store) followChanges(ctx context.Context) {
 		case <-tick.C:
 		}
 		if !s.sessions.InUse(time.Second) {
+			if conn != nil {
+				conn.Close() // back to the pool while nobody reads
+				conn = nil
+			}
 			continue
 		}
 		asOf := time.Now()
 		var err error
-		if last, err = s.readChanges(ctx, last); err != nil {
+		if conn == nil {
+			cctx, cancel := context.WithTimeout(ctx, sessioncache.Window)
+			conn, err = s.db.Conn(cctx)
+			cancel()
+		}
+		if err == nil {
+			last, err = s.readChanges(ctx, conn, last)
+		}
+		if err != nil {
 			// Until the table can be read again nothing is served from
 			// memory, and what was read before is forgotten.
 			s.sessions.Stale()
 			s.sessions.ForgetAll()
 			last = -1
+			if conn != nil {
+				conn.Close()
+				conn = nil
+			}
 			continue
 		}
 		s.sessions.FreshAsOf(asOf)
+		if time.Since(pruned) > pruneEvery {
+			pruned = time.Now()
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			s.pruneChanges(pctx, conn)
+			cancel()
+		}
 	}
 }
 
 // readChanges applies the changes after last to the cache and returns the
 // newest one's number.
-func (s *Store) readChanges(ctx context.Context, last int64) (int64, error) {
+func (s *Store) readChanges(ctx context.Context, conn *sql.Conn, last int64) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, sessioncache.Window)
 	defer cancel()
 	if last < 0 {
 		// Starting (or starting over): whatever is cached may predate
 		// changes that were never read.
-		err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM latch_session_changes`).Scan(&last)
+		err := conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM latch_session_changes`).Scan(&last)
 		if err != nil {
 			return -1, err
 		}
 		s.sessions.ForgetAll()
 		return last, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, "userId" FROM latch_session_changes WHERE seq > ? ORDER BY seq LIMIT ?`, last, changesBatch)
+	rows, err := conn.QueryContext(ctx, `SELECT seq, "userId", "sessionToken" FROM latch_session_changes WHERE seq > ? ORDER BY seq LIMIT ?`, last, changesBatch)
 	if err != nil {
 		return -1, err
 	}
 	defer rows.Close()
-	var users []string
+	var users, tokens []string
 	n, gap := 0, false
 	for rows.Next() {
 		var seq int64
-		var user sql.NullString
-		if err := rows.Scan(&seq, &user); err != nil {
+		var user, token sql.NullString
+		if err := rows.Scan(&seq, &user, &token); err != nil {
 			return -1, err
 		}
 		// Numbers are contiguous: a gap means pruned rows never read.
 		gap = gap || seq != last+1
 		last = seq
-		users = append(users, user.String)
+		if user.Valid {
+			users = append(users, user.String)
+		}
+		if token.Valid {
+			tokens = append(tokens, token.String)
+		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
@@ -110,14 +149,19 @@ func (s *Store) readChanges(ctx context.Context, last int64) (int64, error) {
 		}
 	case n > 0:
 		s.sessions.ForgetUsers(users...)
+		for _, t := range tokens {
+			s.sessions.ForgetToken(t)
+		}
 	}
 	return last, nil
 }
 
 // pruneChanges deletes all but the newest changesKept rows of
 // latch_session_changes.
-func (s *Store) pruneChanges(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM latch_session_changes WHERE seq <= (SELECT max(seq) FROM latch_session_changes) - ?`, changesKept)
+func (s *Store) pruneChanges(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM latch_session_changes WHERE seq <= (SELECT max(seq) FROM latch_session_changes) - ?`, changesKept)
 	return err
 }
 

@@ -35,7 +35,7 @@ func TestOtherWriters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tok := range []string{"tok-1", "tok-2"} {
+	for _, tok := range []string{"tok-1", "tok-2", "tok-3"} {
 		if err := s.CreateSession(ctx, latch.SessionRecord{Token: tok, UserID: u.ID, Expires: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
@@ -45,9 +45,19 @@ func TestOtherWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, tc := range []struct{ tok, query string }{
-		{"tok-1", `DELETE FROM sessions WHERE "sessionToken" = 'tok-1'`},
-		{"tok-2", `UPDATE users SET name = 'Tool' WHERE email = 'tool@example.com'`},
+	gone := func(r *latch.SessionRecord, u *latch.StoredUser, err error) bool { return errors.Is(err, latch.ErrNotFound) }
+	for _, tc := range []struct {
+		tok, query string
+		seen       func(*latch.SessionRecord, *latch.StoredUser, error) bool
+	}{
+		{"tok-1", `DELETE FROM sessions WHERE "sessionToken" = 'tok-1'`, gone},
+		{"tok-2", `UPDATE users SET name = 'Tool' WHERE email = 'tool@example.com'`, func(r *latch.SessionRecord, u *latch.StoredUser, err error) bool {
+			return err == nil && u.Name == "Tool"
+		}},
+		// REPLACE deletes the row it replaces without delete triggers.
+		{"tok-3", `REPLACE INTO sessions ("sessionToken", "userId", expires) SELECT "sessionToken", "userId", 0 FROM sessions WHERE "sessionToken" = 'tok-3'`, func(r *latch.SessionRecord, u *latch.StoredUser, err error) bool {
+			return err == nil && r.Expires.Unix() == 0
+		}},
 	} {
 		waitCached(t, s, tc.tok)
 		if _, err := db.Exec(tc.query); err != nil {
@@ -56,8 +66,8 @@ func TestOtherWriters(t *testing.T) {
 		changed := time.Now()
 		for {
 			start := time.Now()
-			_, got, err := s.Session(ctx, tc.tok)
-			if errors.Is(err, latch.ErrNotFound) || (err == nil && got.Name == "Tool") {
+			r, got, err := s.Session(ctx, tc.tok)
+			if tc.seen(r, got, err) {
 				t.Logf("%s: old state seen for %v", tc.query, start.Sub(changed))
 				break
 			}

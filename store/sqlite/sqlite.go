@@ -722,7 +722,7 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int, error
 		n += int(m)
 	}
 	// Not counted: these rows are history, not records that expired.
-	if err := s.pruneChanges(ctx); err != nil {
+	if err := s.pruneChanges(ctx, s.db); err != nil {
 		return n, fmt.Errorf("sqlite: delete expired: %w", err)
 	}
 	return n, nil

@@ -35,6 +35,11 @@ const Interval = 20 * time.Millisecond
 // DefaultSize is the most sessions a cache holds.
 const DefaultSize = 10000
 
+// maxEntryBytes is the most bytes of strings an entry may hold: sessions
+// of users with longer records (a long image URL, say) are not cached,
+// so that DefaultSize entries stay within about 40 MB.
+const maxEntryBytes = 4096
+
 // Cache is a bounded map from session token to the session and its user.
 // It is safe for concurrent use. The zero value is not usable: call [New].
 type Cache struct {
@@ -100,8 +105,12 @@ func (c *Cache) Begin() uint64 {
 }
 
 // Put stores what a read begun at generation gen returned, unless a change
-// was reported since. When the cache is full an arbitrary entry goes.
+// was reported since or the entry would be larger than 4 KiB. When the
+// cache is full an arbitrary entry goes.
 func (c *Cache) Put(gen uint64, s *latch.SessionRecord, u *latch.StoredUser) {
+	if len(s.Token)+len(s.UserID)+len(u.ID)+len(u.Name)+len(u.Email)+len(u.Image) > maxEntryBytes {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {

@@ -2,6 +2,7 @@ package sessioncache
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,16 @@ func TestBounded(t *testing.T) {
 	}
 	if n != 100 {
 		t.Errorf("the user index has %d tokens; want 100", n)
+	}
+}
+
+func TestLargeEntriesNotHeld(t *testing.T) {
+	c := New(0)
+	c.FreshAsOf(time.Now())
+	s, u := record("t1", "u1")
+	u.Image = "https://example.com/" + strings.Repeat("a", 5000)
+	c.Put(c.Begin(), s, u)
+	if _, _, ok := c.Get("t1"); ok {
+		t.Error("a session with a 5 KB user record was cached")
 	}
 }
