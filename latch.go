@@ -146,7 +146,10 @@ func (a *Auth) now() time.Time { return a.cfg.Now() }
 // callback, signout, error, verify-request and _log under the base path,
 // and POST verify-request, where an emailed code signs in.
 func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, a.basePath+"/")
+	rest, ok := strings.CutPrefix(r.URL.Path, a.basePath) // then "/", without concatenating
+	if ok {
+		rest, ok = strings.CutPrefix(rest, "/")
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return

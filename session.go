@@ -83,8 +83,8 @@ func (x *exchange) writeSessionJSON(sess *Session) {
 	x.w.Write(body) // a Writer keeps no part of its argument
 }
 
-// bufPool holds buffers for data that lives during one call only: JSON
-// written to a response, a token payload before it is encrypted.
+// bufPool holds buffers for JSON that lives during one call only, until
+// it is written to a response.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // putBuf returns a buffer of bufPool unless it grew too large to keep.
