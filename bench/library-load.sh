@@ -4,8 +4,9 @@
 # many distinct sessions (USERS signed-in users' cookies, rotated by
 # bench/many-users.lua):
 # JWT sessions, database sessions on SQLite and, when
-# LATCH_TEST_POSTGRES_DSN is set, on PostgreSQL; and next-auth 4.24.15 on
-# Node with the same cookies, as the reference. wrk -t2 at 64 and 32
+# LATCH_TEST_POSTGRES_DSN is set, on PostgreSQL; the guard in front of
+# bare, next to a plain reverse proxy; and next-auth 4.24.15 on Node with
+# the same cookies, as the reference. wrk -t2 at 64 and 32
 # connections; prints a Markdown table of req/s, p50, p99, the ratio to
 # bare, and the server's RSS after the run. Needs wrk and curl (and psql
 # for PostgreSQL).
@@ -37,7 +38,7 @@ measure() {
   local label=$1 pid=$2 url=$3 cookies=$4 c out rps p50 p99 errs ratio rss
   for c in 64 32; do
     out="$work/out"
-    COOKIES="$cookies" wrk -t2 -c"$c" -d"${duration}s" --latency -s "$lua" "$url" >"$out"
+    COOKIES="$cookies" LOAD_PATH="/${url#http://*/}" wrk -t2 -c"$c" -d"${duration}s" --latency -s "$lua" "$url" >"$out"
     rps=$(awk '/Requests\/sec/ {print $2}' "$out")
     p50=$(awk '$1=="50%" {print $2}' "$out")
     p99=$(awk '$1=="99%" {print $2}' "$out")
@@ -52,7 +53,7 @@ measure() {
 # The JWT server signs its users in first: bare gets the same requests,
 # the same users' cookies (it ignores them, but reads them as any app
 # behind a browser does).
-"$work/library" -addr 127.0.0.1:3921 -users "$users" -cookies "$work/3921.cookies" 2>"$work/3921.log" &
+"$work/library" -addr 127.0.0.1:3921 -users "$users" -cookies "$work/3921.cookies" -upstream http://127.0.0.1:3919 2>"$work/3921.log" &
 jwt_pid=$!
 wait_up http://127.0.0.1:3921/api/auth/csrf
 "$work/bare" --addr 127.0.0.1:3919 &
@@ -62,8 +63,8 @@ echo "GET /api/auth/session, $users users, ${duration}s per row, wrk -t2, $(npro
 echo
 echo "| server | connections | req/s | p50 | p99 | / bare | RSS | errors |"
 echo "|---|---|---|---|---|---|---|---|"
-measure bare "$!" http://127.0.0.1:3919/api/auth/session "$work/3921.cookies"
-kill "$!"
+bare_pid=$!
+measure bare "$bare_pid" http://127.0.0.1:3919/api/auth/session "$work/3921.cookies"
 
 run_library() { # LABEL PORT [STORE]
   "$work/library" -addr "127.0.0.1:$2" -users "$users" -cookies "$work/$2.cookies" ${3:+-store "$3"} 2>"$work/$2.log" &
@@ -73,7 +74,14 @@ run_library() { # LABEL PORT [STORE]
   kill "$pid"
 }
 measure "library, JWT" "$jwt_pid" http://127.0.0.1:3921/api/auth/session "$work/3921.cookies"
+# The guard (package guard) in front of bare, with the same JWT sessions,
+# and its floor: a plain reverse proxy (httputil, no sign-in check).
+measure "guard, JWT, in front of bare" "$jwt_pid" http://127.0.0.1:3921/app "$work/3921.cookies"
 kill "$jwt_pid"
+"$work/bare" --addr 127.0.0.1:3918 --proxy http://127.0.0.1:3919 &
+wait_up http://127.0.0.1:3918/app
+measure "plain reverse proxy in front of bare" "$!" http://127.0.0.1:3918/app "$work/3921.cookies"
+kill "$!"
 # The reference: next-auth 4.24.15 on Node (the compat tests' install),
 # reading the same users' cookies (same token format and secret).
 if command -v node >/dev/null && [ -d internal/compat/node/node_modules/next-auth ]; then

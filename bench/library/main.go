@@ -3,9 +3,10 @@
 // <base>/session with many distinct sessions: at start it signs in -users
 // users (user-0@example.com ...) through the handler itself and writes
 // each one's Cookie header, one per line, to -cookies, for
-// bench/many-users.lua to rotate through.
+// bench/many-users.lua to rotate through. With -upstream it also guards
+// that app (package guard) at every other path.
 //
-//	library -addr 127.0.0.1:3920 -users 1000 -cookies /tmp/cookies.txt [-store sqlite:/tmp/l.db | -store postgres://...] [-pprof 127.0.0.1:6060]
+//	library -addr 127.0.0.1:3920 -users 1000 -cookies /tmp/cookies.txt [-store sqlite:/tmp/l.db | -store postgres://...] [-pprof 127.0.0.1:6060] [-upstream http://127.0.0.1:3919]
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/guard"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/sqlite"
 )
@@ -33,6 +35,7 @@ func main() {
 	cookies := flag.String("cookies", "cookies.txt", "file to write the users' Cookie headers to")
 	storeSpec := flag.String("store", "", "database sessions in sqlite:PATH or a postgres:// URL; JWT sessions without")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (profiles under load)")
+	upstream := flag.String("upstream", "", "guard this app's URL (package guard) at every path outside /api/auth/")
 	flag.Parse()
 	ctx := context.Background()
 	origin := "http://" + *addr
@@ -95,6 +98,17 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", auth)
+	if *upstream != "" {
+		target, err := guard.ParseTarget(*upstream)
+		if err != nil {
+			log.Fatal(err)
+		}
+		proxy, err := guard.NewProxy(guard.ProxyConfig{Auth: auth, Target: target})
+		if err != nil {
+			log.Fatal(err)
+		}
+		mux.Handle("/", proxy)
+	}
 	log.Printf("serving %d signed-in users on %s", *users, origin)
 	log.Fatal(http.ListenAndServe(*addr, mux))
 }
