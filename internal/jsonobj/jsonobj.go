@@ -278,23 +278,6 @@ func NumberValue(v []byte) (float64, bool) {
 	return f, err == nil
 }
 
-// AppendString appends the value of key to b when it is a JSON string,
-// decoded; ok is false (and b unchanged) otherwise.
-func (o Object) AppendString(b []byte, key string) (_ []byte, ok bool) {
-	v := o.Get(key)
-	if len(v) < 2 || v[0] != '"' {
-		return b, false
-	}
-	if !hasEscapes(v) {
-		return append(b, v[1:len(v)-1]...), true
-	}
-	s, err := unquote(v)
-	if err != nil {
-		return b, false
-	}
-	return append(b, s...), true
-}
-
 // Set replaces the value of key, or appends the member.
 func (o Object) Set(key string, raw []byte) Object {
 	for i := range o {

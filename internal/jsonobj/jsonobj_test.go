@@ -180,20 +180,6 @@ func TestNumberValue(t *testing.T) {
 	}
 }
 
-func TestAppendString(t *testing.T) {
-	obj, err := Parse([]byte(`{"a":"plain","b":"J \"S\" \u00e9","c":null,"d":1,"e":""}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"a", "b", "c", "d", "e", "missing"} {
-		want, wantOK := obj.String(k)
-		got, ok := obj.AppendString([]byte("x"), k)
-		if ok != wantOK || ok && string(got) != "x"+want || !ok && string(got) != "x" {
-			t.Errorf("AppendString(%q) = %q, %v; String: %q, %v", k, got, ok, want, wantOK)
-		}
-	}
-}
-
 // TestParseIntoAllocations: parsing into a caller's array allocates
 // nothing.
 func TestParseIntoAllocations(t *testing.T) {
