@@ -46,12 +46,13 @@ func (a *Auth) serveSession(x *exchange) {
 		return
 	}
 	ctx := x.r.Context()
-	expires := a.now().Add(a.cfg.MaxAge)
+	now := a.now()
+	expires := now.Add(a.cfg.MaxAge)
 	var p *JWTParams
 	if update {
 		p = &JWTParams{Trigger: "update", UpdateData: x.body.Data}
 	}
-	sess, token, value, header, err := a.refresh(x.r, x.names, raw, p, expires, &x.session)
+	sess, token, value, header, err := a.refresh(x.r, x.names, raw, p, now, &x.session)
 	if err != nil {
 		if !errors.Is(err, jwt.ErrInvalidToken) && !errors.Is(err, errSessionEnded) {
 			a.log.Error("latch: session", "err", err)
@@ -99,11 +100,12 @@ func putBuf(bp *[]byte) {
 // (nil when no callback or event needs it) and the re-encrypted cookie
 // value with a fresh expiry; without callbacks also the Set-Cookie header
 // that carries the value when it fits in one cookie (else header is "").
-// p carries the JWT callback's trigger. Without callbacks the session is
+// p carries the JWT callback's trigger; now is the time of the request,
+// the session expires MaxAge later. Without callbacks the session is
 // written into into.
-func (a *Auth) refresh(r *http.Request, names *cookieNames, raw string, p *JWTParams, expires time.Time, into *Session) (_ *Session, _ Token, value, header string, _ error) {
+func (a *Auth) refresh(r *http.Request, names *cookieNames, raw string, p *JWTParams, now time.Time, into *Session) (_ *Session, _ Token, value, header string, _ error) {
 	ctx := r.Context()
-	now := a.now()
+	expires := now.Add(a.cfg.MaxAge)
 	codec := names.sessions
 	if a.cfg.Callbacks.JWT == nil && a.cfg.Callbacks.Session == nil && a.cfg.Events.Session == nil {
 		// The common case: the token goes back unchanged but for its
