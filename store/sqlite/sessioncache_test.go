@@ -45,7 +45,9 @@ func TestOtherWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	gone := func(r *latch.SessionRecord, u *latch.StoredUser, err error) bool { return errors.Is(err, latch.ErrNotFound) }
+	gone := func(r *latch.SessionRecord, u *latch.StoredUser, err error) bool {
+		return errors.Is(err, latch.ErrNotFound)
+	}
 	for _, tc := range []struct {
 		tok, query string
 		seen       func(*latch.SessionRecord, *latch.StoredUser, error) bool
