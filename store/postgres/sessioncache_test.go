@@ -42,27 +42,8 @@ func cachedSession(t *testing.T, dsn string) *postgres.Store {
 	if err := s.CreateSession(ctx, latch.SessionRecord{Token: "tok", UserID: u.ID, Expires: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	waitCached(t, s)
+	storetest.WaitCached(t, s, "tok")
 	return s
-}
-
-// waitCached reads "tok" until the store answers it from memory.
-func waitCached(t *testing.T, s *postgres.Store) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		before, _, _ := s.SessionCacheStats()
-		if _, _, err := s.Session(context.Background(), "tok"); err != nil {
-			t.Fatal(err)
-		}
-		if after, _, _ := s.SessionCacheStats(); after > before {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the store never answered the session from memory")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // endedWithin fails unless every read of "tok" that starts more than
@@ -121,7 +102,7 @@ func TestListenerKilled(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	waitCached(t, s) // a new listener took over
+	storetest.WaitCached(t, s, "tok") // a new listener took over
 }
 
 // TestFrozenListener: a store whose server stops answering (its
@@ -195,7 +176,7 @@ func TestAfterConnectSearchPath(t *testing.T) {
 	if err := s.CreateSession(ctx, latch.SessionRecord{Token: "tok", UserID: u.ID, Expires: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	waitCached(t, s)
+	storetest.WaitCached(t, s, "tok")
 	exec(t, dsn, `DELETE FROM sessions WHERE "sessionToken" = 'tok'`)
 	endedWithin(t, s, time.Now())
 }

@@ -61,7 +61,7 @@ func TestOtherWriters(t *testing.T) {
 			return err == nil && r.Expires.Unix() == 0
 		}},
 	} {
-		waitCached(t, s, tc.tok)
+		storetest.WaitCached(t, s, tc.tok)
 		if _, err := db.Exec(tc.query); err != nil {
 			t.Fatal(err)
 		}
@@ -114,23 +114,4 @@ func openPath(t *testing.T, path string) *sqlite.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// waitCached reads the session until the store answers it from memory.
-func waitCached(t *testing.T, s *sqlite.Store, tok string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		before, _, _ := s.SessionCacheStats()
-		if _, _, err := s.Session(context.Background(), tok); err != nil {
-			t.Fatal(err)
-		}
-		if after, _, _ := s.SessionCacheStats(); after > before {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the store never answered the session from memory")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

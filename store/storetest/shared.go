@@ -38,7 +38,7 @@ func RunShared(t *testing.T, a, b latch.Store) map[string]time.Duration {
 		if err := a.CreateSession(ctx, latch.SessionRecord{Token: tok, UserID: u.ID, Expires: time.Now().Add(time.Hour).Truncate(time.Millisecond)}); err != nil {
 			t.Fatal(err)
 		}
-		warm(t, b, tok)
+		WaitCached(t, b, tok)
 		return u, tok
 	}
 	gone := func(s latch.Store, tok string) func() bool {
@@ -101,7 +101,7 @@ func RunShared(t *testing.T, a, b latch.Store) map[string]time.Duration {
 		if err := b.CreateSession(ctx, latch.SessionRecord{Token: tok, UserID: u.ID, Expires: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
-		warm(t, b, tok)
+		WaitCached(t, b, tok)
 		u.Name = "Renamed at once"
 		if _, err := b.UpdateUser(ctx, *u); err != nil {
 			t.Fatal(err)
@@ -119,9 +119,10 @@ func RunShared(t *testing.T, a, b latch.Store) map[string]time.Duration {
 	return seen
 }
 
-// warm reads the session through s until s answers it from memory (when
-// s caches sessions), so that a following check tests the cache.
-func warm(t *testing.T, s latch.Store, tok string) {
+// WaitCached reads the session with the token through s until s answers
+// it from memory, so that a following check tests the cache; a store that
+// is not a [SessionCacher] is read once.
+func WaitCached(t testing.TB, s latch.Store, tok string) {
 	t.Helper()
 	c, ok := s.(SessionCacher)
 	deadline := time.Now().Add(10 * time.Second)
