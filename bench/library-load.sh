@@ -3,7 +3,8 @@
 # bare net/http handler answering the same JSON to the same requests, with
 # many distinct sessions (USERS signed-in users' cookies, rotated by
 # bench/many-users.lua):
-# JWT sessions, database sessions on SQLite and, when
+# JWT sessions (also with a store, which makes them revocable: the marks
+# are checked on every read), database sessions on SQLite and, when
 # LATCH_TEST_POSTGRES_DSN is set, on PostgreSQL; the guard in front of
 # bare, next to a plain reverse proxy; and next-auth 4.24.15 on Node with
 # the same cookies, as the reference. wrk -t2 at 64 and 32
@@ -66,8 +67,8 @@ echo "|---|---|---|---|---|---|---|---|"
 bare_pid=$!
 measure bare "$bare_pid" http://127.0.0.1:3919/api/auth/session "$work/3921.cookies"
 
-run_library() { # LABEL PORT [STORE]
-  "$work/library" -addr "127.0.0.1:$2" -users "$users" -cookies "$work/$2.cookies" ${3:+-store "$3"} 2>"$work/$2.log" &
+run_library() { # LABEL PORT [STORE [FLAG]]
+  "$work/library" -addr "127.0.0.1:$2" -users "$users" -cookies "$work/$2.cookies" ${3:+-store "$3"} ${4:-} 2>"$work/$2.log" &
   local pid=$!
   wait_up "http://127.0.0.1:$2/api/auth/csrf"
   measure "$1" "$pid" "http://127.0.0.1:$2/api/auth/session" "$work/$2.cookies"
@@ -93,6 +94,7 @@ if command -v node >/dev/null && [ -d internal/compat/node/node_modules/next-aut
   measure "next-auth 4.24.15 (Node $(node --version))" "$nextauth_pid" "$nextauth_url/api/auth/session" "$work/3921.cookies"
   kill "$nextauth_pid"
 fi
+run_library "library, JWT, revocable (SQLite store)" 3924 "sqlite:$work/revocable.db" -jwt
 run_library "library, database, SQLite" 3922 "sqlite:$work/library.db"
 if [ -n "${LATCH_TEST_POSTGRES_DSN:-}" ] && command -v psql >/dev/null; then
   schema="latch_libload_$$"

@@ -6,7 +6,7 @@
 // bench/many-users.lua to rotate through. With -upstream it also guards
 // that app (package guard) at every other path.
 //
-//	library -addr 127.0.0.1:3920 -users 1000 -cookies /tmp/cookies.txt [-store sqlite:/tmp/l.db | -store postgres://...] [-pprof 127.0.0.1:6060] [-upstream http://127.0.0.1:3919]
+//	library -addr 127.0.0.1:3920 -users 1000 -cookies /tmp/cookies.txt [-store sqlite:/tmp/l.db | -store postgres://...] [-pprof 127.0.0.1:6060] [-upstream http://127.0.0.1:3919] [-jwt]
 package main
 
 import (
@@ -31,12 +31,16 @@ func main() {
 	storeSpec := flag.String("store", "", "database sessions in sqlite:PATH or a postgres:// URL; JWT sessions without")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (profiles under load)")
 	upstream := flag.String("upstream", "", "guard this app's URL (package guard) at every path outside /api/auth/")
+	jwtStore := flag.Bool("jwt", false, "with -store: JWT sessions all the same, the store recording revocations (checked on every read)")
 	flag.Parse()
 	ctx := context.Background()
 	origin := "http://" + *addr
 	cfg, err := loadauth.Config(ctx, origin, *storeSpec, *users)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *jwtStore {
+		cfg.Strategy = latch.JWTSessions
 	}
 	auth, err := latch.New(cfg)
 	if err != nil {
