@@ -102,3 +102,6 @@ if [ -n "${LATCH_TEST_POSTGRES_DSN:-}" ] && command -v psql >/dev/null; then
   sep='?'; case "$LATCH_TEST_POSTGRES_DSN" in *\?*) sep='&' ;; esac
   run_library "library, database, PostgreSQL" 3923 "${LATCH_TEST_POSTGRES_DSN}${sep}search_path=$schema"
 fi
+# bare once more: how much the machine drifted while the rows above ran
+# (its ratio is to the first bare row).
+measure "bare, again at the end" "$bare_pid" http://127.0.0.1:3919/api/auth/session "$work/3921.cookies"
