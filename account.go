@@ -28,20 +28,8 @@ var accountDone = map[string]string{
 // one CSRF-checked and followed by a redirect to the page.
 func (a *Auth) serveAccountPage(x *exchange) {
 	page := x.base + "/account"
-	ctx := x.r.Context()
-	sess := a.Session(x.r)
-	var user *StoredUser
-	if sess != nil && sess.UserID() != "" {
-		u, err := a.cfg.Store.User(ctx, sess.UserID())
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			a.log.Error("latch: account page", "err", err)
-			x.plainError(http.StatusInternalServerError, "Error: the account could not be read")
-			return
-		}
-		user = u
-	}
+	user, sess, _ := a.pageUser(x, page)
 	if user == nil {
-		x.redirect(x.base+"/signin?callbackUrl="+url.QueryEscape(page), http.StatusUnauthorized)
 		return
 	}
 	message, failed := accountDone[x.r.URL.Query().Get("done")], false
@@ -79,6 +67,30 @@ func (a *Auth) serveAccountPage(x *exchange) {
 	d.PageURL = page
 	x.writeCookies()
 	x.html(http.StatusOK, func(w *strings.Builder) error { return pages.RenderAccount(w, d) })
+}
+
+// pageUser returns the signed-in user of a page of their own at page
+// (the account, passkeys and two-factor pages), their session, and the
+// sign-in URL that comes back to page. Without a signed-in user it
+// redirects to that URL, and when the store fails it answers 500; user
+// is then nil and the page is done.
+func (a *Auth) pageUser(x *exchange, page string) (user *StoredUser, sess *Session, signIn string) {
+	signIn = x.base + "/signin?callbackUrl=" + url.QueryEscape(page)
+	sess = a.Session(x.r)
+	if sess != nil && sess.UserID() != "" {
+		u, err := a.cfg.Store.User(x.r.Context(), sess.UserID())
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			a.log.Error("latch: read the user of a page", "page", page, "err", err)
+			x.plainError(http.StatusInternalServerError, "Error: the account could not be read")
+			return nil, nil, ""
+		}
+		user = u
+	}
+	if user == nil {
+		x.redirect(signIn, http.StatusUnauthorized)
+		return nil, nil, ""
+	}
+	return user, sess, signIn
 }
 
 // accountData is what the account page shows.

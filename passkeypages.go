@@ -59,20 +59,8 @@ func (a *Auth) servePasskeySignInPage(x *exchange) {
 func (a *Auth) servePasskeysPage(x *exchange) {
 	page := x.base + "/passkeys"
 	ctx := x.r.Context()
-	sess := a.Session(x.r)
-	var user *StoredUser
-	if sess != nil && sess.UserID() != "" {
-		u, err := a.cfg.Store.User(ctx, sess.UserID())
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			a.log.Error("latch: passkeys page", "err", err)
-			x.plainError(http.StatusInternalServerError, "Error: the passkeys could not be read")
-			return
-		}
-		user = u
-	}
-	signIn := x.base + "/signin?callbackUrl=" + url.QueryEscape(page)
+	user, _, signIn := a.pageUser(x, page)
 	if user == nil {
-		x.redirect(signIn, http.StatusUnauthorized)
 		return
 	}
 	message := ""

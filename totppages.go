@@ -8,7 +8,6 @@ import (
 	"errors"
 	"image/png"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/latchauth/latch/internal/pages"
@@ -23,20 +22,8 @@ import (
 func (a *Auth) serveTwoFactorPage(x *exchange) {
 	ctx := x.r.Context()
 	page := x.base + "/two-factor"
-	signIn := x.base + "/signin?callbackUrl=" + url.QueryEscape(page)
-	sess := a.Session(x.r)
-	var user *StoredUser
-	if sess != nil && sess.UserID() != "" {
-		u, err := a.cfg.Store.User(ctx, sess.UserID())
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			a.log.Error("latch: two-factor page", "err", err)
-			x.plainError(http.StatusInternalServerError, "Error: the account could not be read")
-			return
-		}
-		user = u
-	}
+	user, _, signIn := a.pageUser(x, page)
 	if user == nil {
-		x.redirect(signIn, http.StatusUnauthorized)
 		return
 	}
 	tf := a.twoFactor
