@@ -16,12 +16,11 @@ import (
 	"github.com/latchauth/latch/jwt"
 )
 
-// TestPlainSessionMatchesGeneral: Session(r) without callbacks reads the
-// payload directly (plainSession); it must give what the general path
-// (decode into a Token, the callbacks) gives for every payload.
-func TestPlainSessionMatchesGeneral(t *testing.T) {
-	secret := strings.Repeat("p", 32)
-	now := time.Unix(1_800_000_000, 0)
+// fastAndGeneral returns two handlers with the secret and clock: one
+// without callbacks (its fast paths run) and one whose JWT callback
+// returns the token as it is (the general path, the same answers).
+func fastAndGeneral(t *testing.T, secret string, now time.Time) (fast, general *Auth) {
+	t.Helper()
 	newAuth := func(jwtCallback bool) *Auth {
 		cfg := Config{URL: "http://localhost:3000/api/auth", Secrets: []string{secret}, Now: func() time.Time { return now }}
 		if jwtCallback {
@@ -33,7 +32,16 @@ func TestPlainSessionMatchesGeneral(t *testing.T) {
 		}
 		return a
 	}
-	plain, general := newAuth(false), newAuth(true)
+	return newAuth(false), newAuth(true)
+}
+
+// TestPlainSessionMatchesGeneral: Session(r) without callbacks reads the
+// payload directly (plainSession); it must give what the general path
+// (decode into a Token, the callbacks) gives for every payload.
+func TestPlainSessionMatchesGeneral(t *testing.T) {
+	secret := strings.Repeat("p", 32)
+	now := time.Unix(1_800_000_000, 0)
+	plain, general := fastAndGeneral(t, secret, now)
 	codec, _ := jwt.New(jwt.V4, "", secret)
 	payloads := []string{
 		`{"name":"Jane","email":"jane@example.com","picture":"https://i/j.png","sub":"1","iat":1799999000,"exp":1800003600,"jti":"x"}`,
@@ -130,18 +138,7 @@ var sessionPayloads = []string{
 func TestSessionGETFastMatchesGeneral(t *testing.T) {
 	secret := strings.Repeat("p", 32)
 	now := time.Unix(1_800_000_000, 0)
-	newAuth := func(jwtCallback bool) *Auth {
-		cfg := Config{URL: "http://localhost:3000/api/auth", Secrets: []string{secret}, Now: func() time.Time { return now }}
-		if jwtCallback {
-			cfg.Callbacks.JWT = func(_ context.Context, p *JWTParams) (Token, error) { return p.Token, nil }
-		}
-		a, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
-	fast, general := newAuth(false), newAuth(true)
+	fast, general := fastAndGeneral(t, secret, now)
 	codec, _ := jwt.New(jwt.V4, "", secret)
 	for _, p := range sessionPayloads {
 		tok, err := codec.EncodePayload([]byte(p))
